@@ -1,0 +1,42 @@
+#pragma once
+
+#include <QDBusArgument>
+#include <QDBusObjectPath>
+#include <QList>
+#include <QMetaType>
+#include <QString>
+#include <QVariantMap>
+
+// Structured D-Bus types of the contract, with their marshalling. Call registerDBusTypes() once
+// before using a proxy or adaptor.
+namespace Hamlet {
+
+// One row of ListInstances: a(ssso).
+struct InstanceSummary {
+    QString name;
+    QString kind;
+    QString state;
+    QDBusObjectPath path;
+
+    friend bool operator==(const InstanceSummary &, const InstanceSummary &) = default;
+};
+using InstanceSummaryList = QList<InstanceSummary>;
+
+// One entry of a Samples batch: (sa{sv}).
+struct SampleEntry {
+    QString name;
+    QVariantMap values;
+};
+using SampleBatch = QList<SampleEntry>;
+
+void registerDBusTypes();
+
+} // namespace Hamlet
+
+QDBusArgument &operator<<(QDBusArgument &argument, const Hamlet::InstanceSummary &summary);
+const QDBusArgument &operator>>(const QDBusArgument &argument, Hamlet::InstanceSummary &summary);
+QDBusArgument &operator<<(QDBusArgument &argument, const Hamlet::SampleEntry &entry);
+const QDBusArgument &operator>>(const QDBusArgument &argument, Hamlet::SampleEntry &entry);
+
+Q_DECLARE_METATYPE(Hamlet::InstanceSummary)
+Q_DECLARE_METATYPE(Hamlet::SampleEntry)

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <QFrame>
+
+class QLabel;
+class QPushButton;
+
+namespace Hamlet {
+
+// An inline message at the top of a page: what went wrong, what to do, and a Retry button.
+class MessageBanner : public QFrame
+{
+    Q_OBJECT
+public:
+    explicit MessageBanner(QWidget *parent = nullptr);
+
+    void showError(const QString &title, const QString &details);
+    QString text() const;
+
+Q_SIGNALS:
+    void retryRequested();
+
+private:
+    QLabel *m_title;
+    QLabel *m_details;
+    QPushButton *m_retry;
+};
+
+} // namespace Hamlet

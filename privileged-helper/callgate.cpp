@@ -1,0 +1,62 @@
+#include "callgate.h"
+
+#include "errors.h"
+#include "logging.h"
+
+#include <QDBusPendingReply>
+
+#include <QCoro/QCoroDBus>
+
+namespace Hamlet {
+
+CallGate::CallGate(QDBusConnection bus, Authorizer &authorizer)
+    : m_bus(std::move(bus))
+    , m_authorizer(authorizer)
+{ }
+
+void CallGate::serve(const QDBusContext &context, Action action, Work work)
+{
+    context.setDelayedReply(true);
+    run(context.message(), std::move(action), std::move(work)); // runs on; frees itself when done
+}
+
+CallGate::Work CallGate::immediate(std::function<QDBusMessage(const QDBusMessage &)> answer)
+{
+    return
+        [answer = std::move(answer)](const QDBusMessage &call) -> QCoro::Task<QDBusMessage> { co_return answer(call); };
+}
+
+QCoro::Task<> CallGate::run(QDBusMessage call, Action action, Work work)
+{
+    const QString caller = call.service();
+    QMap<QString, QString> details {{QStringLiteral("verb"), action.verb}};
+    if (!action.instance.isEmpty())
+        details.insert(QStringLiteral("name"), action.instance);
+
+    const Authorizer::Decision decision = co_await m_authorizer.check(caller, action.polkitAction, details);
+    if (!decision.allowed) {
+        m_bus.send(call.createErrorReply(Error::NotAuthorized,
+                                         QStringLiteral("Not authorized to %1: %2").arg(action.verb, decision.reason)));
+        co_return;
+    }
+    if (!co_await callerStillConnected(caller)) {
+        Log::helper()->info("{} left the bus before {} was authorized; nothing done", caller, action.verb);
+        co_return;
+    }
+    Log::helper()->debug("{} {}{}", caller, action.verb,
+                         action.instance.isEmpty() ? QString() : QStringLiteral(" ") + action.instance);
+    const QDBusMessage reply = co_await work(call);
+    m_bus.send(reply);
+}
+
+QCoro::Task<bool> CallGate::callerStillConnected(const QString &caller)
+{
+    const QDBusMessage query = QDBusMessage::createMethodCall(
+                                   QStringLiteral("org.freedesktop.DBus"), QStringLiteral("/org/freedesktop/DBus"),
+                                   QStringLiteral("org.freedesktop.DBus"), QStringLiteral("NameHasOwner"))
+        << caller;
+    const QDBusPendingReply<bool> reply = co_await m_bus.asyncCall(query);
+    co_return !reply.isError() && reply.value();
+}
+
+} // namespace Hamlet

@@ -1,0 +1,47 @@
+#pragma once
+
+#include "authorizer.h"
+
+#include <QDBusConnection>
+#include <QDBusContext>
+#include <QDBusMessage>
+#include <QString>
+
+#include <QCoro/QCoroTask>
+#include <functional>
+
+namespace Hamlet {
+
+// The one way a D-Bus method of the helper does work: the reply is delayed, polkit is asked with
+// the caller's bus name as subject, and only an allowed caller that is still on the bus gets its
+// work done. A denied caller gets dev.hamlet.Error.NotAuthorized and nothing runs; a caller that
+// left while polkit was deciding is dropped without any work.
+class CallGate
+{
+public:
+    // Produces the reply (or an error reply) to the call; runs only once authorized.
+    using Work = std::function<QCoro::Task<QDBusMessage>(const QDBusMessage &call)>;
+
+    struct Action {
+        QString polkitAction; // e.g. "dev.hamlet.monitor"
+        QString verb; // method name, passed to polkit as detail "verb"
+        QString instance = {}; // instance name, passed as detail "name" when set
+    };
+
+    CallGate(QDBusConnection bus, Authorizer &authorizer);
+
+    // Call from inside an adaptor slot of an object that inherits QDBusContext.
+    void serve(const QDBusContext &context, Action action, Work work);
+
+    // Convenience for work that answers at once.
+    static Work immediate(std::function<QDBusMessage(const QDBusMessage &call)> answer);
+
+private:
+    QCoro::Task<> run(QDBusMessage call, Action action, Work work);
+    QCoro::Task<bool> callerStillConnected(const QString &caller);
+
+    QDBusConnection m_bus;
+    Authorizer &m_authorizer;
+};
+
+} // namespace Hamlet

@@ -1,0 +1,38 @@
+#include "hamlet_version.h"
+#include "helperservice.h"
+#include "logging.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    app.setApplicationName(QStringLiteral("hamlet-helper"));
+    app.setApplicationVersion(QStringLiteral(HAMLET_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Hamlet's privileged helper: containers and VMs over D-Bus."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption bus(QStringLiteral("bus"), QStringLiteral("\"system\" or a D-Bus address."),
+                                 QStringLiteral("bus"), QStringLiteral("system"));
+    const QCommandLineOption stateDir(QStringLiteral("state-dir"), QStringLiteral("State directory."),
+                                      QStringLiteral("dir"), QStringLiteral("/var/lib/hamlet"));
+    const QCommandLineOption runDir(QStringLiteral("run-dir"), QStringLiteral("Runtime directory."),
+                                    QStringLiteral("dir"), QStringLiteral("/run/hamlet"));
+    const QCommandLineOption runtime(QStringLiteral("runtime"), QStringLiteral("OCI runtime binary to use."),
+                                     QStringLiteral("path"));
+    const QCommandLineOption libvirtUri(QStringLiteral("libvirt-uri"), QStringLiteral("libvirt connection URI."),
+                                        QStringLiteral("uri"));
+    const QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("Log debug messages."));
+    parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, verbose});
+    parser.process(app);
+
+    Hamlet::Log::setup("hamlet-helper", parser.isSet(verbose));
+    Hamlet::HelperService service({parser.value(bus), parser.value(stateDir), parser.value(runDir),
+                                   parser.value(runtime), parser.value(libvirtUri)});
+    if (!service.start())
+        return 1;
+    return app.exec();
+}
