@@ -51,7 +51,10 @@ bool HelperService::start()
     if (!prepareDirectories())
         return false;
 
-    const Capabilities caps = HostProbe::probe({m_options.stateDir, m_options.runtime, m_options.libvirtUri});
+    const QString probeCache
+        = m_options.probeCache.isEmpty() ? m_options.runDir + QStringLiteral("/kvm-probe") : m_options.probeCache;
+    const Capabilities caps
+        = HostProbe::probe({m_options.stateDir, m_options.runtime, m_options.libvirtUri, probeCache});
     Log::helper()->info("host: {}", caps.summary());
     for (const QString &diagnosis : caps.diagnoses())
         Log::helper()->warn("{}", diagnosis);

@@ -22,6 +22,7 @@ public:
         QString runDir = QStringLiteral("/run/hamlet");
         QString runtime; // override of the OCI runtime
         QString libvirtUri; // override of the libvirt connection
+        QString probeCache = {}; // default: RUNDIR/kvm-probe
     };
 
     explicit HelperService(Options options, QObject *parent = nullptr);

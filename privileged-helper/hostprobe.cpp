@@ -3,11 +3,13 @@
 #include "hamlet_version.h"
 #include "logging.h"
 
-#include <QCollator>
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QSaveFile>
 #include <QStandardPaths>
 #include <QThread>
 
@@ -80,6 +82,24 @@ bool socketAccepts(const QString &path)
 
 } // namespace
 
+int compareVersions(const QString &a, const QString &b)
+{
+    // Digit runs compare as numbers, everything else as text: "6.1.0-11" > "6.1.0-9".
+    static const QRegularExpression chunk(QStringLiteral("\\d+|\\D+"));
+    auto left = chunk.globalMatch(a);
+    auto right = chunk.globalMatch(b);
+    while (left.hasNext() && right.hasNext()) {
+        const QString x = left.next().captured();
+        const QString y = right.next().captured();
+        const bool numbers = x.front().isDigit() && y.front().isDigit();
+        const int order
+            = numbers ? (x.toULongLong() < y.toULongLong() ? -1 : x.toULongLong() > y.toULongLong()) : x.compare(y);
+        if (order != 0)
+            return order;
+    }
+    return left.hasNext() ? 1 : right.hasNext() ? -1 : 0;
+}
+
 QString cgroupVersion(const QString &cgroupRoot)
 {
     if (filesystemType(cgroupRoot) == CGROUP2_SUPER_MAGIC)
@@ -118,7 +138,7 @@ QString runtimeVersion(const QString &runtimePath)
     return QString::fromUtf8(process.readAllStandardOutput()).section(QLatin1Char('\n'), 0, 0).trimmed();
 }
 
-bool kvmWorks(QString *why)
+bool kvmRunsHalt(QString *why)
 {
     auto fail = [why](const QString &reason) {
         if (why)
@@ -180,6 +200,70 @@ bool kvmWorks(QString *why)
     return true;
 }
 
+bool kvmBootsKernel(const QString &kernel, QString *why)
+{
+    const QString qemu = findProgram(QStringLiteral("qemu-system-x86_64"));
+    if (qemu.isEmpty()) {
+        *why = QStringLiteral("qemu-system-x86_64 not found: install 'qemu-system-x86'");
+        return false;
+    }
+    QProcess process;
+    process.setProcessChannelMode(QProcess::MergedChannels);
+    process.start(qemu,
+                  {QStringLiteral("-accel"), QStringLiteral("kvm"), QStringLiteral("-m"), QStringLiteral("128"),
+                   QStringLiteral("-display"), QStringLiteral("none"), QStringLiteral("-no-reboot"),
+                   QStringLiteral("-serial"), QStringLiteral("stdio"), QStringLiteral("-kernel"), kernel,
+                   QStringLiteral("-append"), QStringLiteral("console=ttyS0 earlyprintk=ttyS0 panic=-1")});
+    // A kernel under working KVM prints its banner within a fraction of a second.
+    constexpr int TimeoutMs = 6000;
+    QByteArray output;
+    QDeadlineTimer deadline(TimeoutMs);
+    while (!deadline.hasExpired() && process.state() != QProcess::NotRunning && !output.contains("Linux version")) {
+        process.waitForReadyRead(static_cast<int>(std::max<qint64>(1, deadline.remainingTime())));
+        output += process.readAll();
+    }
+    output += process.readAll();
+    process.kill();
+    process.waitForFinished(2000);
+    if (output.contains("Linux version"))
+        return true;
+    const QString last = QString::fromLocal8Bit(output).trimmed().section(QLatin1Char('\n'), -1).trimmed();
+    *why = last.startsWith(QStringLiteral("qemu"))
+        ? QStringLiteral("a test VM under KVM failed: %1").arg(last)
+        : QStringLiteral("a test VM under KVM did not boot within %1 s").arg(TimeoutMs / 1000);
+    return false;
+}
+
+bool kvmWorks(const QString &kernel, const QString &cacheFile, QString *why)
+{
+    QFile bootIdFile(QStringLiteral("/proc/sys/kernel/random/boot_id"));
+    const QByteArray bootId = bootIdFile.open(QIODevice::ReadOnly) ? bootIdFile.readAll().trimmed() : QByteArray();
+    const QByteArray key = bootId + ' ' + QFile::encodeName(kernel);
+    if (!cacheFile.isEmpty() && !bootId.isEmpty()) {
+        QFile cache(cacheFile);
+        if (cache.open(QIODevice::ReadOnly)) {
+            const QList<QByteArray> lines = cache.readAll().split('\n');
+            if (lines.size() >= 2 && lines[0] == key) {
+                *why = QString::fromUtf8(lines.mid(2).join('\n'));
+                return lines[1] == "kvm";
+            }
+        }
+    }
+    bool works = kvmRunsHalt(why);
+    if (works && !kernel.isEmpty())
+        works = kvmBootsKernel(kernel, why);
+    if (works)
+        why->clear();
+    if (!cacheFile.isEmpty() && !bootId.isEmpty()) {
+        QSaveFile cache(cacheFile);
+        if (cache.open(QIODevice::WriteOnly)) {
+            cache.write(key + '\n' + (works ? "kvm" : "tcg") + '\n' + why->toUtf8());
+            cache.commit();
+        }
+    }
+    return works;
+}
+
 bool isStaticElf(const QString &path)
 {
     QFile file(path);
@@ -214,10 +298,8 @@ QString findStaticBusybox()
 QString findBootableKernel(const QString &bootDir)
 {
     QStringList kernels = QDir(bootDir).entryList({QStringLiteral("vmlinuz-*")}, QDir::Files);
-    QCollator collator;
-    collator.setNumericMode(true);
     std::sort(kernels.begin(), kernels.end(),
-              [&collator](const QString &a, const QString &b) { return collator.compare(a, b) > 0; });
+              [](const QString &a, const QString &b) { return compareVersions(a, b) > 0; });
     for (const QString &name : kernels) {
         QFile file(bootDir + QLatin1Char('/') + name);
         if (!file.open(QIODevice::ReadOnly) || !file.seek(0x202))
@@ -246,11 +328,12 @@ Capabilities probe(const Options &options)
     caps.runtime = options.runtimeOverride.isEmpty() ? chooseRuntime(caps.cgroupVersion) : options.runtimeOverride;
     caps.runtimeVersion = runtimeVersion(caps.runtime);
     caps.libvirtUri = options.libvirtUriOverride.isEmpty() ? libvirtUri(options.stateDir) : options.libvirtUriOverride;
-    QString why;
-    caps.virtualization = kvmWorks(&why) ? QStringLiteral("kvm") : QStringLiteral("tcg");
-    caps.kvmDiagnosis = why;
     caps.busybox = findStaticBusybox();
     caps.kernel = findBootableKernel();
+    QString why;
+    caps.virtualization
+        = kvmWorks(caps.kernel, options.probeCache, &why) ? QStringLiteral("kvm") : QStringLiteral("tcg");
+    caps.kvmDiagnosis = why;
     caps.hostCpus = static_cast<uint>(std::max(1, QThread::idealThreadCount()));
     struct sysinfo info {
     };

@@ -12,6 +12,7 @@ struct Options {
     QString stateDir;
     QString runtimeOverride; // --runtime: use this runtime binary
     QString libvirtUriOverride; // --libvirt-uri
+    QString probeCache; // where the KVM verdict is kept for this boot ("" = do not cache)
 };
 
 Capabilities probe(const Options &options);
@@ -25,11 +26,19 @@ QString chooseRuntime(const QString &cgroupVersion);
 QString runtimeVersion(const QString &runtimePath);
 
 // True when a one-instruction guest (hlt) really runs under /dev/kvm; otherwise *why says why.
-bool kvmWorks(QString *why);
+bool kvmRunsHalt(QString *why);
+// True when QEMU with -accel kvm starts booting the given kernel (it prints its banner on the
+// serial port). Some nested setups pass the ioctl probe but hang or abort on a real kernel.
+bool kvmBootsKernel(const QString &kernel, QString *why);
+// Both probes, the verdict cached in cacheFile for the current boot (keyed by boot id and kernel).
+bool kvmWorks(const QString &kernel, const QString &cacheFile, QString *why);
 
 // Path of a statically linked busybox, or "".
 QString findStaticBusybox();
 bool isStaticElf(const QString &path);
+
+// <0, 0, >0 like strcmp, with digit runs compared as numbers ("vmlinuz-6.1.0-11" after "-9").
+int compareVersions(const QString &a, const QString &b);
 
 // Newest readable x86 bzImage under bootDir ("HdrS" boot protocol signature), or "".
 QString findBootableKernel(const QString &bootDir = QStringLiteral("/boot"));

@@ -25,13 +25,16 @@ int main(int argc, char *argv[])
                                      QStringLiteral("path"));
     const QCommandLineOption libvirtUri(QStringLiteral("libvirt-uri"), QStringLiteral("libvirt connection URI."),
                                         QStringLiteral("uri"));
+    const QCommandLineOption probeCache(QStringLiteral("probe-cache"),
+                                        QStringLiteral("File keeping the KVM probe's verdict for this boot."),
+                                        QStringLiteral("file"));
     const QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("Log debug messages."));
-    parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, verbose});
+    parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, verbose});
     parser.process(app);
 
     Hamlet::Log::setup("hamlet-helper", parser.isSet(verbose));
     Hamlet::HelperService service({parser.value(bus), parser.value(stateDir), parser.value(runDir),
-                                   parser.value(runtime), parser.value(libvirtUri)});
+                                   parser.value(runtime), parser.value(libvirtUri), parser.value(probeCache)});
     if (!service.start())
         return 1;
     return app.exec();

@@ -1,0 +1,279 @@
+#include "testsystem.h"
+
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QFile>
+#include <QThread>
+
+#include <csignal>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace Hamlet::Test {
+
+namespace {
+
+const QString PolkitActionDir = QStringLiteral("/usr/share/polkit-1/actions");
+const QString PolkitRulesFile = QStringLiteral("/etc/polkit-1/rules.d/50-hamlet-test.rules");
+
+// Children die with the test process, even when it crashes.
+void dieWithParent(QProcess &process)
+{
+    process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+}
+
+QString busConfig(const QString &socketPath)
+{
+    QFile templateFile(TestSystem::sourceDir() + QStringLiteral("/tests/support/system-bus.conf.in"));
+    if (!templateFile.open(QIODevice::ReadOnly))
+        return {};
+    QString config = QString::fromUtf8(templateFile.readAll());
+    config.replace(QStringLiteral("@SOCKET@"), socketPath);
+    config.replace(QStringLiteral("@POLICY@"),
+                   TestSystem::sourceDir() + QStringLiteral("/resources/dbus/dev.hamlet.Helper1.conf"));
+    return config;
+}
+
+bool copyIfDifferent(const QString &from, const QString &to)
+{
+    QFile source(from);
+    QFile target(to);
+    if (!source.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray content = source.readAll();
+    if (target.open(QIODevice::ReadOnly) && target.readAll() == content)
+        return true;
+    target.close();
+    QDir().mkpath(QFileInfo(to).path());
+    return target.open(QIODevice::WriteOnly | QIODevice::Truncate) && target.write(content) == content.size();
+}
+
+bool waitForFile(const QString &path, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!QFile::exists(path)) {
+        if (deadline.hasExpired())
+            return false;
+        QThread::msleep(20);
+    }
+    return true;
+}
+
+} // namespace
+
+TestSystem::TestSystem()
+{
+    m_dir.setAutoRemove(qEnvironmentVariableIsEmpty("HAMLET_TEST_KEEP"));
+    // The bus socket must be reachable by polkitd (which drops to its own user) and test users.
+    QFile::setPermissions(m_dir.path(),
+                          QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup | QFile::ExeGroup
+                              | QFile::ReadOther | QFile::ExeOther);
+}
+
+TestSystem::~TestSystem()
+{
+    stopHelper(SIGTERM);
+    for (auto *process : {m_polkit.get(), m_bus.get()}) {
+        if (process && process->state() != QProcess::NotRunning) {
+            process->terminate();
+            if (!process->waitForFinished(3000)) {
+                process->kill();
+                process->waitForFinished(3000);
+            }
+        }
+    }
+}
+
+QString TestSystem::helperProgram()
+{
+    return QStringLiteral(HAMLET_HELPER_PROGRAM);
+}
+QString TestSystem::ctlProgram()
+{
+    return QStringLiteral(HAMLET_CTL_PROGRAM);
+}
+QString TestSystem::callerProgram()
+{
+    return QStringLiteral(HAMLET_CALLER_PROGRAM);
+}
+QString TestSystem::sourceDir()
+{
+    return QStringLiteral(HAMLET_SOURCE_DIR);
+}
+
+bool TestSystem::ensureUsers()
+{
+    for (const QString &user : {AllowedUser, DeniedUser, SlowUser}) {
+        if (::getpwnam(user.toLocal8Bit().constData()))
+            continue;
+        const int code = QProcess::execute(QStringLiteral("useradd"),
+                                           {QStringLiteral("--system"), QStringLiteral("--no-create-home"),
+                                            QStringLiteral("--shell"), QStringLiteral("/usr/sbin/nologin"), user});
+        if (code != 0) {
+            m_error = QStringLiteral("useradd %1 failed (the tests must run as root)").arg(user);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool TestSystem::installPolkitFiles()
+{
+    // polkitd reads actions only from /usr/share/polkit-1/actions and rules from fixed dirs.
+    if (!copyIfDifferent(sourceDir() + QStringLiteral("/resources/polkit/dev.hamlet.policy"),
+                         PolkitActionDir + QStringLiteral("/dev.hamlet.policy"))
+        || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test.rules"), PolkitRulesFile)) {
+        m_error = QStringLiteral("cannot install the polkit action and test rules (run the tests as root)");
+        return false;
+    }
+    return true;
+}
+
+std::unique_ptr<QProcess> TestSystem::startDaemon(const QString &program, const QStringList &arguments,
+                                                  const QStringList &environment, const QString &logName)
+{
+    auto process = std::make_unique<QProcess>();
+    dieWithParent(*process);
+    process->setProgram(program);
+    process->setArguments(arguments);
+    QStringList env = QProcess::systemEnvironment();
+    env << environment;
+    process->setEnvironment(env);
+    process->setProcessChannelMode(QProcess::MergedChannels);
+    process->setStandardOutputFile(m_dir.path() + QLatin1Char('/') + logName, QIODevice::Append);
+    process->start();
+    if (!process->waitForStarted(5000)) {
+        m_error = QStringLiteral("cannot start %1: %2").arg(program, process->errorString());
+        return nullptr;
+    }
+    return process;
+}
+
+bool TestSystem::startBus(Polkit polkit)
+{
+    if (!m_dir.isValid() || !ensureUsers() || !installPolkitFiles())
+        return false;
+    const QString socket = m_dir.path() + QStringLiteral("/system_bus_socket");
+    const QString configPath = m_dir.path() + QStringLiteral("/system-bus.conf");
+    QFile config(configPath);
+    if (!config.open(QIODevice::WriteOnly) || config.write(busConfig(socket).toUtf8()) <= 0) {
+        m_error = QStringLiteral("cannot write the test bus configuration");
+        return false;
+    }
+    config.close();
+    m_busAddress = QStringLiteral("unix:path=") + socket;
+    m_bus = startDaemon(
+        QStringLiteral("dbus-daemon"),
+        {QStringLiteral("--config-file=") + configPath, QStringLiteral("--nofork"), QStringLiteral("--nopidfile")}, {},
+        QStringLiteral("dbus.log"));
+    if (!m_bus || !waitForFile(socket, 5000)) {
+        m_error = QStringLiteral("dbus-daemon did not start: ") + m_error;
+        return false;
+    }
+    if (polkit == WithoutPolkit)
+        return true;
+    m_polkit = startDaemon(QStringLiteral("/usr/lib/polkit-1/polkitd"), {QStringLiteral("--no-debug")},
+                           {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_busAddress}, QStringLiteral("polkitd.log"));
+    if (!m_polkit)
+        return false;
+    // polkitd is ready once it owns its name.
+    QDeadlineTimer deadline(10000);
+    while (!deadline.hasExpired()) {
+        const Run owner = run({}, QStringLiteral("dbus-send"),
+                              {QStringLiteral("--bus=") + m_busAddress, QStringLiteral("--print-reply"),
+                               QStringLiteral("--dest=org.freedesktop.DBus"), QStringLiteral("/org/freedesktop/DBus"),
+                               QStringLiteral("org.freedesktop.DBus.NameHasOwner"),
+                               QStringLiteral("string:org.freedesktop.PolicyKit1")});
+        if (owner.out.contains("boolean true"))
+            return true;
+        QThread::msleep(100);
+    }
+    m_error = QStringLiteral("polkitd did not take its bus name; see %1/polkitd.log").arg(m_dir.path());
+    return false;
+}
+
+bool TestSystem::startHelper(const QStringList &extraArguments)
+{
+    stopHelper(SIGTERM);
+    QStringList arguments {QStringLiteral("--bus"),     m_busAddress, QStringLiteral("--state-dir"), stateDir(),
+                           QStringLiteral("--run-dir"), runDir(),     QStringLiteral("--verbose")};
+    // The KVM verdict holds for the whole boot: share it between test runs.
+    arguments << QStringLiteral("--probe-cache") << QStringLiteral(HAMLET_BINARY_DIR "/kvm-probe");
+    arguments << extraArguments;
+    m_helper = startDaemon(helperProgram(), arguments, {}, QStringLiteral("helper.log"));
+    if (!m_helper)
+        return false;
+    QDeadlineTimer deadline(30000);
+    while (!deadline.hasExpired() && m_helper->state() == QProcess::Running) {
+        const Run owner
+            = run({}, QStringLiteral("dbus-send"),
+                  {QStringLiteral("--bus=") + m_busAddress, QStringLiteral("--print-reply"),
+                   QStringLiteral("--dest=org.freedesktop.DBus"), QStringLiteral("/org/freedesktop/DBus"),
+                   QStringLiteral("org.freedesktop.DBus.NameHasOwner"), QStringLiteral("string:dev.hamlet.Helper1")});
+        if (owner.out.contains("boolean true"))
+            return true;
+        QThread::msleep(50);
+    }
+    m_error = QStringLiteral("hamlet-helper did not take its name:\n") + helperLog();
+    return false;
+}
+
+void TestSystem::stopHelper(int signal)
+{
+    if (!m_helper || m_helper->state() == QProcess::NotRunning)
+        return;
+    ::kill(static_cast<pid_t>(m_helper->processId()), signal);
+    if (!m_helper->waitForFinished(10000)) {
+        m_helper->kill();
+        m_helper->waitForFinished(3000);
+    }
+}
+
+bool TestSystem::helperRunning() const
+{
+    return m_helper && m_helper->state() == QProcess::Running;
+}
+
+QString TestSystem::helperLog() const
+{
+    QFile log(m_dir.path() + QStringLiteral("/helper.log"));
+    return log.open(QIODevice::ReadOnly) ? QString::fromUtf8(log.readAll()) : QString();
+}
+
+std::unique_ptr<QProcess> TestSystem::spawn(const QString &user, const QString &program,
+                                            const QStringList &arguments) const
+{
+    auto process = std::make_unique<QProcess>();
+    dieWithParent(*process);
+    QStringList env = QProcess::systemEnvironment();
+    env << QStringLiteral("HAMLET_BUS_ADDRESS=") + m_busAddress;
+    process->setEnvironment(env);
+    if (user.isEmpty()) {
+        process->start(program, arguments);
+    } else {
+        const passwd *account = ::getpwnam(user.toLocal8Bit().constData());
+        const QString group = account ? QString::number(account->pw_gid) : user;
+        QStringList wrapped {QStringLiteral("--reuid=") + user, QStringLiteral("--regid=") + group,
+                             QStringLiteral("--clear-groups"), QStringLiteral("--"), program};
+        process->start(QStringLiteral("setpriv"), wrapped + arguments);
+    }
+    process->waitForStarted(5000);
+    return process;
+}
+
+Run TestSystem::run(const QString &user, const QString &program, const QStringList &arguments, int timeoutMs) const
+{
+    const auto process = spawn(user, program, arguments);
+    Run result;
+    result.finished = process->waitForFinished(timeoutMs);
+    if (!result.finished)
+        process->kill();
+    process->waitForFinished(1000);
+    result.exitCode = process->exitCode();
+    result.out = process->readAllStandardOutput();
+    result.err = process->readAllStandardError();
+    return result;
+}
+
+} // namespace Hamlet::Test

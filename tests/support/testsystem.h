@@ -1,0 +1,77 @@
+#pragma once
+
+#include <QByteArray>
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+#include <QTemporaryDir>
+
+#include <memory>
+
+namespace Hamlet::Test {
+
+// Result of a program run to completion.
+struct Run {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+    bool finished = false;
+};
+
+// The real system pieces a test needs, on private addresses: a dbus-daemon used as the system bus
+// (with the system's and the project's bus policies), the real polkitd with the project's action
+// file and test rules, and hamlet-helper from the build tree. Everything is stopped in the
+// destructor and, should the test process die, by PR_SET_PDEATHSIG.
+//
+// Test users (created on first use): hamlet-test-allowed (polkit: yes to dev.hamlet.*),
+// hamlet-test-denied (polkit: no), hamlet-test-slow (polkit answers yes after 2 s).
+class TestSystem
+{
+public:
+    static inline const QString AllowedUser = QStringLiteral("hamlet-test-allowed");
+    static inline const QString DeniedUser = QStringLiteral("hamlet-test-denied");
+    static inline const QString SlowUser = QStringLiteral("hamlet-test-slow");
+
+    TestSystem();
+    ~TestSystem();
+
+    enum Polkit { WithPolkit, WithoutPolkit };
+    // Starts bus and polkitd; false (with why in error()) when something is missing.
+    bool startBus(Polkit polkit = WithPolkit);
+    // Starts the helper on the private bus and waits until it owns its name.
+    bool startHelper(const QStringList &extraArguments = {});
+    void stopHelper(int signal = 15);
+    bool helperRunning() const;
+
+    QString busAddress() const { return m_busAddress; }
+    QString stateDir() const { return m_dir.path() + QStringLiteral("/state"); }
+    QString runDir() const { return m_dir.path() + QStringLiteral("/run"); }
+    QString helperLog() const;
+    QString error() const { return m_error; }
+
+    // Runs a program to completion as the given user ("" = root) with HAMLET_BUS_ADDRESS set.
+    Run run(const QString &user, const QString &program, const QStringList &arguments, int timeoutMs = 30000) const;
+    // Starts a program as the given user without waiting.
+    std::unique_ptr<QProcess> spawn(const QString &user, const QString &program, const QStringList &arguments) const;
+
+    // Paths of the build's programs.
+    static QString helperProgram();
+    static QString ctlProgram();
+    static QString callerProgram();
+    static QString sourceDir();
+
+private:
+    bool ensureUsers();
+    bool installPolkitFiles();
+    std::unique_ptr<QProcess> startDaemon(const QString &program, const QStringList &arguments,
+                                          const QStringList &environment, const QString &logName);
+
+    QTemporaryDir m_dir;
+    QString m_busAddress;
+    QString m_error;
+    std::unique_ptr<QProcess> m_bus;
+    std::unique_ptr<QProcess> m_polkit;
+    std::unique_ptr<QProcess> m_helper;
+};
+
+} // namespace Hamlet::Test
