@@ -17,7 +17,12 @@ CallGate::CallGate(QDBusConnection bus, Authorizer &authorizer)
 void CallGate::serve(const QDBusContext &context, Action action, Work work)
 {
     context.setDelayedReply(true);
-    run(context.message(), std::move(action), std::move(work)); // runs on; frees itself when done
+    serve(context.message(), std::move(action), std::move(work));
+}
+
+void CallGate::serve(const QDBusMessage &call, Action action, Work work)
+{
+    run(call, std::move(action), std::move(work)); // runs on; frees itself when done
 }
 
 CallGate::Work CallGate::immediate(std::function<QDBusMessage(const QDBusMessage &)> answer)

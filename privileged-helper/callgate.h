@@ -32,6 +32,8 @@ public:
 
     // Call from inside an adaptor slot of an object that inherits QDBusContext.
     void serve(const QDBusContext &context, Action action, Work work);
+    // For messages handled by hand (QDBusVirtualObject): the reply is always sent by the gate.
+    void serve(const QDBusMessage &call, Action action, Work work);
 
     // Convenience for work that answers at once.
     static Work immediate(std::function<QDBusMessage(const QDBusMessage &call)> answer);

@@ -42,14 +42,14 @@ bool HelperService::prepareDirectories()
     return true;
 }
 
-bool HelperService::start()
+QCoro::Task<bool> HelperService::start()
 {
     if (!m_bus.isConnected()) {
         Log::helper()->critical("cannot connect to the {} bus: {}", m_options.bus, m_bus.lastError().message());
-        return false;
+        co_return false;
     }
     if (!prepareDirectories())
-        return false;
+        co_return false;
 
     const QString probeCache
         = m_options.probeCache.isEmpty() ? m_options.runDir + QStringLiteral("/kvm-probe") : m_options.probeCache;
@@ -60,21 +60,54 @@ bool HelperService::start()
         Log::helper()->warn("{}", diagnosis);
 
     m_authorizer = std::make_unique<Authorizer>(m_bus);
-    m_manager = new Manager(m_bus, *m_authorizer, caps, this);
-    new Manager1Adaptor(m_manager);
-    if (!m_bus.registerObject(Bus::ManagerPath, m_manager)) {
-        Log::helper()->critical("cannot export {}: {}", Bus::ManagerPath, m_bus.lastError().message());
-        return false;
-    }
+    m_gate = std::make_unique<CallGate>(m_bus, *m_authorizer);
+    m_subscriptions = std::make_unique<Subscriptions>(m_bus);
+    m_sampler = std::make_unique<Sampler>(m_bus, *m_subscriptions, m_registry);
+    m_jobs = new JobObjects(m_bus, *m_gate, this);
+    m_instances = new InstanceObjects(m_bus, *m_gate, m_registry, this);
+    m_manager = new Manager(m_bus, *m_gate, caps, m_registry, *m_jobs, *m_subscriptions, this);
+    createBackends(caps);
+    co_await recoverInstances();
+    if (!exportObjects())
+        co_return false;
+
+    // The name comes last: D-Bus activation and clients wait until everything above is ready.
     const auto reply = m_bus.interface()->registerService(Bus::ServiceName, QDBusConnectionInterface::DontQueueService,
                                                           QDBusConnectionInterface::DontAllowReplacement);
     if (!reply.isValid() || reply.value() != QDBusConnectionInterface::ServiceRegistered) {
         Log::helper()->critical("cannot own {} on the bus ({}): is another helper running, and is the bus "
                                 "policy dev.hamlet.Helper1.conf installed?",
                                 Bus::ServiceName, reply.error().message());
-        return false;
+        co_return false;
     }
     Log::helper()->info("serving {} on the {} bus", Bus::ServiceName, m_options.bus);
+    co_return true;
+}
+
+void HelperService::createBackends(const Capabilities &)
+{
+    // Container and VM backends register here (m_registry.addBackend).
+}
+
+QCoro::Task<> HelperService::recoverInstances()
+{
+    for (InstanceBackend *backend : m_registry.backends()) {
+        const QList<InstanceInfo> found = co_await backend->recover();
+        for (const InstanceInfo &info : found)
+            m_registry.add(info);
+        Log::helper()->info("{} {}(s) found again", found.size(), backend->kind());
+    }
+}
+
+bool HelperService::exportObjects()
+{
+    new Manager1Adaptor(m_manager);
+    if (!m_bus.registerObject(Bus::ManagerPath, m_manager)
+        || !m_bus.registerVirtualObject(m_instances->rootPath(), m_instances, QDBusConnection::SubPath)
+        || !m_bus.registerVirtualObject(m_jobs->rootPath(), m_jobs, QDBusConnection::SubPath)) {
+        Log::helper()->critical("cannot export the helper's objects: {}", m_bus.lastError().message());
+        return false;
+    }
     return true;
 }
 

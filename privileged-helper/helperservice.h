@@ -1,8 +1,14 @@
 #pragma once
 
 #include "authorizer.h"
+#include "callgate.h"
 #include "hostprobe.h"
+#include "instanceobjects.h"
+#include "instanceregistry.h"
+#include "jobobjects.h"
 #include "manager.h"
+#include "sampler.h"
+#include "subscriptions.h"
 
 #include <QDBusConnection>
 #include <QObject>
@@ -29,14 +35,23 @@ public:
     ~HelperService() override;
 
     // Returns false, after logging why, when the helper cannot serve.
-    bool start();
+    QCoro::Task<bool> start();
 
 private:
     bool prepareDirectories();
+    void createBackends(const Capabilities &caps);
+    QCoro::Task<> recoverInstances();
+    bool exportObjects();
 
     Options m_options;
     QDBusConnection m_bus;
     std::unique_ptr<Authorizer> m_authorizer;
+    std::unique_ptr<CallGate> m_gate;
+    InstanceRegistry m_registry;
+    std::unique_ptr<Subscriptions> m_subscriptions;
+    std::unique_ptr<Sampler> m_sampler;
+    JobObjects *m_jobs = nullptr;
+    InstanceObjects *m_instances = nullptr;
     Manager *m_manager = nullptr;
 };
 

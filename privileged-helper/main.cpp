@@ -35,7 +35,9 @@ int main(int argc, char *argv[])
     Hamlet::Log::setup("hamlet-helper", parser.isSet(verbose));
     Hamlet::HelperService service({parser.value(bus), parser.value(stateDir), parser.value(runDir),
                                    parser.value(runtime), parser.value(libvirtUri), parser.value(probeCache)});
-    if (!service.start())
-        return 1;
+    service.start().then([](bool ready) {
+        if (!ready)
+            QCoreApplication::exit(1);
+    });
     return app.exec();
 }

@@ -1,20 +1,32 @@
 #include "manager.h"
 
+#include "dbusnames.h"
 #include "errors.h"
+#include "logging.h"
+#include "names.h"
 
 namespace Hamlet {
 
 namespace {
 const QString MonitorAction = QStringLiteral("dev.hamlet.monitor");
-}
+const QString CreateAction = QStringLiteral("dev.hamlet.create");
+} // namespace
 
-Manager::Manager(QDBusConnection bus, Authorizer &authorizer, Capabilities capabilities, QObject *parent)
+Manager::Manager(QDBusConnection, CallGate &gate, Capabilities capabilities, InstanceRegistry &registry,
+                 JobObjects &jobs, Subscriptions &subscriptions, QObject *parent)
     : QObject(parent)
-    , m_bus(bus)
-    , m_gate(bus, authorizer)
+    , m_gate(gate)
     , m_capabilities(std::move(capabilities))
-    , m_subscriptions(bus)
-{ }
+    , m_registry(registry)
+    , m_jobs(jobs)
+    , m_subscriptions(subscriptions)
+{
+    connect(&m_registry, &InstanceRegistry::added, this, [this](const QString &name, const QString &kind) {
+        Q_EMIT InstanceAdded(name, kind, QDBusObjectPath(Bus::instancePath(name)));
+    });
+    connect(&m_registry, &InstanceRegistry::removed, this,
+            [this](const QString &name) { Q_EMIT InstanceRemoved(name, QDBusObjectPath(Bus::instancePath(name))); });
+}
 
 QVariantMap Manager::GetCapabilities()
 {
@@ -28,10 +40,63 @@ QVariantMap Manager::GetCapabilities()
 InstanceSummaryList Manager::ListInstances()
 {
     m_gate.serve(*this, {MonitorAction, QStringLiteral("ListInstances")},
-                 CallGate::immediate([](const QDBusMessage &call) {
-                     return call.createReply(QVariant::fromValue(InstanceSummaryList {}));
+                 CallGate::immediate([this](const QDBusMessage &call) {
+                     return call.createReply(QVariant::fromValue(m_registry.summaries()));
                  }));
     return {};
+}
+
+QDBusObjectPath Manager::CreateContainer(const QString &name, const QVariantMap &spec)
+{
+    serveCreate(QStringLiteral("container"), name, spec);
+    return {};
+}
+
+QDBusObjectPath Manager::CreateVm(const QString &name, const QVariantMap &spec)
+{
+    serveCreate(QStringLiteral("vm"), name, spec);
+    return {};
+}
+
+void Manager::serveCreate(const QString &kind, const QString &name, const QVariantMap &spec)
+{
+    const QString verb = kind == QLatin1String("vm") ? QStringLiteral("CreateVm") : QStringLiteral("CreateContainer");
+    m_gate.serve(*this, {CreateAction, verb, name},
+                 [this, kind, name, spec](const QDBusMessage &call) { return startCreate(call, kind, name, spec); });
+}
+
+QCoro::Task<QDBusMessage> Manager::startCreate(QDBusMessage call, QString kind, QString name, QVariantMap spec)
+{
+    InstanceBackend *backend = m_registry.backendFor(kind);
+    if (!backend)
+        co_return call.createErrorReply(Error::Unsupported,
+                                        QStringLiteral("This helper cannot create %1s; see its log.").arg(kind));
+    if (const QString problem = instanceNameProblem(name); !problem.isEmpty())
+        co_return call.createErrorReply(Error::InvalidArgument, problem);
+    if (!m_registry.reserve(name))
+        co_return call.createErrorReply(
+            Error::Exists, QStringLiteral("An instance named '%1' exists already: choose another name.").arg(name));
+    if (const Outcome invalid = co_await backend->validate(name, spec)) {
+        m_registry.release(name);
+        co_return call.createErrorReply(invalid->name, invalid->message);
+    }
+    Job *job = m_jobs.create(QStringLiteral("create-%1").arg(kind), CreateAction);
+    runCreate(backend, name, spec, job); // runs on; the job reports the outcome
+    co_return call.createReply(QVariant::fromValue(QDBusObjectPath(job->path())));
+}
+
+QCoro::Task<> Manager::runCreate(InstanceBackend *backend, QString name, QVariantMap spec, Job *job)
+{
+    Log::helper()->info("creating {} {}", backend->kind(), name);
+    const Expected<InstanceInfo> created = co_await backend->create(name, spec, job);
+    if (!created.ok()) {
+        m_registry.release(name);
+        Log::helper()->warn("creating {} failed: {}", name, created.error().message);
+        job->complete(created.error());
+        co_return;
+    }
+    m_registry.add(created.value());
+    job->complete(std::nullopt, Bus::instancePath(name));
 }
 
 void Manager::Subscribe(uint intervalMs)

@@ -3,6 +3,8 @@
 #include "callgate.h"
 #include "capabilities.h"
 #include "dbustypes.h"
+#include "instanceregistry.h"
+#include "jobobjects.h"
 #include "subscriptions.h"
 
 #include <QDBusContext>
@@ -16,28 +18,35 @@ class Manager : public QObject, protected QDBusContext
 {
     Q_OBJECT
 public:
-    Manager(QDBusConnection bus, Authorizer &authorizer, Capabilities capabilities, QObject *parent = nullptr);
+    Manager(QDBusConnection bus, CallGate &gate, Capabilities capabilities, InstanceRegistry &registry,
+            JobObjects &jobs, Subscriptions &subscriptions, QObject *parent = nullptr);
 
     const Capabilities &capabilities() const { return m_capabilities; }
-    Subscriptions &subscriptions() { return m_subscriptions; }
 
 public Q_SLOTS:
     QVariantMap GetCapabilities();
     Hamlet::InstanceSummaryList ListInstances();
+    QDBusObjectPath CreateContainer(const QString &name, const QVariantMap &spec);
+    QDBusObjectPath CreateVm(const QString &name, const QVariantMap &spec);
     void Subscribe(uint intervalMs);
     void Unsubscribe();
 
 Q_SIGNALS:
     void InstanceAdded(const QString &name, const QString &kind, const QDBusObjectPath &path);
     void InstanceRemoved(const QString &name, const QDBusObjectPath &path);
-    // Never emitted through the adaptor: batches go to each subscriber with a targeted signal.
+    // Never emitted through the adaptor: the Sampler sends batches to each subscriber, targeted.
     void Samples(qulonglong monotonicNs, const Hamlet::SampleBatch &samples);
 
 private:
-    QDBusConnection m_bus;
-    CallGate m_gate;
+    void serveCreate(const QString &kind, const QString &name, const QVariantMap &spec);
+    QCoro::Task<QDBusMessage> startCreate(QDBusMessage call, QString kind, QString name, QVariantMap spec);
+    QCoro::Task<> runCreate(InstanceBackend *backend, QString name, QVariantMap spec, Job *job);
+
+    CallGate &m_gate;
     Capabilities m_capabilities;
-    Subscriptions m_subscriptions;
+    InstanceRegistry &m_registry;
+    JobObjects &m_jobs;
+    Subscriptions &m_subscriptions;
 };
 
 } // namespace Hamlet

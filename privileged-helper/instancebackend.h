@@ -1,0 +1,68 @@
+#pragma once
+
+#include "dbustypes.h"
+#include "expected.h"
+
+#include <QDBusUnixFileDescriptor>
+#include <QObject>
+#include <QString>
+#include <QVariantMap>
+
+#include <QCoro/QCoroTask>
+
+namespace Hamlet {
+
+class Job;
+
+// What is known of one instance: the values behind dev.hamlet.Instance1's properties.
+struct InstanceInfo {
+    QString name;
+    QString kind;
+    QString state; // creating, running, paused, stopped, failed
+    int exitCode = -1;
+    QVariantMap spec;
+    qulonglong createdAtMs = 0;
+    qulonglong startedAtMs = 0;
+    QString error;
+};
+
+// What the D-Bus layer needs of a kind of instance (containers, VMs). Every method may take its
+// time: none blocks the helper's event loop. Names handed in are known to exist in the registry.
+class InstanceBackend : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+
+    virtual QString kind() const = 0; // "container" or "vm"
+
+    // At helper start: the instances found on disk, reconciled with the runtime (half-made ones
+    // removed, autostart ones started), with their state now.
+    virtual QCoro::Task<QList<InstanceInfo>> recover() = 0;
+
+    // Checks a spec before any work starts (InvalidArgument with a reason, or nothing).
+    virtual QCoro::Task<Outcome> validate(QString name, QVariantMap spec) = 0;
+    // Creates a validated spec; reports progress on the job; on success the instance exists (and
+    // runs). On failure nothing of it is left behind. Should stop early when job->isCancelled().
+    virtual QCoro::Task<Expected<InstanceInfo>> create(QString name, QVariantMap spec, Job *job) = 0;
+    virtual QCoro::Task<Outcome> start(QString name) = 0;
+    virtual QCoro::Task<Outcome> stop(QString name, bool force) = 0;
+    virtual QCoro::Task<Outcome> pause(QString name) = 0;
+    virtual QCoro::Task<Outcome> resume(QString name) = 0;
+    virtual QCoro::Task<Outcome> remove(QString name) = 0;
+    // Returns a sentence for the caller about what applies when (e.g. "applies at next boot").
+    virtual QCoro::Task<Expected<QString>> setLimits(QString name, QVariantMap limits) = 0;
+    virtual QCoro::Task<Expected<QVariantMap>> inspect(QString name) = 0;
+    virtual QCoro::Task<Expected<QDBusUnixFileDescriptor>> openConsole(QString name) = 0;
+    virtual QCoro::Task<Expected<QDBusUnixFileDescriptor>> openDisplay(QString name) = 0;
+
+    // Cumulative counters of every running instance of this kind, for one sampler tick.
+    virtual SampleBatch sample() = 0;
+
+Q_SIGNALS:
+    // An instance changed state, by itself (exited, powered off) or through an operation.
+    // startedAtMs is set when it (re)started, else 0.
+    void stateChanged(const QString &name, const QString &state, int exitCode, qulonglong startedAtMs);
+};
+
+} // namespace Hamlet

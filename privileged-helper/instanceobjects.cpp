@@ -1,0 +1,180 @@
+#include "instanceobjects.h"
+
+#include "dbusnames.h"
+#include "errors.h"
+
+#include <QDBusArgument>
+#include <QDBusMetaType>
+
+namespace Hamlet {
+
+namespace {
+const QString MonitorAction = QStringLiteral("dev.hamlet.monitor");
+const QString ControlAction = QStringLiteral("dev.hamlet.control");
+const QString DeleteAction = QStringLiteral("dev.hamlet.delete");
+
+QDBusMessage errorReply(const QDBusMessage &call, const ErrorReply &error)
+{
+    return call.createErrorReply(error.name, error.message);
+}
+
+QVariantMap mapArgument(const QVariant &argument)
+{
+    if (argument.canConvert<QDBusArgument>())
+        return qdbus_cast<QVariantMap>(argument.value<QDBusArgument>());
+    return argument.toMap();
+}
+} // namespace
+
+InstanceObjects::InstanceObjects(QDBusConnection bus, CallGate &gate, InstanceRegistry &registry, QObject *parent)
+    : ObjectTree(std::move(bus), gate, Bus::InstancePathPrefix.chopped(1), Bus::InstanceInterface, parent)
+    , m_registry(registry)
+{
+    connect(&m_registry, &InstanceRegistry::changed, this, [this](const QString &name, const QStringList &names) {
+        emitPropertiesChanged(Bus::instancePath(name), names);
+    });
+}
+
+QStringList InstanceObjects::children() const
+{
+    QStringList names;
+    for (const InstanceSummary &summary : m_registry.summaries())
+        names << summary.path.path().section(QLatin1Char('/'), -1);
+    return names;
+}
+
+bool InstanceObjects::exists(const QString &path) const
+{
+    return m_registry.contains(Bus::instanceNameFromPath(path));
+}
+
+QVariantMap InstanceObjects::properties(const QString &path) const
+{
+    const InstanceInfo *info = m_registry.find(Bus::instanceNameFromPath(path));
+    if (!info)
+        return {};
+    return {
+        {QStringLiteral("Name"), info->name},
+        {QStringLiteral("Kind"), info->kind},
+        {QStringLiteral("State"), info->state},
+        {QStringLiteral("ExitCode"), info->exitCode},
+        {QStringLiteral("Spec"), info->spec},
+        {QStringLiteral("CreatedAt"), QVariant::fromValue(info->createdAtMs)},
+        {QStringLiteral("StartedAt"), QVariant::fromValue(info->startedAtMs)},
+        {QStringLiteral("Error"), info->error},
+    };
+}
+
+QString InstanceObjects::readAction(const QString &) const
+{
+    return MonitorAction;
+}
+
+QCoro::Task<QDBusMessage> InstanceObjects::reply(QDBusMessage call, QCoro::Task<Outcome> work)
+{
+    const Outcome outcome = co_await std::move(work);
+    co_return outcome ? errorReply(call, *outcome) : call.createReply();
+}
+
+void InstanceObjects::serveVerb(const QDBusMessage &message, const QString &action, Verb verb)
+{
+    const QString name = Bus::instanceNameFromPath(message.path());
+    m_gate.serve(message, {action, message.member(), name},
+                 [this, name, verb = std::move(verb)](const QDBusMessage &call) -> QCoro::Task<QDBusMessage> {
+                     InstanceBackend *backend = m_registry.backendOf(name);
+                     if (!backend)
+                         co_return call.createErrorReply(Error::NotFound,
+                                                         QStringLiteral("There is no instance named '%1'.").arg(name));
+                     co_return co_await verb(backend, name, call);
+                 });
+}
+
+void InstanceObjects::call(const QDBusMessage &message)
+{
+    static const QHash<QString, QString> signatures {
+        {QStringLiteral("Start"), {}},
+        {QStringLiteral("Stop"), QStringLiteral("b")},
+        {QStringLiteral("Pause"), {}},
+        {QStringLiteral("Resume"), {}},
+        {QStringLiteral("Restart"), {}},
+        {QStringLiteral("Delete"), {}},
+        {QStringLiteral("SetLimits"), QStringLiteral("a{sv}")},
+        {QStringLiteral("Inspect"), {}},
+        {QStringLiteral("OpenConsole"), {}},
+        {QStringLiteral("OpenDisplay"), {}},
+    };
+    const QString member = message.member();
+    if (!signatures.contains(member)) {
+        m_bus.send(message.createErrorReply(
+            QDBusError::UnknownMethod, QStringLiteral("%1 has no method %2.").arg(Bus::InstanceInterface, member)));
+        return;
+    }
+    if (!expectSignature(message, signatures.value(member)))
+        return;
+
+    if (member == QLatin1String("Start")) {
+        serveVerb(message, ControlAction,
+                  [](InstanceBackend *b, QString name, QDBusMessage call) { return reply(call, b->start(name)); });
+    } else if (member == QLatin1String("Stop")) {
+        serveVerb(message, ControlAction, [](InstanceBackend *b, QString name, QDBusMessage call) {
+            return reply(call, b->stop(name, call.arguments().value(0).toBool()));
+        });
+    } else if (member == QLatin1String("Pause")) {
+        serveVerb(message, ControlAction,
+                  [](InstanceBackend *b, QString name, QDBusMessage call) { return reply(call, b->pause(name)); });
+    } else if (member == QLatin1String("Resume")) {
+        serveVerb(message, ControlAction,
+                  [](InstanceBackend *b, QString name, QDBusMessage call) { return reply(call, b->resume(name)); });
+    } else if (member == QLatin1String("Restart")) {
+        serveVerb(message, ControlAction,
+                  [](InstanceBackend *b, QString name, QDBusMessage call) -> QCoro::Task<QDBusMessage> {
+                      if (const Outcome stopped = co_await b->stop(name, false))
+                          co_return errorReply(call, *stopped);
+                      co_return co_await reply(call, b->start(name));
+                  });
+    } else if (member == QLatin1String("Delete")) {
+        serveVerb(message, DeleteAction,
+                  [this](InstanceBackend *b, QString name, QDBusMessage call) -> QCoro::Task<QDBusMessage> {
+                      if (const Outcome failed = co_await b->remove(name))
+                          co_return errorReply(call, *failed);
+                      m_registry.remove(name);
+                      co_return call.createReply();
+                  });
+    } else if (member == QLatin1String("SetLimits")) {
+        serveVerb(message, ControlAction,
+                  [this](InstanceBackend *b, QString name, QDBusMessage call) -> QCoro::Task<QDBusMessage> {
+                      const QVariantMap limits = mapArgument(call.arguments().value(0));
+                      const Expected<QString> note = co_await b->setLimits(name, limits);
+                      if (!note.ok())
+                          co_return errorReply(call, note.error());
+                      if (const InstanceInfo *info = m_registry.find(name)) {
+                          QVariantMap spec = info->spec;
+                          for (auto it = limits.cbegin(); it != limits.cend(); ++it)
+                              spec.insert(it.key(), it.value());
+                          m_registry.updateSpec(name, spec);
+                      }
+                      co_return call.createReply(note.value());
+                  });
+    } else if (member == QLatin1String("Inspect")) {
+        serveVerb(message, MonitorAction,
+                  [](InstanceBackend *b, QString name, QDBusMessage call) -> QCoro::Task<QDBusMessage> {
+                      const Expected<QVariantMap> parts = co_await b->inspect(name);
+                      if (!parts.ok())
+                          co_return errorReply(call, parts.error());
+                      co_return call.createReply(parts.value());
+                  });
+    } else { // OpenConsole, OpenDisplay
+        serveVerb(message, ControlAction,
+                  [](InstanceBackend *b, QString name, QDBusMessage call) -> QCoro::Task<QDBusMessage> {
+                      // (no co_await inside ?: — GCC 12 cannot compile that)
+                      auto opening
+                          = call.member() == QLatin1String("OpenConsole") ? b->openConsole(name) : b->openDisplay(name);
+                      const Expected<QDBusUnixFileDescriptor> fd = co_await std::move(opening);
+                      if (!fd.ok())
+                          co_return errorReply(call, fd.error());
+                      co_return call.createReply(QVariant::fromValue(fd.value()));
+                  });
+    }
+}
+
+} // namespace Hamlet

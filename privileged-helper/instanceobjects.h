@@ -1,0 +1,33 @@
+#pragma once
+
+#include "instanceregistry.h"
+#include "objecttree.h"
+
+namespace Hamlet {
+
+// dev.hamlet.Instance1 objects, one per registered instance, under /dev/hamlet/Helper1/instance.
+// Each verb is authorized (control, delete or monitor, with the instance name as polkit detail)
+// and then handed to the instance's backend.
+class InstanceObjects : public ObjectTree
+{
+    Q_OBJECT
+public:
+    InstanceObjects(QDBusConnection bus, CallGate &gate, InstanceRegistry &registry, QObject *parent = nullptr);
+
+protected:
+    QStringList children() const override;
+    bool exists(const QString &path) const override;
+    QVariantMap properties(const QString &path) const override;
+    QString readAction(const QString &path) const override;
+    void call(const QDBusMessage &message) override;
+
+private:
+    using Verb = std::function<QCoro::Task<QDBusMessage>(InstanceBackend *backend, QString name, QDBusMessage call)>;
+    void serveVerb(const QDBusMessage &message, const QString &action, Verb verb);
+
+    static QCoro::Task<QDBusMessage> reply(QDBusMessage call, QCoro::Task<Outcome> work);
+
+    InstanceRegistry &m_registry;
+};
+
+} // namespace Hamlet
