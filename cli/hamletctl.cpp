@@ -1,6 +1,7 @@
 #include "hamletctl.h"
 
 #include "helperclient.h"
+#include "units.h"
 
 #include <QTextStream>
 
@@ -26,27 +27,91 @@ int report(const ClientError &error)
         err() << error.hint << Qt::endl;
     return 1;
 }
+
+QString show(const QVariant &value)
+{
+    if (value.typeId() == QMetaType::QStringList)
+        return value.toStringList().join(QLatin1Char(' '));
+    if (value.typeId() == QMetaType::QVariantMap) {
+        QStringList parts;
+        const QVariantMap map = value.toMap();
+        for (auto it = map.cbegin(); it != map.cend(); ++it)
+            parts << it.key() + QLatin1Char('=') + show(it.value());
+        return parts.join(QLatin1Char(' '));
+    }
+    return value.toString();
+}
+
+void printMap(const QVariantMap &map)
+{
+    for (auto it = map.cbegin(); it != map.cend(); ++it)
+        out() << it.key() << ": " << show(it.value()) << Qt::endl;
+}
+
+// key=value words before "--" become the spec; words after it the command.
+std::optional<QVariantMap> parseSpec(const QStringList &words, QString *problem)
+{
+    QVariantMap spec;
+    const qsizetype separator = words.indexOf(QStringLiteral("--"));
+    const QStringList options = separator < 0 ? words : words.mid(0, separator);
+    if (separator >= 0)
+        spec.insert(QStringLiteral("command"), words.mid(separator + 1));
+    static const QStringList sizes {QStringLiteral("memory"), QStringLiteral("diskSize"), QStringLiteral("pids")};
+    for (const QString &option : options) {
+        const QString key = option.section(QLatin1Char('='), 0, 0);
+        const QString value = option.section(QLatin1Char('='), 1);
+        if (!option.contains(QLatin1Char('='))) {
+            *problem = QStringLiteral("'%1' is not key=value").arg(option);
+            return std::nullopt;
+        }
+        if (sizes.contains(key)) {
+            const auto bytes = parseSize(value);
+            if (!bytes) {
+                *problem = QStringLiteral("'%1' is not a size").arg(value);
+                return std::nullopt;
+            }
+            spec.insert(key, QVariant::fromValue(*bytes));
+        } else if (key == QLatin1String("cpus")) {
+            spec.insert(key, value.toDouble());
+        } else if (key == QLatin1String("vcpus")) {
+            spec.insert(key, value.toUInt());
+        } else if (key == QLatin1String("tty") || key == QLatin1String("autostart")) {
+            spec.insert(key, value == QLatin1String("true") || value == QLatin1String("1"));
+        } else if (key == QLatin1String("env")) {
+            spec.insert(key, spec.value(key).toStringList() << value);
+        } else {
+            spec.insert(key, value);
+        }
+    }
+    return spec;
+}
 } // namespace
 
 QString usage()
 {
-    return QStringLiteral("capabilities | list");
+    return QStringLiteral("capabilities | list | create-container NAME [key=value...] [-- COMMAND...] | "
+                          "create-vm NAME [key=value...] | start|stop|kill|pause|resume|restart|delete NAME | "
+                          "inspect NAME | show NAME");
 }
 
 QCoro::Task<> run(QString busAddress, QStringList arguments, int *exitCode)
 {
     HelperClient client(busAddress);
     const QString verb = arguments.value(0);
-    if (verb == QStringLiteral("capabilities")) {
+    const QString name = arguments.value(1);
+    static const QHash<QString, QString> simpleVerbs {
+        {QStringLiteral("start"), QStringLiteral("Start")},   {QStringLiteral("pause"), QStringLiteral("Pause")},
+        {QStringLiteral("resume"), QStringLiteral("Resume")}, {QStringLiteral("restart"), QStringLiteral("Restart")},
+        {QStringLiteral("delete"), QStringLiteral("Delete")},
+    };
+    if (verb == QLatin1String("capabilities")) {
         const auto result = co_await client.capabilities();
         if (const auto *error = std::get_if<ClientError>(&result)) {
             *exitCode = report(*error);
             co_return;
         }
-        const QVariantMap map = std::get<Capabilities>(result).toVariantMap();
-        for (auto it = map.cbegin(); it != map.cend(); ++it)
-            out() << it.key() << ": " << it.value().toString() << Qt::endl;
-    } else if (verb == QStringLiteral("list")) {
+        printMap(std::get<Capabilities>(result).toVariantMap());
+    } else if (verb == QLatin1String("list")) {
         const auto result = co_await client.listInstances();
         if (const auto *error = std::get_if<ClientError>(&result)) {
             *exitCode = report(*error);
@@ -54,6 +119,43 @@ QCoro::Task<> run(QString busAddress, QStringList arguments, int *exitCode)
         }
         for (const InstanceSummary &instance : std::get<InstanceSummaryList>(result))
             out() << instance.name << '\t' << instance.kind << '\t' << instance.state << Qt::endl;
+    } else if ((verb == QLatin1String("create-container") || verb == QLatin1String("create-vm")) && !name.isEmpty()) {
+        QString problem;
+        const auto spec = parseSpec(arguments.mid(2), &problem);
+        if (!spec) {
+            err() << problem << Qt::endl;
+            *exitCode = 2;
+            co_return;
+        }
+        auto creating
+            = verb == QLatin1String("create-vm") ? client.createVm(name, *spec) : client.createContainer(name, *spec);
+        const auto job = co_await std::move(creating);
+        if (const auto *error = std::get_if<ClientError>(&job)) {
+            *exitCode = report(*error);
+            co_return;
+        }
+        const auto done = co_await client.waitForJob(std::get<QString>(job));
+        if (const auto *error = std::get_if<ClientError>(&done)) {
+            *exitCode = report(*error);
+            co_return;
+        }
+        out() << std::get<QString>(done) << Qt::endl;
+    } else if ((verb == QLatin1String("stop") || verb == QLatin1String("kill")) && !name.isEmpty()) {
+        const auto result = co_await client.stop(name, verb == QLatin1String("kill"));
+        if (const auto *error = std::get_if<ClientError>(&result))
+            *exitCode = report(*error);
+    } else if (simpleVerbs.contains(verb) && !name.isEmpty()) {
+        const auto result = co_await client.instanceCall(name, simpleVerbs.value(verb));
+        if (const auto *error = std::get_if<ClientError>(&result))
+            *exitCode = report(*error);
+    } else if ((verb == QLatin1String("inspect") || verb == QLatin1String("show")) && !name.isEmpty()) {
+        auto reading = verb == QLatin1String("inspect") ? client.inspect(name) : client.instanceProperties(name);
+        const auto result = co_await std::move(reading);
+        if (const auto *error = std::get_if<ClientError>(&result)) {
+            *exitCode = report(*error);
+            co_return;
+        }
+        printMap(std::get<QVariantMap>(result));
     } else {
         err() << "usage: hamletctl [--bus ADDRESS] " << usage() << Qt::endl;
         *exitCode = 2;

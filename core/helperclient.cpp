@@ -2,9 +2,15 @@
 
 #include "dbusnames.h"
 #include "errors.h"
+#include "job1proxy.h"
 #include "manager1proxy.h"
 
+#include <QDBusMetaType>
+#include <QDBusUnixFileDescriptor>
+
 #include <QCoro/QCoroDBus>
+#include <QCoro/QCoroSignal>
+#include <unistd.h>
 
 namespace Hamlet {
 
@@ -65,10 +71,12 @@ template <typename T> Result<T> toResult(const QDBusPendingReply<T> &reply)
 
 ClientError ClientError::fromDBus(const QDBusError &error)
 {
-    QString message = error.message();
-    if (message.isEmpty())
-        message = QStringLiteral("The call failed (%1).").arg(error.name());
-    return {error.name(), message, hintFor(error.name())};
+    return fromName(error.name(), error.message());
+}
+
+ClientError ClientError::fromName(const QString &name, const QString &message)
+{
+    return {name, message.isEmpty() ? QStringLiteral("The call failed (%1).").arg(name) : message, hintFor(name)};
 }
 
 QString ClientError::text() const
@@ -83,6 +91,29 @@ HelperClient::HelperClient(const QString &busAddress, QObject *parent)
     registerDBusTypes();
     m_manager = std::make_unique<Manager1Proxy>(Bus::ServiceName, Bus::ManagerPath, m_bus);
     m_manager->setTimeout(CallTimeoutMs);
+    connect(m_manager.get(), &Manager1Proxy::InstanceAdded, this,
+            [this](const QString &name, const QString &kind, const QDBusObjectPath &) {
+                Q_EMIT instanceAdded(name, kind);
+            });
+    connect(m_manager.get(), &Manager1Proxy::InstanceRemoved, this,
+            [this](const QString &name, const QDBusObjectPath &) { Q_EMIT instanceRemoved(name); });
+    connect(m_manager.get(), &Manager1Proxy::Samples, this, &HelperClient::onSamples);
+    // Instance properties: one match for the whole subtree.
+    m_bus.connect(Bus::ServiceName, QString(), QStringLiteral("org.freedesktop.DBus.Properties"),
+                  QStringLiteral("PropertiesChanged"), this, SLOT(onPropertiesChanged(QDBusMessage)));
+}
+
+void HelperClient::onPropertiesChanged(const QDBusMessage &message)
+{
+    const QString name = Bus::instanceNameFromPath(message.path());
+    if (name.isEmpty() || message.arguments().value(0).toString() != Bus::InstanceInterface)
+        return;
+    Q_EMIT instanceChanged(name, qdbus_cast<QVariantMap>(message.arguments().value(1)));
+}
+
+void HelperClient::onSamples(qulonglong monotonicNs, const SampleBatch &batch)
+{
+    Q_EMIT samples(monotonicNs, batch);
 }
 
 HelperClient::~HelperClient() = default;
@@ -108,6 +139,149 @@ QCoro::Task<Result<InstanceSummaryList>> HelperClient::listInstances()
         co_return notConnected(m_bus);
     const QDBusPendingReply<InstanceSummaryList> reply = co_await m_manager->ListInstances();
     co_return toResult(reply);
+}
+
+} // namespace Hamlet
+
+namespace Hamlet {
+
+QCoro::Task<Result<QString>> HelperClient::createContainer(QString name, QVariantMap spec)
+{
+    const QDBusPendingReply<QDBusObjectPath> reply = co_await m_manager->CreateContainer(name, spec);
+    if (reply.isError())
+        co_return ClientError::fromDBus(reply.error());
+    co_return reply.value().path();
+}
+
+QCoro::Task<Result<QString>> HelperClient::createVm(QString name, QVariantMap spec)
+{
+    const QDBusPendingReply<QDBusObjectPath> reply = co_await m_manager->CreateVm(name, spec);
+    if (reply.isError())
+        co_return ClientError::fromDBus(reply.error());
+    co_return reply.value().path();
+}
+
+QCoro::Task<Result<QString>> HelperClient::waitForJob(QString jobPath)
+{
+    Job1Proxy job(Bus::ServiceName, jobPath, m_bus);
+    struct Outcome {
+        bool ok = false;
+        QString errorName, message, result;
+    };
+    std::optional<Outcome> outcome;
+    // Listen first, then read Done: whichever way the completion comes, it is seen.
+    QObject::connect(
+        &job, &Job1Proxy::Completed, &job,
+        [&outcome](bool ok, const QString &errorName, const QString &message, const QDBusObjectPath &result) {
+            outcome = Outcome {ok, errorName, message, result.path()};
+        });
+    QDBusMessage getAll = QDBusMessage::createMethodCall(
+        Bus::ServiceName, jobPath, QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("GetAll"));
+    getAll << Bus::JobInterface;
+    const QDBusPendingReply<QVariantMap> properties = co_await m_bus.asyncCall(getAll, CallTimeoutMs);
+    if (properties.isError() && !outcome)
+        co_return ClientError::fromDBus(properties.error());
+    if (!outcome && properties.value().value(QStringLiteral("Done")).toBool()) {
+        const QVariantMap values = properties.value();
+        outcome = Outcome {values.value(QStringLiteral("Succeeded")).toBool(),
+                           values.value(QStringLiteral("ErrorName")).toString(),
+                           values.value(QStringLiteral("ErrorMessage")).toString(),
+                           qdbus_cast<QDBusObjectPath>(values.value(QStringLiteral("Result"))).path()};
+    }
+    while (!outcome) {
+        const auto completed = co_await qCoro(&job, &Job1Proxy::Completed, std::chrono::milliseconds(CallTimeoutMs));
+        if (!completed && !outcome)
+            co_return ClientError {
+                Error::Failed, QStringLiteral("The job %1 did not finish in time.").arg(jobPath), {}};
+    }
+    if (!outcome->ok)
+        co_return ClientError::fromName(outcome->errorName, outcome->message);
+    co_return outcome->result;
+}
+
+QCoro::Task<Result<QDBusMessage>> HelperClient::callInstance(QString name, QString verb, QVariantList arguments)
+{
+    QDBusMessage call
+        = QDBusMessage::createMethodCall(Bus::ServiceName, Bus::instancePath(name), Bus::InstanceInterface, verb);
+    call.setArguments(arguments);
+    const QDBusMessage reply = co_await m_bus.asyncCall(call, CallTimeoutMs);
+    if (reply.type() == QDBusMessage::ErrorMessage)
+        co_return ClientError::fromName(reply.errorName(), reply.errorMessage());
+    co_return reply;
+}
+
+QCoro::Task<Result<bool>> HelperClient::instanceCall(QString name, QString verb)
+{
+    const auto reply = co_await callInstance(name, verb, {});
+    if (const auto *error = std::get_if<ClientError>(&reply))
+        co_return *error;
+    co_return true;
+}
+
+QCoro::Task<Result<bool>> HelperClient::stop(QString name, bool force)
+{
+    const QString verbStop = QStringLiteral("Stop"); // not inline: GCC 12 miscompiles literals in co_await
+    const QVariantList arguments {force}; // not inline: GCC 12 miscompiles some temporaries in co_await
+    const auto reply = co_await callInstance(name, verbStop, arguments);
+    if (const auto *error = std::get_if<ClientError>(&reply))
+        co_return *error;
+    co_return true;
+}
+
+QCoro::Task<Result<QString>> HelperClient::setLimits(QString name, QVariantMap limits)
+{
+    const QString verbSetLimits = QStringLiteral("SetLimits");
+    const QVariantList arguments {limits};
+    const auto reply = co_await callInstance(name, verbSetLimits, arguments);
+    if (const auto *error = std::get_if<ClientError>(&reply))
+        co_return *error;
+    co_return std::get<QDBusMessage>(reply).arguments().value(0).toString();
+}
+
+QCoro::Task<Result<QVariantMap>> HelperClient::inspect(QString name)
+{
+    const QString verbInspect = QStringLiteral("Inspect");
+    const auto reply = co_await callInstance(name, verbInspect, {});
+    if (const auto *error = std::get_if<ClientError>(&reply))
+        co_return *error;
+    co_return qdbus_cast<QVariantMap>(std::get<QDBusMessage>(reply).arguments().value(0));
+}
+
+QCoro::Task<Result<QVariantMap>> HelperClient::instanceProperties(QString name)
+{
+    QDBusMessage call
+        = QDBusMessage::createMethodCall(Bus::ServiceName, Bus::instancePath(name),
+                                         QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("GetAll"));
+    call << Bus::InstanceInterface;
+    const QDBusPendingReply<QVariantMap> reply = co_await m_bus.asyncCall(call, CallTimeoutMs);
+    if (reply.isError())
+        co_return ClientError::fromDBus(reply.error());
+    co_return reply.value();
+}
+
+QCoro::Task<Result<int>> HelperClient::openFd(QString name, QString verb)
+{
+    const auto reply = co_await callInstance(name, verb, {});
+    if (const auto *error = std::get_if<ClientError>(&reply))
+        co_return *error;
+    const auto descriptor = qdbus_cast<QDBusUnixFileDescriptor>(std::get<QDBusMessage>(reply).arguments().value(0));
+    co_return ::dup(descriptor.fileDescriptor());
+}
+
+QCoro::Task<Result<bool>> HelperClient::subscribe(uint intervalMs)
+{
+    const QDBusPendingReply<> reply = co_await m_manager->Subscribe(intervalMs);
+    if (reply.isError())
+        co_return ClientError::fromDBus(reply.error());
+    co_return true;
+}
+
+QCoro::Task<Result<bool>> HelperClient::unsubscribe()
+{
+    const QDBusPendingReply<> reply = co_await m_manager->Unsubscribe();
+    if (reply.isError())
+        co_return ClientError::fromDBus(reply.error());
+    co_return true;
 }
 
 } // namespace Hamlet

@@ -24,6 +24,7 @@ struct ClientError {
     QString hint;
 
     static ClientError fromDBus(const QDBusError &error);
+    static ClientError fromName(const QString &name, const QString &message);
     QString text() const; // message and hint, for a label
 };
 
@@ -45,7 +46,38 @@ public:
     QCoro::Task<Result<Capabilities>> capabilities();
     QCoro::Task<Result<InstanceSummaryList>> listInstances();
 
+    // Starts a create and returns the job's path (or the refusal: InvalidArgument, Exists, ...).
+    QCoro::Task<Result<QString>> createContainer(QString name, QVariantMap spec);
+    QCoro::Task<Result<QString>> createVm(QString name, QVariantMap spec);
+    // Waits for a job to complete; on success returns its result path (the new instance's).
+    QCoro::Task<Result<QString>> waitForJob(QString jobPath);
+
+    // An Instance1 verb without arguments ("Start", "Pause", ...) or Stop(force).
+    QCoro::Task<Result<bool>> instanceCall(QString name, QString verb);
+    QCoro::Task<Result<bool>> stop(QString name, bool force);
+    QCoro::Task<Result<QString>> setLimits(QString name, QVariantMap limits);
+    QCoro::Task<Result<QVariantMap>> inspect(QString name);
+    QCoro::Task<Result<QVariantMap>> instanceProperties(QString name);
+    // "OpenConsole" or "OpenDisplay": the fd is the caller's to close.
+    QCoro::Task<Result<int>> openFd(QString name, QString verb);
+
+    QCoro::Task<Result<bool>> subscribe(uint intervalMs);
+    QCoro::Task<Result<bool>> unsubscribe();
+
+Q_SIGNALS:
+    void instanceAdded(const QString &name, const QString &kind);
+    void instanceRemoved(const QString &name);
+    // A PropertiesChanged of an instance (State, ExitCode, StartedAt, Spec).
+    void instanceChanged(const QString &name, const QVariantMap &changed);
+    void samples(qulonglong monotonicNs, const Hamlet::SampleBatch &batch);
+
+private Q_SLOTS:
+    void onPropertiesChanged(const QDBusMessage &message);
+    void onSamples(qulonglong monotonicNs, const Hamlet::SampleBatch &batch);
+
 private:
+    QCoro::Task<Result<QDBusMessage>> callInstance(QString name, QString verb, QVariantList arguments);
+
     QString m_busDescription; // before m_bus: filled in while m_bus is connected
     QDBusConnection m_bus;
     std::unique_ptr<Manager1Proxy> m_manager;
