@@ -27,6 +27,8 @@ public:
     T &&value() && { return std::get<T>(std::move(m_value)); }
     const T &operator*() const & { return value(); }
     const T *operator->() const { return &value(); }
+    T *operator->() { return &value(); }
+    T &operator*() & { return value(); }
     const ErrorReply &error() const { return std::get<ErrorReply>(m_value); }
 
 private:
