@@ -13,6 +13,10 @@ namespace Hamlet::Containers {
 template <typename T> class Result
 {
 public:
+    // Only so that Result can be a default-constructed slot (QCoro::waitFor needs one): an error.
+    Result()
+        : m_value(ErrorReply {Error::Failed, QStringLiteral("no result was produced")})
+    { }
     Result(T value)
         : m_value(std::move(value))
     { }
