@@ -100,3 +100,22 @@ QByteArray readSmallFile(const QString &path, bool *ok)
 }
 
 } // namespace Hamlet::Containers
+
+namespace Hamlet::Containers {
+void capLogFile(const QString &path, qint64 maxBytes)
+{
+    QFile file(path);
+    if (file.size() <= maxBytes || !file.open(QIODevice::ReadWrite))
+        return;
+    const qint64 keep = maxBytes / 2;
+    file.seek(file.size() - keep);
+    QByteArray tail = file.read(keep);
+    if (const qsizetype newline = tail.indexOf('\n'); newline >= 0)
+        tail.remove(0, newline + 1); // start at a whole line
+    file.resize(0);
+    file.seek(0);
+    file.write("[hamlet: older output was dropped to keep this log under " + QByteArray::number(maxBytes)
+               + " bytes]\n");
+    file.write(tail);
+}
+} // namespace Hamlet::Containers

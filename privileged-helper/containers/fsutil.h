@@ -48,3 +48,10 @@ bool removeTree(const QString &path);
 QByteArray readSmallFile(const QString &path, bool *ok = nullptr);
 
 } // namespace Hamlet::Containers
+
+namespace Hamlet::Containers {
+// Keeps a log file that a container appends to (O_APPEND) under maxBytes: when it is larger,
+// only its last maxBytes/2 stay, after a line saying so. Truncating in place keeps the
+// container's fd valid, which a rotation by rename would not.
+void capLogFile(const QString &path, qint64 maxBytes);
+} // namespace Hamlet::Containers
