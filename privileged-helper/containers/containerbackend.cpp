@@ -4,6 +4,7 @@
 #include "consolesocket.h"
 #include "exitwatcher.h"
 #include "logging.h"
+#include "names.h"
 #include "ociconfig.h"
 #include "overlaymount.h"
 
@@ -117,6 +118,9 @@ Result<ContainerSpec> ContainerBackend::validate(const QString &name, const QVar
 QCoro::Task<Status> ContainerBackend::create(ContainerSpec spec)
 {
     const QString name = spec.name;
+    // The name becomes paths and a cgroup: never trust that validate() was called.
+    if (const QString problem = instanceNameProblem(name); !problem.isEmpty())
+        co_return invalidArgument(problem);
     if (find(name))
         co_return ErrorReply {Error::Exists, QStringLiteral("a container named \"%1\" exists already").arg(name)};
     // The image and its layers, on a worker thread: building busybox and unpacking are slow.

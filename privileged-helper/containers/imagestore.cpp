@@ -282,6 +282,21 @@ quint64 ImageStore::garbageCollect(const QStringList &diffIdsInUse)
     return freed;
 }
 
+Status ImageStore::verifyBlob(const QString &digest) const
+{
+    QFile blob(blobPath(digest));
+    if (!isValidDigest(digest) || !blob.open(QIODevice::ReadOnly))
+        return ErrorReply {Error::NotFound, QStringLiteral("blob %1 is not in the image store").arg(digest)};
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    if (!hash.addData(&blob))
+        return failed(QStringLiteral("cannot read blob %1: %2").arg(digest, blob.errorString()));
+    if (QStringLiteral("sha256:") + QString::fromLatin1(hash.result().toHex()) != digest)
+        return failed(QStringLiteral("blob %1 is corrupt (its content does not match its digest): remove the image "
+                                     "and add it again")
+                          .arg(digest));
+    return success();
+}
+
 Result<QStringList> ImageStore::unpackLayers(const ImageInfo &image)
 {
     // One unpack at a time: two creates of the same new image must not race on one layer dir.
@@ -291,6 +306,8 @@ Result<QStringList> ImageStore::unpackLayers(const ImageInfo &image)
         const QString dir = layerPath(image.diffIds.at(i));
         if (!QFileInfo(dir).isDir()) {
             Log::containers()->info("unpacking layer {} of image {}", image.diffIds.at(i), image.name);
+            if (Status intact = verifyBlob(image.layerDigests.at(i)); !intact)
+                return intact.error();
             const auto stats = LayerExtractor::extractFile(blobPath(image.layerDigests.at(i)), dir);
             if (!stats)
                 return ErrorReply {

@@ -61,6 +61,9 @@ public:
     // the order of overlayfs lowerdir=.
     Result<QStringList> unpackLayers(const ImageInfo &image);
 
+    // Streams the blob through sha256: a layer is checked before it is unpacked.
+    Status verifyBlob(const QString &digest) const;
+
     // "sha256:" + hex of data.
     static QString digestOf(const QByteArray &data);
     // Accepts only "sha256:" + 64 lower-case hex digits: a digest becomes a path.

@@ -5,6 +5,7 @@
 #include "overlaymount.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -181,6 +182,15 @@ private Q_SLOTS:
                  QByteArray("refused"));
     }
 
+    void network_noneMeansOnlyALoopbackThatIsUp()
+    {
+        QCOMPARE(execOutput(QStringLiteral("web1"), {QStringLiteral("ls"), QStringLiteral("/sys/class/net")}),
+                 QByteArray("lo"));
+        // IFF_UP | IFF_LOOPBACK
+        QCOMPARE(execOutput(QStringLiteral("web1"), {QStringLiteral("cat"), QStringLiteral("/sys/class/net/lo/flags")}),
+                 QByteArray("0x9"));
+    }
+
     void inspect_showsIsolatedNamespacesAndTheFilterInForce()
     {
         const auto parts = m_backend->inspect(QStringLiteral("web1"));
@@ -296,6 +306,27 @@ private Q_SLOTS:
         }
         QVERIFY2(seen.contains("\nhi"), seen.constData());
         QCOMPARE(m_backend->openConsole(QStringLiteral("web1")).error().name, Hamlet::Error::Unsupported);
+    }
+
+    void stats_cpuCounterGrowsByTheCpuBurntWithinTheQuota()
+    {
+        QVERIFY(create(QStringLiteral("burner"),
+                       webSpec({QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("yes > /dev/null")}))
+                    .ok());
+        QTest::qWait(300); // past start-up
+        const auto before = m_backend->stats(QStringLiteral("burner"));
+        QElapsedTimer clock;
+        clock.start();
+        QTest::qWait(2000);
+        const auto after = m_backend->stats(QStringLiteral("burner"));
+        QVERIFY(before.ok() && after.ok());
+        const double cores = double(after->cpuUsageNs - before->cpuUsageNs) / double(clock.nsecsElapsed());
+        // 0.5 cores asked: the quota holds it there, and it does use what it is given.
+        QVERIFY2(cores > 0.3 && cores < 0.6, qPrintable(QString::number(cores)));
+        QVERIFY(after->memoryUsage > 0);
+        QCOMPARE(after->cpus, std::optional<double>(0.5));
+        QVERIFY(QCoro::waitFor(m_backend->remove(QStringLiteral("burner"))).ok());
+        verifyNothingLeft(QStringLiteral("burner"));
     }
 
     void helperRestart_findsRunningContainersAndCleansHalfCreatedOnes()

@@ -185,6 +185,22 @@ private Q_SLOTS:
         QCOMPARE(shell.readAllStandardOutput().trimmed(), QByteArray("hi from busybox"));
     }
 
+    void unpackLayers_refusesATamperedLayerBlob()
+    {
+        ImageStore store(freshRoot());
+        QVERIFY(store.initialize().ok());
+        const auto image = BusyboxImage::ensure(store, kBusybox);
+        QFile blob(store.blobPath(image->layerDigests.first()));
+        QVERIFY(blob.open(QIODevice::ReadWrite));
+        blob.seek(blob.size() - 1);
+        blob.write("x");
+        blob.close();
+        const auto dirs = store.unpackLayers(*image);
+        QVERIFY(!dirs.ok());
+        QVERIFY2(dirs.error().message.contains(QStringLiteral("corrupt")), qPrintable(dirs.error().message));
+        QVERIFY(!QFileInfo::exists(store.layerPath(image->diffIds.first())));
+    }
+
     void removeImage_thenGarbageCollect_freesBlobsAndLayers()
     {
         ImageStore store(freshRoot());
