@@ -13,7 +13,9 @@
 #include <QThread>
 
 #include <QCoro/QCoroTask>
+#include <csignal>
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace Hamlet::Containers;
@@ -344,10 +346,19 @@ private Q_SLOTS:
         const ContainerCgroup ghostCgroup(m_options.cgroupVersion, m_options.cgroupParent + QStringLiteral("/ghost"));
         QVERIFY(QDir().mkpath(ghostCgroup.directory(QStringLiteral("pids"))));
         const qint64 pid = info->pid;
+        // An autostart container that dies while the helper is away comes back with the helper.
+        QVariantMap autoSpec = webSpec();
+        autoSpec.insert(QStringLiteral("autostart"), true);
+        QVERIFY(create(QStringLiteral("auto"), autoSpec).ok());
+        const qint64 autoPid = m_backend->info(QStringLiteral("auto"))->pid;
 
         m_backend.reset(); // the helper goes away; containers keep running
+        QCOMPARE(::kill(static_cast<pid_t>(autoPid), SIGKILL), 0);
+        QCOMPARE(::waitpid(static_cast<pid_t>(autoPid), nullptr, 0), static_cast<pid_t>(autoPid)); // we are its reaper
         m_backend = std::make_unique<ContainerBackend>(m_options);
         QVERIFY(QCoro::waitFor(m_backend->initialize()).ok());
+        QCOMPARE(stateOf(QStringLiteral("auto")), QStringLiteral("running"));
+        QVERIFY(m_backend->info(QStringLiteral("auto"))->pid != autoPid);
 
         QCOMPARE(stateOf(QStringLiteral("web1")), QStringLiteral("running"));
         QCOMPARE(m_backend->info(QStringLiteral("web1"))->pid, pid);
@@ -361,7 +372,7 @@ private Q_SLOTS:
 
     void remove_leavesNothingBehind()
     {
-        for (const QString &name : {QStringLiteral("web1"), QStringLiteral("tty1")}) {
+        for (const QString &name : {QStringLiteral("web1"), QStringLiteral("tty1"), QStringLiteral("auto")}) {
             QVERIFY(QCoro::waitFor(m_backend->remove(name)).ok());
             verifyNothingLeft(name);
         }
