@@ -178,7 +178,7 @@ Status ContainerCgroup::setLimits(const ContainerLimits &limits) const
     if (limits.cpus) {
         const QByteArray quota
             = QByteArray::number(static_cast<qint64>(std::llround(*limits.cpus * OciConfig::kCpuPeriodUs)));
-        const Status done = isV2() ? writeValue(directory() + QStringLiteral("/cpu.max"), quota + ' ' + period) : [&] {
+        Status done = isV2() ? writeValue(directory() + QStringLiteral("/cpu.max"), quota + ' ' + period) : [&] {
             const QString cpu = directory(QStringLiteral("cpu"));
             const Status periodSet = writeValue(cpu + QStringLiteral("/cpu.cfs_period_us"), period);
             return periodSet ? writeValue(cpu + QStringLiteral("/cpu.cfs_quota_us"), quota) : periodSet;

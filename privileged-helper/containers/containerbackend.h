@@ -56,7 +56,7 @@ public:
         QString busybox = QStringLiteral("/bin/busybox"); // for the built-in image
         QString cgroupParent = QStringLiteral("/hamlet"); // containers get PARENT/NAME
         std::chrono::milliseconds stopTimeout = std::chrono::seconds(10); // SIGTERM -> SIGKILL
-        qint64 logLimitBytes = 1024 * 1024;
+        qint64 logLimitBytes = qint64(1024) * 1024;
     };
 
     explicit ContainerBackend(Options options, QObject *parent = nullptr);

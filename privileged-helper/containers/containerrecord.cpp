@@ -18,7 +18,7 @@ const QList<std::pair<ContainerState, QString>> kStateNames {
 QStringList stringList(const QJsonValue &value)
 {
     QStringList list;
-    for (const QJsonValue &item : value.toArray())
+    for (const auto &item : value.toArray())
         list << item.toString();
     return list;
 }

@@ -97,7 +97,7 @@ QJsonArray toJsonArray(const QStringList &list)
 QStringList toStringList(const QJsonValue &value)
 {
     QStringList list;
-    for (const QJsonValue &item : value.toArray())
+    for (const auto &item : value.toArray())
         list << item.toString();
     return list;
 }

@@ -93,7 +93,7 @@ QByteArray readSmallFile(const QString &path, bool *ok)
         return {};
     }
     // cgroup and proc files report size 0: read until EOF rather than by size.
-    const QByteArray data = file.readAll();
+    QByteArray data = file.readAll();
     if (ok)
         *ok = true;
     return data;

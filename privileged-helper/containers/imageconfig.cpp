@@ -8,7 +8,7 @@ namespace {
 QStringList stringList(const QJsonValue &value)
 {
     QStringList list;
-    for (const QJsonValue &item : value.toArray())
+    for (const auto &item : value.toArray())
         list << item.toString();
     return list;
 }

@@ -38,7 +38,7 @@ Result<QJsonObject> parseObject(const QByteArray &data, const QString &what)
 QStringList stringList(const QJsonValue &value)
 {
     QStringList list;
-    for (const QJsonValue &item : value.toArray())
+    for (const auto &item : value.toArray())
         list << item.toString();
     return list;
 }
@@ -148,7 +148,7 @@ Result<ImageInfo> ImageStore::infoFor(const QString &name, const QString &manife
     info.name = name;
     info.manifestDigest = manifestDigest;
     info.configDigest = manifest->value(QStringLiteral("config"))[QStringLiteral("digest")].toString();
-    for (const QJsonValue &layer : manifest->value(QStringLiteral("layers")).toArray()) {
+    for (const auto &layer : manifest->value(QStringLiteral("layers")).toArray()) {
         info.layerDigests << layer[QStringLiteral("digest")].toString();
         info.size += static_cast<quint64>(layer[QStringLiteral("size")].toInteger());
     }
@@ -174,7 +174,7 @@ Result<ImageInfo> ImageStore::infoFor(const QString &name, const QString &manife
 
 Result<ImageInfo> ImageStore::tagManifest(const QString &name, const QString &manifestDigest)
 {
-    const Result<ImageInfo> info = infoFor(name, manifestDigest);
+    Result<ImageInfo> info = infoFor(name, manifestDigest);
     if (!info)
         return info;
     const QMutexLocker locker(&m_indexMutex);
@@ -182,7 +182,7 @@ Result<ImageInfo> ImageStore::tagManifest(const QString &name, const QString &ma
     if (!index)
         return index.error();
     QJsonArray manifests;
-    for (const QJsonValue &entry : index->value(QStringLiteral("manifests")).toArray()) {
+    for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
         if (entry[QStringLiteral("annotations")][kRefName].toString() != name)
             manifests.append(entry);
     }
@@ -206,7 +206,7 @@ Result<ImageInfo> ImageStore::image(const QString &name) const
     }();
     if (!index)
         return index.error();
-    for (const QJsonValue &entry : index->value(QStringLiteral("manifests")).toArray()) {
+    for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
         if (entry[QStringLiteral("annotations")][kRefName].toString() == name)
             return infoFor(name, entry[QStringLiteral("digest")].toString());
     }
@@ -222,7 +222,7 @@ QList<ImageInfo> ImageStore::images() const
     QList<ImageInfo> list;
     if (!index)
         return list;
-    for (const QJsonValue &entry : index->value(QStringLiteral("manifests")).toArray()) {
+    for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
         const Result<ImageInfo> info = infoFor(entry[QStringLiteral("annotations")][kRefName].toString(),
                                                entry[QStringLiteral("digest")].toString());
         if (info)
@@ -241,7 +241,7 @@ Status ImageStore::removeImage(const QString &name)
         return index.error();
     QJsonArray manifests;
     bool found = false;
-    for (const QJsonValue &entry : index->value(QStringLiteral("manifests")).toArray()) {
+    for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
         if (entry[QStringLiteral("annotations")][kRefName].toString() == name)
             found = true;
         else

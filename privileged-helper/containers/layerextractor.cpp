@@ -310,7 +310,7 @@ Result<LayerExtractor::Stats> LayerExtractor::extractFd(int archiveFd, const QSt
         archive_read_support_filter_xz(reader.get());
         archive_read_support_filter_bzip2(reader.get());
         archive_read_support_format_tar(reader.get());
-        if (archive_read_open_fd(reader.get(), archiveFd, 64 * 1024) != ARCHIVE_OK)
+        if (archive_read_open_fd(reader.get(), archiveFd, size_t(64) * 1024) != ARCHIVE_OK)
             return failed(QStringLiteral("cannot read the layer archive: %1")
                               .arg(QString::fromUtf8(archive_error_string(reader.get()))));
         Result<Stats> stats = Unpacker(reader.get(), root.get(), limits).run();

@@ -193,7 +193,7 @@ QCoro::Task<Result<QList<RuntimeState>>> OciRuntime::list()
         co_return failed(QStringLiteral("listing containers failed: %1").arg(result.message));
     QList<RuntimeState> states;
     // runc prints "null" when there are none.
-    for (const QJsonValue &value : QJsonDocument::fromJson(result.output).array())
+    for (const auto &value : QJsonDocument::fromJson(result.output).array())
         states << stateFromJson(QJsonDocument(value.toObject()).toJson());
     co_return states;
 }

@@ -18,7 +18,7 @@ namespace {
 QStringList stringList(const QJsonValue &value)
 {
     QStringList list;
-    for (const QJsonValue &item : value.toArray())
+    for (const auto &item : value.toArray())
         list << item.toString();
     return list;
 }
@@ -41,12 +41,12 @@ QString seccompArchFor(const QString &goArch)
 QJsonArray architecturesFor(const QJsonObject &profile, const QString &goArch)
 {
     const QString native = seccompArchFor(goArch);
-    for (const QJsonValue &entry : profile.value(QStringLiteral("archMap")).toArray()) {
+    for (const auto &entry : profile.value(QStringLiteral("archMap")).toArray()) {
         const QJsonObject map = entry.toObject();
         if (map.value(QStringLiteral("architecture")).toString() != native)
             continue;
         QJsonArray architectures {native};
-        for (const QJsonValue &sub : map.value(QStringLiteral("subArchitectures")).toArray())
+        for (const auto &sub : map.value(QStringLiteral("subArchitectures")).toArray())
             architectures.append(sub);
         return architectures;
     }
@@ -112,7 +112,7 @@ QJsonObject ociRule(const QJsonObject &rule)
     if (rule.contains(QStringLiteral("errnoRet")))
         oci.insert(QStringLiteral("errnoRet"), rule.value(QStringLiteral("errnoRet")));
     QJsonArray args;
-    for (const QJsonValue &value : rule.value(QStringLiteral("args")).toArray()) {
+    for (const auto &value : rule.value(QStringLiteral("args")).toArray()) {
         const QJsonObject arg = value.toObject();
         QJsonObject ociArg {{QStringLiteral("index"), arg.value(QStringLiteral("index"))},
                             {QStringLiteral("value"), arg.value(QStringLiteral("value"))},
@@ -165,7 +165,7 @@ QJsonObject translate(const QJsonObject &profile, const QStringList &capabilitie
     if (profile.contains(QStringLiteral("defaultErrnoRet")))
         seccomp.insert(QStringLiteral("defaultErrnoRet"), profile.value(QStringLiteral("defaultErrnoRet")));
     QJsonArray syscalls;
-    for (const QJsonValue &value : profile.value(QStringLiteral("syscalls")).toArray()) {
+    for (const auto &value : profile.value(QStringLiteral("syscalls")).toArray()) {
         const QJsonObject rule = value.toObject();
         if (ruleApplies(rule, capabilities, arch, kernelRelease))
             syscalls.append(ociRule(rule));
