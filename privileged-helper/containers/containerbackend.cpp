@@ -26,6 +26,15 @@ ContainerBackend::ContainerBackend(Options options, QObject *parent)
     , m_options(std::move(options))
     , m_images(m_options.stateDir + QStringLiteral("/images"))
     , m_runtime(m_options.runtime, m_options.runDir + QStringLiteral("/runc"))
+    , m_reaper(
+          [this](qint64 pid) {
+              for (const auto &[name, container] : m_containers) {
+                  if (container->pid == pid)
+                      return true;
+              }
+              return false;
+          },
+          m_options.orphanReapInterval)
 {
     m_logTimer.setInterval(std::chrono::seconds(5));
     connect(&m_logTimer, &QTimer::timeout, this, &ContainerBackend::enforceLogLimits);

@@ -5,6 +5,7 @@
 #include "fsutil.h"
 #include "imagestore.h"
 #include "ociruntime.h"
+#include "orphanreaper.h"
 #include "result.h"
 
 #include <QObject>
@@ -57,6 +58,7 @@ public:
         QString cgroupParent = QStringLiteral("/hamlet"); // containers get PARENT/NAME
         std::chrono::milliseconds stopTimeout = std::chrono::seconds(10); // SIGTERM -> SIGKILL
         qint64 logLimitBytes = qint64(1024) * 1024;
+        std::chrono::milliseconds orphanReapInterval = std::chrono::seconds(10);
     };
 
     explicit ContainerBackend(Options options, QObject *parent = nullptr);
@@ -158,6 +160,7 @@ private:
     OciRuntime m_runtime;
     std::map<QString, std::unique_ptr<Container>> m_containers;
     QTimer m_logTimer;
+    OrphanReaper m_reaper;
 };
 
 } // namespace Hamlet::Containers
