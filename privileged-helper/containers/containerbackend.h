@@ -117,6 +117,7 @@ private:
         ExitWatcher *watcher = nullptr;
         UniqueFd consoleMaster;
         bool busy = false;
+        bool releasing = false; // releaseRuntime() runs
     };
     // Marks a container busy for the length of one operation.
     class BusyGuard
@@ -149,6 +150,7 @@ private:
     void watchExit(Container &container, qint64 pid);
     void onExited(const QString &name, int exitCode);
     QCoro::Task<> releaseRuntime(QString name);
+    QCoro::Task<Container *> settled(QString name);
     void enforceLogLimits();
 
     // containerreconcile.cpp

@@ -275,6 +275,20 @@ private Q_SLOTS:
         verifyNothingLeft(QStringLiteral("three"));
     }
 
+    void exit_atOnceIsStillSeenAndCleanedUp()
+    {
+        QVERIFY(create(QStringLiteral("quick"), webSpec({QStringLiteral("true")})).ok());
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("quick")), QStringLiteral("stopped"), 3000);
+        QCOMPARE(m_backend->info(QStringLiteral("quick"))->exitCode, 0);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !OverlayMount::isMountPoint(m_backend->info(QStringLiteral("quick"))->bundle + QStringLiteral("/rootfs")),
+            3000);
+        QVERIFY(QCoro::waitFor(m_backend->start(QStringLiteral("quick"))).ok()); // and it can run again
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("quick")), QStringLiteral("stopped"), 3000);
+        QVERIFY(QCoro::waitFor(m_backend->remove(QStringLiteral("quick"))).ok());
+        verifyNothingLeft(QStringLiteral("quick"));
+    }
+
     void create_missingCommandEndsFailedWithTheRuntimesMessage()
     {
         const Status created = create(QStringLiteral("nocmd"), webSpec({QStringLiteral("/no/such/program")}));
