@@ -180,6 +180,31 @@ QCoro::Task<Status> ContainerBackend::create(ContainerSpec spec)
     co_return success();
 }
 
+QCoro::Task<Status> ContainerBackend::removeImage(QString image)
+{
+    const Result<ImageInfo> info = m_images.image(image);
+    if (!info)
+        co_return info.error();
+    QStringList users;
+    QStringList layersInUse;
+    for (const auto &[name, container] : m_containers) {
+        if (container->record.imageDigest == info->manifestDigest)
+            users << name;
+        layersInUse << container->record.diffIds;
+    }
+    if (!users.isEmpty())
+        co_return ErrorReply {Error::Busy,
+                              QStringLiteral("image \"%1\" is used by %2: delete those containers first")
+                                  .arg(image, users.join(QStringLiteral(", ")))};
+    if (Status removed = m_images.removeImage(image); !removed)
+        co_return removed;
+    ImageStore *images = &m_images;
+    const quint64 freed
+        = co_await QtConcurrent::run([images, layersInUse] { return images->garbageCollect(layersInUse); });
+    Log::containers()->info("image {} removed, {} bytes freed", image, freed);
+    co_return success();
+}
+
 QCoro::Task<Status> ContainerBackend::launch(Container &container)
 {
     const QString name = container.record.spec.name;

@@ -92,6 +92,10 @@ public:
     // Runs argv in the running container, without a terminal.
     QCoro::Task<Result<ExecResult>> exec(QString name, QStringList argv);
 
+    // RemoveImage: refused (Busy) while a container uses the image; then drops its blobs and
+    // unpacked layers that no other image or container needs (on a worker thread).
+    QCoro::Task<Status> removeImage(QString image);
+
     // Applies live to a running container and is kept for its next start.
     Status setLimits(const QString &name, const ContainerLimits &limits);
     // Cumulative counters for the sampler; cheap (a few small file reads, no process).

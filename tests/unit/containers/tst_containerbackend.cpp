@@ -229,6 +229,16 @@ private Q_SLOTS:
         QVERIFY(!m_backend->info(QStringLiteral("other")));
     }
 
+    void removeImage_isRefusedWhileAContainerUsesIt()
+    {
+        const Status removed = QCoro::waitFor(m_backend->removeImage(QStringLiteral("busybox")));
+        QVERIFY(!removed.ok());
+        QCOMPARE(removed.error().name, Hamlet::Error::Busy);
+        QVERIFY(removed.error().message.contains(QStringLiteral("web1")));
+        QVERIFY(m_backend->imageStore().contains(QStringLiteral("busybox")));
+        QCOMPARE(QCoro::waitFor(m_backend->removeImage(QStringLiteral("nope"))).error().name, Hamlet::Error::NotFound);
+    }
+
     void pauseResume_freezeAndThaw()
     {
         QVERIFY(QCoro::waitFor(m_backend->pause(QStringLiteral("web1"))).ok());
@@ -391,6 +401,13 @@ private Q_SLOTS:
             verifyNothingLeft(name);
         }
         QCOMPARE(QCoro::waitFor(m_backend->remove(QStringLiteral("web1"))).error().name, Hamlet::Error::NotFound);
+        // With no container left the image goes, and so do its layers.
+        const QString layer = m_backend->imageStore().layerPath(
+            m_backend->imageStore().image(QStringLiteral("busybox"))->diffIds.first());
+        QVERIFY(QFileInfo::exists(layer));
+        QVERIFY(QCoro::waitFor(m_backend->removeImage(QStringLiteral("busybox"))).ok());
+        QVERIFY(!QFileInfo::exists(layer));
+        QVERIFY(m_backend->imageStore().images().isEmpty());
     }
 };
 
