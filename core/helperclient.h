@@ -73,7 +73,7 @@ Q_SIGNALS:
 
 private Q_SLOTS:
     void onPropertiesChanged(const QDBusMessage &message);
-    void onSamples(qulonglong monotonicNs, const Hamlet::SampleBatch &batch);
+    void onManagerSignal(const QDBusMessage &message);
 
 private:
     QCoro::Task<Result<QDBusMessage>> callInstance(QString name, QString verb, QVariantList arguments);
