@@ -2,6 +2,7 @@
 
 #include "domainxml.h"
 
+#include <QFile>
 #include <QXmlStreamReader>
 
 namespace Hamlet::Vms {
@@ -91,6 +92,22 @@ DomainFacts parseDomainFacts(const QString &domainXml)
         }
     }
     return facts;
+}
+
+QString kernelReleaseOf(const QString &bzImagePath)
+{
+    QFile file(bzImagePath);
+    if (!file.open(QIODevice::ReadOnly) || !file.seek(0x202) || file.read(4) != "HdrS" || !file.seek(0x20E))
+        return {};
+    const QByteArray pointer = file.read(2);
+    if (pointer.size() != 2)
+        return {};
+    const quint16 offset = static_cast<quint8>(pointer.at(0)) | (static_cast<quint8>(pointer.at(1)) << 8);
+    if (offset == 0 || !file.seek(qint64(offset) + 0x200))
+        return {};
+    // "6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP ...": the first word.
+    const QByteArray version = file.read(256);
+    return QString::fromLatin1(version.left(version.indexOf(' ')));
 }
 
 } // namespace Hamlet::Vms

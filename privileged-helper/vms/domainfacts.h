@@ -37,4 +37,8 @@ struct DomainFacts {
 
 DomainFacts parseDomainFacts(const QString &domainXml);
 
+// The release of an x86 Linux kernel image ("6.1.0-56-cloud-amd64"), read from its boot header
+// (the kernel_version field of the boot protocol), or "" when the file is no bzImage.
+QString kernelReleaseOf(const QString &bzImagePath);
+
 } // namespace Hamlet::Vms

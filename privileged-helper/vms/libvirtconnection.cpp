@@ -5,6 +5,7 @@
 #include <QAbstractEventDispatcher>
 #include <QDir>
 #include <QFile>
+#include <QPointer>
 #include <QSaveFile>
 #include <QUrl>
 #include <QUrlQuery>
@@ -322,8 +323,15 @@ QCoro::Task<> LibvirtConnection::reconnect()
     if (isConnected() || m_reconnecting)
         co_return;
     m_reconnecting = true;
+    const QPointer<LibvirtConnection> alive(this);
     std::function<Result<virConnectPtr>()> work = [this] { return openBlocking(); };
     const Result<virConnectPtr> opened = co_await onPool<Result<virConnectPtr>>(m_pool, std::move(work));
+    if (!alive) {
+        // Destroyed while the attempt ran (helper shutdown): nobody wants this connection.
+        if (opened)
+            virConnectClose(opened.value());
+        co_return;
+    }
     m_reconnecting = false;
     if (!opened) {
         ++m_reconnectAttempts;

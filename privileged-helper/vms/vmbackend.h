@@ -76,8 +76,8 @@ public:
     QCoro::Task<Result<QString>> state(QString name);
     QCoro::Task<Result<QList<VmInfo>>> list();
     // Keys: name, state, source, accelerator ("kvm"/"tcg"), machine, pid (0 when not running),
-    // kernel, initrd, cmdline, disks (list of maps: device, target, source, format), vcpus,
-    // maxVcpus, memory (bytes), maxMemory, cpuTimeNs, hasDisplay, osVariant, xml.
+    // kernel, kernelRelease (e.g. "6.1.0-56-cloud-amd64"), initrd, cmdline, disks (list of maps: device, target,
+    // source, format), vcpus, maxVcpus, memory (bytes), maxMemory, cpuTimeNs, hasDisplay, osVariant, xml.
     QCoro::Task<Result<QVariantMap>> inspect(QString name);
     // The caller's end of a socket bridged to the serial console.
     QCoro::Task<Result<UniqueFd>> openConsole(QString name);

@@ -1,9 +1,11 @@
 #include "domainfacts.h"
 #include "domainxml.h"
+#include "hostprobe.h"
 #include "tinyinitramfs.h"
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryFile>
@@ -160,6 +162,15 @@ private Q_SLOTS:
         const DomainFacts tiny = parseDomainFacts(domainXml(specFor(QStringLiteral("tiny"))));
         QCOMPARE(tiny.vcpus, 1u);
         QCOMPARE(tiny.maxVcpus, 2u);
+    }
+
+    void kernelRelease_isReadFromTheBootHeader()
+    {
+        const QString kernel = Hamlet::HostProbe::findBootableKernel();
+        QVERIFY2(!kernel.isEmpty(), "no kernel in /boot");
+        // Debian names its images after their release: vmlinuz-<release>.
+        QCOMPARE(kernelReleaseOf(kernel), QFileInfo(kernel).fileName().mid(int(qstrlen("vmlinuz-"))));
+        QCOMPARE(kernelReleaseOf(QStringLiteral(HAMLET_VMS_GOLDEN_DIR "/tiny.xml")), QString());
     }
 
     void userDisk_isNeverMarkedAsHamlets()

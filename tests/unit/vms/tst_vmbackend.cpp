@@ -180,6 +180,7 @@ private Q_SLOTS:
         QVERIFY2(map.value(QStringLiteral("machine")).toString().startsWith(QStringLiteral("pc-q35")),
                  qPrintable(map.value(QStringLiteral("machine")).toString()));
         QCOMPARE(map.value(QStringLiteral("kernel")).toString(), m_backend->options().hostKernel);
+        QVERIFY(m_consoleOutput.contains(map.value(QStringLiteral("kernelRelease")).toString().toUtf8()));
         QCOMPARE(map.value(QStringLiteral("source")).toString(), QStringLiteral("tiny"));
         QCOMPARE(map.value(QStringLiteral("vcpus")).toUInt(), 1u);
         QCOMPARE(map.value(QStringLiteral("memory")).toULongLong(), 128ULL << 20);

@@ -128,20 +128,35 @@ private Q_SLOTS:
         // The console still reaches the same guest.
         Result<UniqueFd> console = await(m_backend->openConsole(QStringLiteral("keep1")));
         QVERIFY2(console.ok(), qPrintable(console.error().message));
-        const QByteArray command("echo recovered-$((40+2))\n");
-        QCOMPARE(::write(console.value().get(), command.constData(), command.size()), command.size());
+        // The guest may still be booting (the first helper only waited for libvirt): knock until
+        // a shell prompt answers, then type.
+        const int fd = console.value().get();
         QByteArray seen;
-        timer.restart();
-        while (!seen.contains("recovered-42") && timer.elapsed() < 15000) {
-            pollfd entry {console.value().get(), POLLIN, 0};
-            if (::poll(&entry, 1, 100) > 0) {
-                char buffer[1024];
-                const ssize_t n = ::read(console.value().get(), buffer, sizeof(buffer));
-                if (n <= 0)
-                    break;
-                seen.append(buffer, n);
+        auto readFor = [&](int ms) {
+            QElapsedTimer waited;
+            waited.start();
+            while (waited.elapsed() < ms) {
+                pollfd entry {fd, POLLIN, 0};
+                if (::poll(&entry, 1, 50) > 0) {
+                    char buffer[1024];
+                    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+                    if (n <= 0)
+                        return;
+                    seen.append(buffer, n);
+                }
             }
+        };
+        timer.restart();
+        while (!seen.contains("# ") && timer.elapsed() < 30000) {
+            QCOMPARE(::write(fd, "\n", 1), 1);
+            readFor(500);
         }
+        QVERIFY2(seen.contains("# "), seen.constData());
+        const QByteArray command("echo recovered-$((40+2))\n");
+        QCOMPARE(::write(fd, command.constData(), command.size()), command.size());
+        timer.restart();
+        while (!seen.contains("recovered-42") && timer.elapsed() < 15000)
+            readFor(100);
         QVERIFY2(seen.contains("recovered-42"), seen.constData());
 
         QVERIFY(await(m_backend->stop(QStringLiteral("keep1"), true)).ok());
