@@ -117,7 +117,11 @@ const QByteArray EmbeddedQemuConf = QByteArrayLiteral(
     "stdio_handler = \"file\"\n"
     "# No private /dev namespace per VM: setting one up fails inside containers and some sandboxes\n"
     "# (\"Unable to move ... mount to /dev/null\"), and QEMU already runs as the helper's user.\n"
-    "namespaces = []\n");
+    "namespaces = []\n"
+    "# QEMU runs as root, so there is nothing to chown, and libvirt must not mark the host's files\n"
+    "# (the tiny VM boots /boot's kernel) with its ownership-tracking attributes.\n"
+    "dynamic_ownership = 0\n"
+    "remember_owner = 0\n");
 
 } // namespace
 

@@ -13,6 +13,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
+#include <QThread>
 
 namespace Hamlet::Vms {
 
@@ -170,7 +171,20 @@ QCoro::Task<Result<void>> VmBackend::start(QString name)
     if (current.value() == VmState::Paused)
         co_return failure(Error::InvalidArgument,
                           QStringLiteral("The VM \"%1\" is paused; resume it instead of starting it.").arg(name));
-    co_return co_await simpleAction(name, QStringLiteral("Cannot start the VM \"%1\""), virDomainCreate);
+    co_return co_await startStopped(name);
+}
+
+QCoro::Task<Result<void>> VmBackend::startStopped(const QString &name)
+{
+    return withDomain<void>(name, [name](virConnectPtr, virDomainPtr domain) -> Result<void> {
+        // A guest that has just powered off is "stopped" for Hamlet while libvirt still tears
+        // QEMU down (about a second): wait for that instead of failing with "already running".
+        for (int waited = 0; virDomainIsActive(domain) == 1 && waited < 100; ++waited)
+            QThread::msleep(50);
+        if (virDomainCreate(domain) < 0)
+            return lastLibvirtError(QStringLiteral("Cannot start the VM \"%1\"").arg(name));
+        return {};
+    });
 }
 
 QCoro::Task<Result<void>> VmBackend::stop(QString name, bool force)

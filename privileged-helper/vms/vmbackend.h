@@ -96,6 +96,7 @@ Q_SIGNALS:
 private:
     QCoro::Task<Result<void>> prepareSpec(VmSpec &spec);
     QCoro::Task<Result<void>> createDisk(const QString &path, quint64 sizeBytes);
+    QCoro::Task<Result<void>> startStopped(const QString &name);
     // Runs work on the named domain on a worker thread (looked up there; NotFound if missing).
     // Callers build their lambda outside any co_await expression (see the definition).
     template <typename T>

@@ -16,7 +16,7 @@ inline const QString Failed = QStringLiteral("failed");
 QString fromDomainState(int state, int reason);
 
 // From a lifecycle event (virDomainEventType and its detail); nullopt for events that change no
-// state Hamlet shows (defined, undefined, a shutdown that has only been requested).
+// state Hamlet shows (defined, undefined). A finished guest shutdown already counts as stopped.
 std::optional<QString> fromLifecycleEvent(int event, int detail);
 
 } // namespace Hamlet::Vms::VmState

@@ -36,6 +36,9 @@ private Q_SLOTS:
         QCOMPARE(VmState::fromDomainState(VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_DESTROYED), VmState::Stopped);
         QCOMPARE(VmState::fromDomainState(VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED), VmState::Failed);
         QCOMPARE(VmState::fromDomainState(VIR_DOMAIN_CRASHED, 0), VmState::Failed);
+        // A guest that powered off while libvirt still tears QEMU down is already off.
+        QCOMPARE(VmState::fromDomainState(VIR_DOMAIN_SHUTDOWN, 0), VmState::Stopped);
+        QCOMPARE(VmState::fromDomainState(VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_SHUTTING_DOWN), VmState::Stopped);
     }
 
     void lifecycleEvents_changeStateOnlyWhenTheVmDoes()
@@ -48,7 +51,10 @@ private Q_SLOTS:
         QCOMPARE(VmState::fromLifecycleEvent(VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_FAILED),
                  VmState::Failed);
         QCOMPARE(VmState::fromLifecycleEvent(VIR_DOMAIN_EVENT_DEFINED, 0), std::nullopt);
-        QCOMPARE(VmState::fromLifecycleEvent(VIR_DOMAIN_EVENT_SHUTDOWN, 0), std::nullopt);
+        QCOMPARE(VmState::fromLifecycleEvent(VIR_DOMAIN_EVENT_UNDEFINED, 0), std::nullopt);
+        // The guest powered off; libvirt's STOPPED follows about a second later.
+        QCOMPARE(VmState::fromLifecycleEvent(VIR_DOMAIN_EVENT_SHUTDOWN, VIR_DOMAIN_EVENT_SHUTDOWN_GUEST),
+                 VmState::Stopped);
     }
 
     void sample_prefersQemuRssForMemory()
