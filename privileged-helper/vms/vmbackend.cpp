@@ -87,7 +87,12 @@ QCoro::Task<Result<void>> VmBackend::prepareSpec(VmSpec &spec)
 
     switch (spec.source) {
     case VmSource::Tiny: {
-        const Result<QString> initramfs = TinyInitramfs::ensure(m_options.stateDir, m_options.busybox);
+        // Reads busybox and may write ~2 MB: off the Qt thread like any other blocking work.
+        std::function<Result<QString>(virConnectPtr)> build
+            = [stateDir = m_options.stateDir, busybox = m_options.busybox](virConnectPtr) {
+                  return TinyInitramfs::ensure(stateDir, busybox);
+              };
+        const Result<QString> initramfs = co_await m_connection.run<QString>(std::move(build));
         if (!initramfs)
             co_return initramfs.error();
         spec.initrdPath = initramfs.value();
