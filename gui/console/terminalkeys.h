@@ -1,0 +1,14 @@
+#pragma once
+
+class QKeyEvent;
+
+namespace Hamlet {
+
+class TerminalScreen;
+
+// Turns a Qt key press into what a terminal sends: libvterm encodes special keys (arrows, Home,
+// End, PgUp/PgDn, F1-F12, keypad, with modifiers) and characters (Ctrl+letter becomes the control
+// character, Alt prefixes ESC). Returns false when the key produces nothing (a lone modifier).
+bool sendKeyToTerminal(TerminalScreen &screen, const QKeyEvent &event);
+
+} // namespace Hamlet

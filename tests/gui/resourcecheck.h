@@ -1,0 +1,46 @@
+#pragma once
+
+// What a widget test compares before and after a console or display is closed: the process's
+// open file descriptors (with what they point to) and its threads, read from /proc/self.
+#include <QDir>
+#include <QFile>
+#include <QSet>
+#include <QString>
+#include <QStringList>
+
+namespace Hamlet::Test {
+
+inline QSet<QString> openFds()
+{
+    QSet<QString> fds;
+    const QDir dir(QStringLiteral("/proc/self/fd"));
+    for (const QString &name : dir.entryList(QDir::NoDotAndDotDot | QDir::System | QDir::Files)) {
+        const QString target = QFile::symLinkTarget(dir.filePath(name));
+        // The directory listing itself holds an fd while it runs; it is gone by now.
+        if (!target.isEmpty())
+            fds.insert(name + QStringLiteral(" -> ") + target);
+    }
+    return fds;
+}
+
+inline int threadCount()
+{
+    return int(QDir(QStringLiteral("/proc/self/task")).entryList(QDir::NoDotAndDotDot | QDir::Dirs).size());
+}
+
+// The fds open now that were not open in `before`, as readable lines for a failure message.
+inline QString leakedFds(const QSet<QString> &before)
+{
+    QStringList leaked = (openFds() - before).values();
+    leaked.sort();
+    return leaked.join(QStringLiteral("; "));
+}
+
+inline QString outputPath(const QString &name)
+{
+    const QString dir = qEnvironmentVariable("HAMLET_TEST_OUTPUT", QDir::tempPath());
+    QDir().mkpath(dir);
+    return dir + QLatin1Char('/') + name;
+}
+
+} // namespace Hamlet::Test
