@@ -41,7 +41,7 @@ void DisplayCanvas::setFrame(const QImage &frame)
     const bool resized = frame.size() != m_frame.size();
     m_frame = frame;
     if (resized) {
-        setMinimumSize(m_scaleToFit ? QSize() : m_frame.size());
+        setMinimumSize(m_scaleToFit ? QSize(0, 0) : m_frame.size());
         updateGeometry();
     }
     update();
@@ -51,7 +51,7 @@ void DisplayCanvas::clearFrame()
 {
     releaseInput();
     m_frame = QImage();
-    setMinimumSize(QSize());
+    setMinimumSize(QSize(0, 0));
     update();
 }
 
@@ -64,7 +64,7 @@ void DisplayCanvas::setMessage(const QString &message)
 void DisplayCanvas::setScaleToFit(bool fit)
 {
     m_scaleToFit = fit;
-    setMinimumSize(fit || m_frame.isNull() ? QSize() : m_frame.size());
+    setMinimumSize(fit || m_frame.isNull() ? QSize(0, 0) : m_frame.size());
     updateGeometry();
     update();
 }

@@ -4,6 +4,8 @@
 
 #include <rfb/rfbclient.h>
 
+#include <QtEndian>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdarg>
@@ -34,6 +36,35 @@ void logFromLibvncclient(const char *format, ...)
 // How long the session thread sleeps in poll() with nothing to do; stop() and queued input wake
 // it earlier through the eventfd, so this only bounds a missed wake-up.
 constexpr int pollTimeoutMs = 500;
+// Our own SetPixelFormat + SetEncodings instead of libvncclient's SetFormatAndEncodings: that one
+// always offers ExtendedDesktopSize, and libvncclient 0.9.14 ignores a server-initiated
+// ExtendedDesktopSize whose screen id is 0 (which is what QEMU sends), so a guest mode change
+// right after connecting (SeaBIOS to VGA text, the kernel to a framebuffer) leaves it with the
+// old size and the next rectangle fails as "too large". Plain DesktopSize it handles.
+bool sendFormatAndEncodings(rfbClient *client)
+{
+    rfbSetPixelFormatMsg pixelFormat {};
+    pixelFormat.type = rfbSetPixelFormat;
+    pixelFormat.format = client->format;
+    pixelFormat.format.redMax = qToBigEndian(client->format.redMax);
+    pixelFormat.format.greenMax = qToBigEndian(client->format.greenMax);
+    pixelFormat.format.blueMax = qToBigEndian(client->format.blueMax);
+    if (!WriteToRFBServer(client, reinterpret_cast<const char *>(&pixelFormat), sz_rfbSetPixelFormatMsg))
+        return false;
+    // Lossless encodings only (a local socket has bandwidth to spare), and nothing libvncclient
+    // cannot decode: an unknown rectangle type would end the session.
+    static constexpr uint32_t encodings[] = {rfbEncodingZRLE,     rfbEncodingHextile, rfbEncodingZlib,
+                                             rfbEncodingCopyRect, rfbEncodingRaw,     rfbEncodingNewFBSize};
+    rfbSetEncodingsMsg header {};
+    header.type = rfbSetEncodings;
+    header.nEncodings = qToBigEndian(uint16_t(std::size(encodings)));
+    QByteArray message(reinterpret_cast<const char *>(&header), sz_rfbSetEncodingsMsg);
+    for (const uint32_t encoding : encodings) {
+        const uint32_t wire = qToBigEndian(encoding);
+        message.append(reinterpret_cast<const char *>(&wire), sizeof wire);
+    }
+    return WriteToRFBServer(client, message.constData(), unsigned(message.size()));
+}
 } // namespace
 
 RfbSession::RfbSession(QObject *parent)
@@ -159,7 +190,7 @@ bool RfbSession::handshake(rfbClient *client, QString *error)
     client->updateRect.x = client->updateRect.y = 0;
     client->updateRect.w = client->width;
     client->updateRect.h = client->height;
-    if (!SetFormatAndEncodings(client)
+    if (!sendFormatAndEncodings(client)
         || !SendFramebufferUpdateRequest(client, 0, 0, client->width, client->height, FALSE)) {
         *error = tr("The VM's display closed during the VNC handshake.");
         return false;
@@ -190,6 +221,7 @@ void RfbSession::run(int fd)
     sigemptyset(&pipe);
     sigaddset(&pipe, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    pthread_setname_np(pthread_self(), "hamlet-rfb"); // how it shows in ps, gdb and /proc
 
     // 8 bits per sample, 3 samples, 4 bytes per pixel; shifts chosen so the buffer is
     // QImage::Format_RGB32 (0xffRRGGBB in host order) and needs no conversion.
@@ -197,7 +229,6 @@ void RfbSession::run(int fd)
     client->format.redShift = 16;
     client->format.greenShift = 8;
     client->format.blueShift = 0;
-    client->appData.encodingsString = "copyrect zrle hextile zlib raw"; // lossless, local socket
     client->canHandleNewFBSize = TRUE;
     client->MallocFrameBuffer = &RfbSession::allocateFramebuffer;
     client->FinishedFrameBufferUpdate = &RfbSession::frameFinished;

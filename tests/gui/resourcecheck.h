@@ -23,9 +23,20 @@ inline QSet<QString> openFds()
     return fds;
 }
 
+inline QStringList threads()
+{
+    QStringList names;
+    const QDir dir(QStringLiteral("/proc/self/task"));
+    for (const QString &tid : dir.entryList(QDir::NoDotAndDotDot | QDir::Dirs)) {
+        QFile comm(dir.filePath(tid + QStringLiteral("/comm")));
+        names << (comm.open(QIODevice::ReadOnly) ? QString::fromUtf8(comm.readAll().trimmed()) : tid);
+    }
+    return names;
+}
+
 inline int threadCount()
 {
-    return int(QDir(QStringLiteral("/proc/self/task")).entryList(QDir::NoDotAndDotDot | QDir::Dirs).size());
+    return int(threads().size());
 }
 
 // The fds open now that were not open in `before`, as readable lines for a failure message.
