@@ -238,13 +238,19 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(terminal.screenText().contains(QStringLiteral("$")), 10000);
         typeLine(&terminal, QStringLiteral("clear; echo copy-me-please"));
         QTRY_VERIFY_WITH_TIMEOUT(hasLine(terminal.screenText(), QStringLiteral("copy-me-please")), 10000);
-        const int row = int(terminal.screenText().split(QLatin1Char('\n')).indexOf(QStringLiteral("copy-me-please")));
+        const QString output = QStringLiteral("copy-me-please");
+        const QStringList lines = terminal.screenText().split(QLatin1Char('\n'));
+        int row = 0;
+        while (row < lines.size() && !(lines[row] == output || lines[row].endsWith(QStringLiteral("$ ") + output)))
+            ++row;
+        QVERIFY(row < lines.size());
+        const int col = int(lines[row].size() - output.size());
         const int cellWidth = terminal.viewport()->width() / terminal.columns();
         const int cellHeight = terminal.viewport()->height() / terminal.rows();
         const int y = row * cellHeight + cellHeight / 2;
-        QTest::mousePress(terminal.viewport(), Qt::LeftButton, {}, QPoint(2, y));
-        QTest::mouseMove(terminal.viewport(), QPoint(7 * cellWidth + 2, y));
-        QTest::mouseRelease(terminal.viewport(), Qt::LeftButton, {}, QPoint(7 * cellWidth + 2, y));
+        QTest::mousePress(terminal.viewport(), Qt::LeftButton, {}, QPoint(col * cellWidth + 2, y));
+        QTest::mouseMove(terminal.viewport(), QPoint((col + 7) * cellWidth + 2, y));
+        QTest::mouseRelease(terminal.viewport(), Qt::LeftButton, {}, QPoint((col + 7) * cellWidth + 2, y));
         QCOMPARE(terminal.selectedText(), QStringLiteral("copy-me"));
         QTest::keyClick(&terminal, Qt::Key_C, Qt::ControlModifier | Qt::ShiftModifier);
         QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("copy-me"));
