@@ -5,149 +5,19 @@
 #include "display/displaywidget.h"
 #include "logging.h"
 #include "resourcecheck.h"
+#include "tinyvm.h"
 
 #include <QAction>
 #include <QApplication>
-#include <QElapsedTimer>
-#include <QFile>
 #include <QPainter>
 #include <QProcess>
 #include <QSignalSpy>
-#include <QTemporaryDir>
 #include <QTest>
-
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 using Hamlet::DisplayWidget;
 using namespace Hamlet::Test;
 
 namespace {
-QString findKernel()
-{
-    const QStringList kernels = QDir(QStringLiteral("/boot")).entryList({QStringLiteral("vmlinuz-*")}, QDir::Files);
-    return kernels.isEmpty() ? QString() : QStringLiteral("/boot/") + kernels.last();
-}
-
-// An uncompressed newc cpio archive, the format the kernel unpacks as its initramfs.
-class Cpio
-{
-public:
-    void add(const QByteArray &name, quint32 mode, const QByteArray &data = {}, quint32 rdevMajor = 0,
-             quint32 rdevMinor = 0)
-    {
-        const quint32 fields[13] = {
-            ++m_inode, mode, 0, 0, 1, 0, quint32(data.size()), 0, 0, rdevMajor, rdevMinor, quint32(name.size() + 1), 0};
-        QByteArray header("070701");
-        for (const quint32 field : fields)
-            header += QByteArray::number(field, 16).rightJustified(8, '0');
-        m_bytes += header + name + '\0';
-        pad();
-        m_bytes += data;
-        pad();
-    }
-    QByteArray finish()
-    {
-        add("TRAILER!!!", 0);
-        return m_bytes;
-    }
-
-private:
-    void pad()
-    {
-        while (m_bytes.size() % 4)
-            m_bytes += '\0';
-    }
-    QByteArray m_bytes;
-    quint32 m_inode = 0;
-};
-
-// A TCG VM running the host kernel and busybox, its VGA screen served by QEMU's VNC server on
-// a unix socket in a private directory (no network port).
-class TinyVm
-{
-public:
-    bool start(QString *error)
-    {
-        const QString kernel = findKernel();
-        QFile busybox(QStringLiteral("/bin/busybox"));
-        if (kernel.isEmpty() || !busybox.open(QIODevice::ReadOnly)) {
-            *error = QStringLiteral("needs a kernel in /boot and /bin/busybox");
-            return false;
-        }
-        Cpio cpio;
-        cpio.add("bin", 040755);
-        cpio.add("dev", 040755);
-        cpio.add("proc", 040755);
-        cpio.add("dev/console", 020600, {}, 5, 1);
-        cpio.add("bin/busybox", 0100755, busybox.readAll());
-        // Ctrl+Alt+Del reboots at once (so the test can see it arrive: QEMU exits, -no-reboot).
-        cpio.add("init", 0100755,
-                 "#!/bin/busybox sh\n"
-                 "/bin/busybox mount -t proc proc /proc\n"
-                 "echo 1 > /proc/sys/kernel/ctrl-alt-del\n"
-                 "export PATH=/bin PS1='guest# '\n"
-                 "/bin/busybox --install -s /bin\n"
-                 "exec /bin/busybox sh\n");
-        QFile initrd(m_dir.filePath(QStringLiteral("initrd.cpio")));
-        if (!initrd.open(QIODevice::WriteOnly) || initrd.write(cpio.finish()) < 0) {
-            *error = initrd.errorString();
-            return false;
-        }
-        initrd.close();
-        m_socket = m_dir.filePath(QStringLiteral("vnc.sock"));
-        m_qemu.setProcessChannelMode(QProcess::MergedChannels);
-        m_qemu.start(QStringLiteral("qemu-system-x86_64"),
-                     {QStringLiteral("-accel"), QStringLiteral("tcg"), QStringLiteral("-m"), QStringLiteral("256"),
-                      QStringLiteral("-nodefaults"), QStringLiteral("-no-user-config"), QStringLiteral("-vga"),
-                      QStringLiteral("std"), QStringLiteral("-display"), QStringLiteral("none"), QStringLiteral("-vnc"),
-                      QStringLiteral("unix:") + m_socket, QStringLiteral("-kernel"), kernel, QStringLiteral("-initrd"),
-                      initrd.fileName(), QStringLiteral("-append"), QStringLiteral("console=tty0 rdinit=/init"),
-                      QStringLiteral("-no-reboot")});
-        m_booted.start();
-        if (!m_qemu.waitForStarted(10000)) {
-            *error = m_qemu.errorString();
-            return false;
-        }
-        return true;
-    }
-
-    // A connected socket to the VNC server: what the helper gets from virDomainOpenGraphicsFD.
-    int connectDisplay(QString *error)
-    {
-        for (int attempt = 0; attempt < 100; ++attempt) {
-            const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            sockaddr_un address {};
-            address.sun_family = AF_UNIX;
-            qstrncpy(address.sun_path, QFile::encodeName(m_socket).constData(), sizeof address.sun_path);
-            if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0)
-                return fd;
-            ::close(fd);
-            if (m_qemu.state() != QProcess::Running)
-                break;
-            QTest::qWait(100);
-        }
-        *error = QStringLiteral("cannot connect to QEMU's VNC socket: ") + QString::fromLocal8Bit(m_qemu.readAll());
-        return -1;
-    }
-
-    qint64 sinceBoot() const { return m_booted.elapsed(); }
-    QProcess &process() { return m_qemu; }
-    void stop()
-    {
-        m_qemu.kill();
-        m_qemu.waitForFinished(10000);
-    }
-    ~TinyVm() { stop(); }
-
-private:
-    QTemporaryDir m_dir;
-    QString m_socket;
-    QProcess m_qemu;
-    QElapsedTimer m_booted;
-};
-
 bool hasDetail(const QImage &image)
 {
     if (image.isNull())
@@ -224,11 +94,11 @@ private Q_SLOTS:
         }
         TinyVm vm;
         QString error;
-        QVERIFY2(vm.start(&error), qPrintable(error));
+        QVERIFY2(vm.start(TinyVm::Console::Vga, &error), qPrintable(error));
         warmUpImageScaling();
         const QSet<QString> fdsBefore = openFds();
         const int threadsBefore = threadCount();
-        const int fd = vm.connectDisplay(&error);
+        const int fd = vm.connect(&error);
         QVERIFY2(fd >= 0, qPrintable(error));
 
         auto display = std::make_unique<DisplayWidget>();
@@ -242,7 +112,7 @@ private Q_SLOTS:
         QTRY_VERIFY(sessionThreadRunning());
 
         // A picture of the guest's size, with something on it, within 10 s of boot.
-        QTRY_VERIFY_WITH_TIMEOUT(hasDetail(display->framebuffer()), 10000 - int(vm.sinceBoot()));
+        QTRY_VERIFY_WITH_TIMEOUT(hasDetail(display->framebuffer()), 10000 - int(vm.sinceStart()));
         const QSize size = display->framebufferSize();
         QVERIFY2((QList<QSize> {{640, 480}, {720, 400}, {800, 600}, {1024, 768}, {1280, 800}}).contains(size),
                  qPrintable(QStringLiteral("%1x%2").arg(size.width()).arg(size.height())));
@@ -311,11 +181,11 @@ private Q_SLOTS:
     {
         TinyVm vm;
         QString error;
-        QVERIFY2(vm.start(&error), qPrintable(error));
+        QVERIFY2(vm.start(TinyVm::Console::Vga, &error), qPrintable(error));
         warmUpImageScaling();
         const QSet<QString> fdsBefore = openFds();
         const int threadsBefore = threadCount();
-        const int fd = vm.connectDisplay(&error);
+        const int fd = vm.connect(&error);
         QVERIFY2(fd >= 0, qPrintable(error));
         {
             DisplayWidget display;
@@ -332,7 +202,7 @@ private Q_SLOTS:
             QVERIFY2(openFds() - fdsBefore == QSet<QString>(), qPrintable(leakedFds(fdsBefore)));
 
             // Reconnecting gives a picture again; destroying the widget then stops it too.
-            const int again = vm.connectDisplay(&error);
+            const int again = vm.connect(&error);
             QVERIFY2(again >= 0, qPrintable(error));
             display.setFd(again);
             QTRY_VERIFY_WITH_TIMEOUT(!display.framebuffer().isNull(), 10000);

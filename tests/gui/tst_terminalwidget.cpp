@@ -2,6 +2,7 @@
 #include "console/terminalscreen.h"
 #include "console/terminalwidget.h"
 #include "resourcecheck.h"
+#include "tinyvm.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -79,6 +80,15 @@ Pipe socketPair()
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
         return {};
     return {fds[0], fds[1]};
+}
+
+// Everything the terminal holds: scrollback, then the screen.
+QString allText(const TerminalWidget &terminal)
+{
+    QStringList lines;
+    for (int line = -terminal.screen()->scrollbackLines(); line < terminal.rows(); ++line)
+        lines << terminal.screen()->lineText(line);
+    return lines.join(QLatin1Char('\n'));
 }
 
 QByteArray readAvailable(int fd, int timeoutMs = 2000)
@@ -321,6 +331,37 @@ private Q_SLOTS:
         QCOMPARE(readAvailable(pipe.testEnd), QByteArray("\x1b[200~a\rb\x1b[201~"));
         terminal.closeFd();
         ::close(pipe.testEnd);
+    }
+
+    void showsAVmSerialConsoleAndRunsCommandsInIt()
+    {
+        // The tiny VM's serial port on a socket, as virDomainOpenConsole hands it over.
+        TinyVm vm;
+        QString error;
+        QVERIFY2(vm.start(TinyVm::Console::Serial, &error), qPrintable(error));
+        const int fd = vm.connect(&error);
+        QVERIFY2(fd >= 0, qPrintable(error));
+        TerminalWidget terminal;
+        terminal.resize(900, 560);
+        terminal.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&terminal));
+        terminal.setFd(fd);
+        // The boot banner, then the guest's shell prompt (TCG boots in seconds, a loaded host
+        // takes longer).
+        QTRY_VERIFY_WITH_TIMEOUT(allText(terminal).contains(QStringLiteral("Linux version ") + vm.kernelRelease()),
+                                 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(terminal.screenText().contains(QStringLiteral("guest# ")), 60000);
+        QVERIFY(terminal.grab().save(outputPath(QStringLiteral("terminal-serial-boot.png"))));
+        typeLine(&terminal, QStringLiteral("uname -r"));
+        QTRY_VERIFY2_WITH_TIMEOUT(terminal.screenText().split(QLatin1Char('\n')).contains(vm.kernelRelease()),
+                                  qPrintable(terminal.screenText()), 20000);
+        QVERIFY(terminal.grab().save(outputPath(QStringLiteral("terminal-serial-uname.png"))));
+
+        // The VM stops: the console says so.
+        QSignalSpy closed(&terminal, &TerminalWidget::closed);
+        vm.stop();
+        QTRY_COMPARE_WITH_TIMEOUT(closed.size(), 1, 10000);
+        QVERIFY2(terminal.statusText().startsWith(QStringLiteral("Console closed")), qPrintable(terminal.statusText()));
     }
 
     void saysSoWhenThereIsNoConsoleOrItCloses()
