@@ -7,18 +7,6 @@
 namespace Hamlet {
 
 namespace {
-VTermModifier modifiersOf(const QKeyEvent &event)
-{
-    int mod = VTERM_MOD_NONE;
-    if (event.modifiers() & Qt::ShiftModifier)
-        mod |= VTERM_MOD_SHIFT;
-    if (event.modifiers() & Qt::AltModifier)
-        mod |= VTERM_MOD_ALT;
-    if (event.modifiers() & Qt::ControlModifier)
-        mod |= VTERM_MOD_CTRL;
-    return VTermModifier(mod);
-}
-
 VTermKey specialKey(const QKeyEvent &event)
 {
     const bool keypad = event.modifiers() & Qt::KeypadModifier;
@@ -63,9 +51,21 @@ VTermKey specialKey(const QKeyEvent &event)
 }
 } // namespace
 
+VTermModifier terminalModifiers(Qt::KeyboardModifiers modifiers)
+{
+    int mod = VTERM_MOD_NONE;
+    if (modifiers & Qt::ShiftModifier)
+        mod |= VTERM_MOD_SHIFT;
+    if (modifiers & Qt::AltModifier)
+        mod |= VTERM_MOD_ALT;
+    if (modifiers & Qt::ControlModifier)
+        mod |= VTERM_MOD_CTRL;
+    return VTermModifier(mod);
+}
+
 bool sendKeyToTerminal(TerminalScreen &screen, const QKeyEvent &event)
 {
-    VTermModifier mod = modifiersOf(event);
+    VTermModifier mod = terminalModifiers(event.modifiers());
     if (const VTermKey key = specialKey(event); key != VTERM_KEY_NONE) {
         if (event.key() == Qt::Key_Backtab)
             mod = VTermModifier(mod | VTERM_MOD_SHIFT);

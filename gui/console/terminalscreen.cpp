@@ -101,6 +101,8 @@ void TerminalScreen::reset()
     m_scrollback.clear();
     vterm_screen_reset(m_screen, 1);
     m_cursorVisible = true;
+    m_mouseMode = VTERM_PROP_MOUSE_NONE;
+    m_altScreen = false;
     m_dirty = true;
     emitChangedIfDirty();
 }
@@ -225,6 +227,16 @@ void TerminalScreen::paste(const QString &text)
     vterm_keyboard_end_paste(m_vterm);
 }
 
+void TerminalScreen::sendMouseMove(int row, int col, VTermModifier modifiers)
+{
+    vterm_mouse_move(m_vterm, row, col, modifiers);
+}
+
+void TerminalScreen::sendMouseButton(int button, bool pressed, VTermModifier modifiers)
+{
+    vterm_mouse_button(m_vterm, button, pressed, modifiers);
+}
+
 void TerminalScreen::emitChangedIfDirty()
 {
     if (!m_dirty)
@@ -259,6 +271,13 @@ int TerminalScreen::onSetTermProp(VTermProp prop, VTermValue *value, void *user)
     switch (prop) {
     case VTERM_PROP_CURSORVISIBLE:
         self->m_cursorVisible = value->boolean;
+        self->m_dirty = true;
+        return 1;
+    case VTERM_PROP_MOUSE:
+        self->m_mouseMode = value->number;
+        return 1;
+    case VTERM_PROP_ALTSCREEN:
+        self->m_altScreen = value->boolean;
         self->m_dirty = true;
         return 1;
     case VTERM_PROP_TITLE:

@@ -57,6 +57,10 @@ public:
     QPoint cursor() const; // x = column, y = row
     bool cursorVisible() const { return m_cursorVisible; }
     QString title() const { return m_title; }
+    // What the program asked of the mouse (VTERM_PROP_MOUSE_*: none, clicks, drags, all moves).
+    int mouseMode() const { return m_mouseMode; }
+    // Whether the program (less, vim, top) switched to the alternate screen.
+    bool altScreen() const { return m_altScreen; }
     QColor defaultForeground() const { return m_defaultFg; }
     QColor defaultBackground() const { return m_defaultBg; }
 
@@ -65,6 +69,10 @@ public:
     // Sends text as a paste: wrapped in bracketed-paste markers when the program asked for them,
     // line breaks sent as carriage returns like a typed Enter.
     void paste(const QString &text);
+    // Mouse reports for programs that asked for them; rows and columns are 0-based, button 1-3
+    // are left, middle, right and 4/5 the wheel.
+    void sendMouseMove(int row, int col, VTermModifier modifiers);
+    void sendMouseButton(int button, bool pressed, VTermModifier modifiers);
 
 Q_SIGNALS:
     void output(const QByteArray &bytes);
@@ -93,6 +101,8 @@ private:
     std::deque<std::vector<VTermScreenCell>> m_scrollback;
     int m_scrollbackLimit = 10000;
     bool m_cursorVisible = true;
+    int m_mouseMode = VTERM_PROP_MOUSE_NONE;
+    bool m_altScreen = false;
     bool m_dirty = false;
     QString m_title;
     QColor m_defaultFg {0xd0, 0xd0, 0xd0};

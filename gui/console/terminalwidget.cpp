@@ -2,11 +2,11 @@
 
 #include "fdstream.h"
 #include "terminalkeys.h"
+#include "terminalrenderer.h"
 #include "terminalscreen.h"
 
 #include <QApplication>
 #include <QClipboard>
-#include <QFontDatabase>
 #include <QKeyEvent>
 #include <QPainter>
 #include <QScrollBar>
@@ -17,15 +17,6 @@
 namespace Hamlet {
 
 namespace {
-struct Style {
-    QColor foreground;
-    QColor background;
-    bool bold = false;
-    bool italic = false;
-    bool underline = false;
-    bool strike = false;
-};
-
 bool before(QPoint a, QPoint b) // flow order: line (y) first, then column (x)
 {
     return a.y() < b.y() || (a.y() == b.y() && a.x() < b.x());
@@ -37,6 +28,7 @@ TerminalWidget::TerminalWidget(QWidget *parent)
     , m_stream(new FdStream(this))
     , m_screen(new TerminalScreen(24, 80, this))
     , m_placeholder(tr("No console: the instance is not running."))
+    , m_renderer(std::make_unique<TerminalRenderer>())
 {
     setObjectName(QStringLiteral("terminalWidget"));
     setFocusPolicy(Qt::StrongFocus);
@@ -46,22 +38,15 @@ TerminalWidget::TerminalWidget(QWidget *parent)
     setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOn);
     setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
 
-    m_font = QFontDatabase::systemFont(QFontDatabase::FixedFont);
-    m_font.setStyleHint(QFont::TypeWriter);
-    m_font.setFixedPitch(true);
-    m_font.setKerning(false);
-    m_boldFont = m_font;
-    m_boldFont.setBold(true);
-    const QFontMetrics metrics(m_font);
-    m_cellWidth = std::max(1, metrics.horizontalAdvance(QLatin1Char('M')));
-    m_cellHeight = std::max(1, metrics.height());
-    m_ascent = metrics.ascent();
+    m_cellWidth = m_renderer->cellSize().width();
+    m_cellHeight = m_renderer->cellSize().height();
 
     connect(m_stream, &FdStream::dataReceived, m_screen, &TerminalScreen::feed);
     connect(m_stream, &FdStream::closed, this, &TerminalWidget::onStreamClosed);
     connect(m_screen, &TerminalScreen::output, m_stream, &FdStream::write);
     connect(m_screen, &TerminalScreen::changed, this, &TerminalWidget::onScreenChanged);
     connect(m_screen, &TerminalScreen::titleChanged, this, &TerminalWidget::titleChanged);
+    connect(m_screen, &TerminalScreen::bell, this, [] { QApplication::beep(); });
     connect(verticalScrollBar(), &QScrollBar::valueChanged, this, [this](int value) {
         m_scrollOffset = verticalScrollBar()->maximum() - value;
         viewport()->update();
@@ -308,9 +293,41 @@ void TerminalWidget::paste()
     scrollToBottom();
 }
 
+namespace {
+int terminalButton(Qt::MouseButton button)
+{
+    switch (button) {
+    case Qt::LeftButton:
+        return 1;
+    case Qt::MiddleButton:
+        return 2;
+    case Qt::RightButton:
+        return 3;
+    default:
+        return 0;
+    }
+}
+} // namespace
+
+bool TerminalWidget::mouseGoesToProgram(Qt::KeyboardModifiers modifiers) const
+{
+    // A program that asked for the mouse (htop, mc, vim with mouse=a) gets it; Shift keeps it for
+    // selecting text, as in xterm.
+    return m_state == State::Live && m_scrollOffset == 0 && m_screen->mouseMode() != VTERM_PROP_MOUSE_NONE
+        && !(modifiers & Qt::ShiftModifier);
+}
+
 void TerminalWidget::mousePressEvent(QMouseEvent *event)
 {
     setFocus(Qt::MouseFocusReason);
+    if (mouseGoesToProgram(event->modifiers())) {
+        const QPoint at = cellAt(event->position().toPoint());
+        const VTermModifier mod = terminalModifiers(event->modifiers());
+        m_screen->sendMouseMove(at.y(), at.x(), mod);
+        if (const int button = terminalButton(event->button()))
+            m_screen->sendMouseButton(button, true, mod);
+        return;
+    }
     if (event->button() == Qt::LeftButton) {
         m_selecting = true;
         m_hasSelection = true;
@@ -325,6 +342,14 @@ void TerminalWidget::mousePressEvent(QMouseEvent *event)
 
 void TerminalWidget::mouseMoveEvent(QMouseEvent *event)
 {
+    if (!m_selecting && mouseGoesToProgram(event->modifiers())) {
+        const int mode = m_screen->mouseMode();
+        if (mode == VTERM_PROP_MOUSE_MOVE || (mode == VTERM_PROP_MOUSE_DRAG && event->buttons() != Qt::NoButton)) {
+            const QPoint at = cellAt(event->position().toPoint());
+            m_screen->sendMouseMove(at.y(), at.x(), terminalModifiers(event->modifiers()));
+        }
+        return;
+    }
     if (!m_selecting)
         return;
     m_selectionEnd = cellAt(event->position().toPoint());
@@ -333,6 +358,11 @@ void TerminalWidget::mouseMoveEvent(QMouseEvent *event)
 
 void TerminalWidget::mouseReleaseEvent(QMouseEvent *event)
 {
+    if (!m_selecting && mouseGoesToProgram(event->modifiers())) {
+        if (const int button = terminalButton(event->button()))
+            m_screen->sendMouseButton(button, false, terminalModifiers(event->modifiers()));
+        return;
+    }
     if (event->button() != Qt::LeftButton || !m_selecting)
         return;
     m_selecting = false;
@@ -365,6 +395,31 @@ void TerminalWidget::mouseDoubleClickEvent(QMouseEvent *event)
     viewport()->update();
 }
 
+void TerminalWidget::wheelEvent(QWheelEvent *event)
+{
+    const int steps = event->angleDelta().y() / 120;
+    if (steps == 0 || m_state != State::Live) {
+        QAbstractScrollArea::wheelEvent(event);
+        return;
+    }
+    if (mouseGoesToProgram(event->modifiers())) {
+        const QPoint at = cellAt(event->position().toPoint());
+        const VTermModifier mod = terminalModifiers(event->modifiers());
+        m_screen->sendMouseMove(at.y(), at.x(), mod);
+        for (int i = 0; i < std::abs(steps); ++i)
+            m_screen->sendMouseButton(steps > 0 ? 4 : 5, true, mod);
+        return;
+    }
+    if (m_screen->altScreen() && m_scrollOffset == 0) {
+        // A full-screen program (less, man, vim) has no scrollback here: scroll it by lines,
+        // as other terminals do.
+        for (int i = 0; i < 3 * std::abs(steps); ++i)
+            m_screen->sendKey(steps > 0 ? VTERM_KEY_UP : VTERM_KEY_DOWN, VTERM_MOD_NONE);
+        return;
+    }
+    QAbstractScrollArea::wheelEvent(event);
+}
+
 void TerminalWidget::focusInEvent(QFocusEvent *event)
 {
     QAbstractScrollArea::focusInEvent(event);
@@ -385,11 +440,13 @@ void TerminalWidget::paintEvent(QPaintEvent *)
         paintPlaceholder(painter, m_placeholder);
         return;
     }
-    for (int row = 0; row < m_screen->rows(); ++row)
-        paintRow(painter, row);
-    if (m_state == State::Live)
-        paintCursor(painter);
-    else
+    TerminalRenderer::View view;
+    view.scrollOffset = m_scrollOffset;
+    view.focused = hasFocus();
+    view.showCursor = m_state == State::Live;
+    view.isSelected = [this](int line, int col) { return isSelected(line, col); };
+    m_renderer->paint(painter, *m_screen, view);
+    if (m_state == State::Closed)
         paintPlaceholder(painter, statusText());
 }
 
@@ -410,57 +467,6 @@ void TerminalWidget::paintPlaceholder(QPainter &painter, const QString &text)
     painter.fillRect(bar, QColor(0x5a, 0x1e, 0x1e, 230));
     painter.setPen(Qt::white);
     painter.drawText(bar.adjusted(12, 0, -12, 0), Qt::AlignVCenter | Qt::AlignLeft | Qt::TextWordWrap, text);
-}
-
-void TerminalWidget::paintRow(QPainter &painter, int row) const
-{
-    const int line = row - m_scrollOffset;
-    const int y = row * m_cellHeight;
-    // Each glyph goes at its own cell position: a run of text drawn in one call would drift
-    // whenever the font's advance is not a whole number of pixels.
-    for (int col = 0; col < m_screen->cols(); ++col) {
-        const TerminalScreen::Cell cell = m_screen->cell(line, col);
-        if (cell.width == 0)
-            continue; // second half of a wide character, drawn with the first
-        Style style {cell.foreground, cell.background, cell.bold, cell.italic, cell.underline, cell.strike};
-        if (cell.reverse != isSelected(line, col))
-            std::swap(style.foreground, style.background);
-        const QRect rect(col * m_cellWidth, y, std::max(cell.width, 1) * m_cellWidth, m_cellHeight);
-        if (style.background != m_screen->defaultBackground())
-            painter.fillRect(rect, style.background);
-        if (!cell.text.isEmpty() && cell.text != QStringLiteral(" ")) {
-            QFont font = style.bold ? m_boldFont : m_font;
-            font.setItalic(style.italic);
-            painter.setFont(font);
-            painter.setPen(style.foreground);
-            painter.drawText(QPoint(rect.left(), y + m_ascent), cell.text);
-        }
-        if (style.underline)
-            painter.fillRect(QRect(rect.left(), y + m_ascent + 1, rect.width(), 1), style.foreground);
-        if (style.strike)
-            painter.fillRect(QRect(rect.left(), y + m_ascent / 2 + 1, rect.width(), 1), style.foreground);
-    }
-}
-
-void TerminalWidget::paintCursor(QPainter &painter) const
-{
-    if (m_scrollOffset != 0 || !m_screen->cursorVisible())
-        return;
-    const QPoint at = m_screen->cursor();
-    const QRect rect(at.x() * m_cellWidth, at.y() * m_cellHeight, m_cellWidth, m_cellHeight);
-    const TerminalScreen::Cell cell = m_screen->cell(at.y(), at.x());
-    if (!hasFocus()) {
-        painter.setPen(cell.foreground);
-        painter.setBrush(Qt::NoBrush);
-        painter.drawRect(rect.adjusted(0, 0, -1, -1));
-        return;
-    }
-    painter.fillRect(rect, cell.reverse ? cell.background : cell.foreground);
-    if (!cell.text.isEmpty()) {
-        painter.setFont(cell.bold ? m_boldFont : m_font);
-        painter.setPen(cell.reverse ? cell.foreground : cell.background);
-        painter.drawText(QPoint(rect.left(), rect.top() + m_ascent), cell.text);
-    }
 }
 
 } // namespace Hamlet

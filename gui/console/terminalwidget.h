@@ -3,9 +3,12 @@
 #include <QAbstractScrollArea>
 #include <QPoint>
 
+#include <memory>
+
 namespace Hamlet {
 
 class FdStream;
+class TerminalRenderer;
 class TerminalScreen;
 
 // A terminal for a console fd: a tty container's pty master or a VM's serial-console socket.
@@ -64,6 +67,7 @@ protected:
     void mouseMoveEvent(QMouseEvent *event) override;
     void mouseReleaseEvent(QMouseEvent *event) override;
     void mouseDoubleClickEvent(QMouseEvent *event) override;
+    void wheelEvent(QWheelEvent *event) override;
     void focusInEvent(QFocusEvent *event) override;
     void focusOutEvent(QFocusEvent *event) override;
     void scrollContentsBy(int dx, int dy) override;
@@ -79,20 +83,17 @@ private:
     void onStreamClosed(const QString &reason);
     QPoint cellAt(const QPoint &viewportPos) const; // x = column, y = screen line (may be < 0)
     bool isSelected(int line, int col) const;
+    bool mouseGoesToProgram(Qt::KeyboardModifiers modifiers) const;
     void paintPlaceholder(QPainter &painter, const QString &text);
-    void paintRow(QPainter &painter, int row) const;
-    void paintCursor(QPainter &painter) const;
 
     FdStream *m_stream;
     TerminalScreen *m_screen;
     State m_state = State::NoConsole;
     QString m_placeholder;
     QString m_closedReason;
-    QFont m_font;
-    QFont m_boldFont;
+    std::unique_ptr<TerminalRenderer> m_renderer;
     int m_cellWidth = 8;
     int m_cellHeight = 16;
-    int m_ascent = 12;
     int m_scrollOffset = 0;
     int m_lastScrollback = 0;
     bool m_selecting = false;

@@ -69,7 +69,7 @@ DisplayWidget::DisplayWidget(QWidget *parent)
                                  .arg(size.height()));
         Q_EMIT connected();
     });
-    connect(m_session, &RfbSession::frameReady, this, &DisplayWidget::onFrame);
+    connect(m_session, &RfbSession::frameReady, this, &DisplayWidget::onFrameReady);
     connect(m_session, &RfbSession::ended, this, &DisplayWidget::onEnded);
     connect(m_canvas, &DisplayCanvas::inputGrabChanged, this, &DisplayWidget::updateHint);
     updateActions();
@@ -158,10 +158,11 @@ void DisplayWidget::releaseInput()
     m_canvas->releaseInput();
 }
 
-void DisplayWidget::onFrame(const QImage &frame)
+void DisplayWidget::onFrameReady()
 {
-    if (!m_session->isRunning())
-        return; // posted just before the session was stopped
+    const QImage frame = m_session->takeFrame();
+    if (!m_session->isRunning() || frame.isNull())
+        return; // posted just before the session was stopped, or already taken
     const bool first = m_canvas->frame().isNull();
     m_canvas->setFrame(frame);
     if (first) {

@@ -58,7 +58,7 @@ Q_SIGNALS:
     void closed();
 
 private:
-    void onFrame(const QImage &frame);
+    void onFrameReady();
     void onEnded(const QString &reason);
     void updateHint();
     void updateActions();

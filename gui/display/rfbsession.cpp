@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <utility>
 
 namespace Hamlet {
 
@@ -88,6 +89,7 @@ void RfbSession::start(int fd)
     m_fd = fd;
     m_wakeFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     m_stopping = false;
+    m_frameNotified = false;
     {
         std::lock_guard lock(m_inputMutex);
         m_input.clear();
@@ -172,7 +174,21 @@ char *RfbSession::noPassword(rfbClient *)
 void RfbSession::postFrame(rfbClient *client)
 {
     const QImage view(client->frameBuffer, client->width, client->height, client->width * 4, QImage::Format_RGB32);
-    Q_EMIT frameReady(view.copy()); // queued to the owner's thread; the copy is what crosses
+    QImage frame = view.copy(); // the copy is what crosses threads; the buffer keeps changing
+    {
+        std::lock_guard lock(m_frameMutex);
+        m_latestFrame = std::move(frame);
+    }
+    if (!m_frameNotified.exchange(true))
+        Q_EMIT frameReady(); // queued to the owner's thread
+}
+
+QImage RfbSession::takeFrame()
+{
+    // Cleared before taking: a frame finished right after this still gets its notification.
+    m_frameNotified = false;
+    std::lock_guard lock(m_frameMutex);
+    return std::exchange(m_latestFrame, QImage());
 }
 
 bool RfbSession::handshake(rfbClient *client, QString *error)
@@ -269,6 +285,10 @@ void RfbSession::run(int fd)
     rfbClientCleanup(client);
     m_framebuffer.clear();
     m_framebuffer.shrink_to_fit();
+    {
+        std::lock_guard lock(m_frameMutex);
+        m_latestFrame = QImage();
+    }
     if (!m_stopping) {
         Log::vms()->info("display session ended: {}", error);
         Q_EMIT ended(error);

@@ -37,10 +37,14 @@ public:
 
     void sendKey(uint32_t keysym, bool down);
     void sendPointer(int x, int y, int buttonMask);
+    // The newest complete frame, once per frameReady(); a null image if it was already taken.
+    QImage takeFrame();
 
 Q_SIGNALS:
     void connected(const QString &desktopName, const QSize &size);
-    void frameReady(const QImage &frame);
+    // A new frame is ready for takeFrame(). At most one is pending: a guest that redraws faster
+    // than the UI paints replaces the waiting frame instead of queueing copies of it.
+    void frameReady();
     // The session ended by itself (the server closed, a protocol error); not emitted by stop().
     void ended(const QString &reason);
 
@@ -71,6 +75,9 @@ private:
     std::mutex m_inputMutex;
     std::vector<InputEvent> m_input;
     std::vector<uint8_t> m_framebuffer; // touched only by the session thread
+    std::mutex m_frameMutex;
+    QImage m_latestFrame;
+    std::atomic<bool> m_frameNotified {false};
 };
 
 } // namespace Hamlet

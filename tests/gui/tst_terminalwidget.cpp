@@ -364,6 +364,50 @@ private Q_SLOTS:
         QVERIFY2(terminal.statusText().startsWith(QStringLiteral("Console closed")), qPrintable(terminal.statusText()));
     }
 
+    void givesTheMouseAndWheelToFullScreenPrograms()
+    {
+        const Pipe pipe = socketPair();
+        QVERIFY(pipe.widgetEnd >= 0);
+        TerminalWidget terminal;
+        terminal.resize(640, 360);
+        terminal.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&terminal));
+        terminal.setFd(pipe.widgetEnd);
+        const QSize cell(terminal.viewport()->width() / terminal.columns(),
+                         terminal.viewport()->height() / terminal.rows());
+        const QPoint third(2 * cell.width() + 1, 1 * cell.height() + 1); // column 3, row 2 (1-based)
+        auto wheel = [&](int delta) {
+            QWheelEvent event(QPointF(third), terminal.viewport()->mapToGlobal(QPointF(third)), QPoint(),
+                              QPoint(0, delta), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+            QApplication::sendEvent(terminal.viewport(), &event);
+        };
+
+        // A full-screen program without mouse reporting (less): the wheel scrolls it by lines.
+        QVERIFY(::write(pipe.testEnd, "\x1b[?1049hfull-screen", 20) == 20);
+        QTRY_VERIFY(terminal.screen()->altScreen());
+        wheel(120);
+        QCOMPARE(readAvailable(pipe.testEnd), QByteArray("\x1b[A\x1b[A\x1b[A"));
+        wheel(-120);
+        QCOMPARE(readAvailable(pipe.testEnd), QByteArray("\x1b[B\x1b[B\x1b[B"));
+
+        // A program that asked for clicks in SGR format (htop, mc) gets them, and the wheel.
+        QVERIFY(::write(pipe.testEnd, "\x1b[?1000h\x1b[?1006h", 16) == 16);
+        QTRY_VERIFY(terminal.screen()->mouseMode() != 0);
+        QTest::mousePress(terminal.viewport(), Qt::LeftButton, {}, third);
+        QCOMPARE(readAvailable(pipe.testEnd), QByteArray("\x1b[<0;3;2M"));
+        QTest::mouseRelease(terminal.viewport(), Qt::LeftButton, {}, third);
+        QCOMPARE(readAvailable(pipe.testEnd), QByteArray("\x1b[<0;3;2m"));
+        wheel(120);
+        QCOMPARE(readAvailable(pipe.testEnd), QByteArray("\x1b[<64;3;2M"));
+        // Shift keeps the mouse for selecting, as in xterm.
+        QTest::mousePress(terminal.viewport(), Qt::LeftButton, Qt::ShiftModifier, third);
+        QTest::mouseRelease(terminal.viewport(), Qt::LeftButton, Qt::ShiftModifier,
+                            third + QPoint(cell.width() * 4, 0));
+        QCOMPARE(readAvailable(pipe.testEnd, 300), QByteArray());
+        terminal.closeFd();
+        ::close(pipe.testEnd);
+    }
+
     void saysSoWhenThereIsNoConsoleOrItCloses()
     {
         TerminalWidget terminal;
