@@ -201,10 +201,17 @@ bool TerminalWidget::focusNextPrevChild(bool)
 
 bool TerminalWidget::event(QEvent *event)
 {
-    // Keep Ctrl+Shift+C/V and friends from being eaten as application shortcuts.
+    // Keys belong to the terminal (Ctrl+W deletes a word in the shell, it does not close a tab),
+    // except Ctrl+Shift combinations other than copy and paste: those stay the window's.
     if (event->type() == QEvent::ShortcutOverride) {
-        event->accept();
-        return true;
+        const auto *key = static_cast<QKeyEvent *>(event);
+        const auto mods = key->modifiers() & (Qt::ControlModifier | Qt::ShiftModifier);
+        const bool windowShortcut
+            = mods == (Qt::ControlModifier | Qt::ShiftModifier) && key->key() != Qt::Key_C && key->key() != Qt::Key_V;
+        if (!windowShortcut) {
+            event->accept();
+            return true;
+        }
     }
     return QAbstractScrollArea::event(event);
 }

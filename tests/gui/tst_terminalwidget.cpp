@@ -4,6 +4,7 @@
 #include "resourcecheck.h"
 #include "tinyvm.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QScrollBar>
@@ -362,6 +363,37 @@ private Q_SLOTS:
         vm.stop();
         QTRY_COMPARE_WITH_TIMEOUT(closed.size(), 1, 10000);
         QVERIFY2(terminal.statusText().startsWith(QStringLiteral("Console closed")), qPrintable(terminal.statusText()));
+    }
+
+    void keepsShellKeysFromTheWindowsShortcuts()
+    {
+        const Pipe pipe = socketPair();
+        QVERIFY(pipe.widgetEnd >= 0);
+        QWidget window;
+        auto *terminal = new TerminalWidget(&window);
+        terminal->resize(640, 360);
+        QAction closeTab(QStringLiteral("Close tab"), &window);
+        closeTab.setShortcut(QKeySequence(Qt::CTRL | Qt::Key_W));
+        QAction newTab(QStringLiteral("New tab"), &window);
+        newTab.setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
+        window.addAction(&closeTab);
+        window.addAction(&newTab);
+        QSignalSpy closeTriggered(&closeTab, &QAction::triggered);
+        QSignalSpy newTriggered(&newTab, &QAction::triggered);
+        window.show();
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        terminal->setFocus();
+        QTRY_VERIFY(terminal->hasFocus());
+        terminal->setFd(pipe.widgetEnd);
+        QTest::keyClick(terminal, Qt::Key_W, Qt::ControlModifier); // the shell's delete-word
+        QCOMPARE(readAvailable(pipe.testEnd), QByteArray("\x17"));
+        QCOMPARE(closeTriggered.size(), 0);
+        QTest::keyClick(terminal, Qt::Key_T, Qt::ControlModifier | Qt::ShiftModifier);
+        QCOMPARE(newTriggered.size(), 1);
+        QCOMPARE(readAvailable(pipe.testEnd, 300), QByteArray());
+        terminal->closeFd();
+        ::close(pipe.testEnd);
     }
 
     void givesTheMouseAndWheelToFullScreenPrograms()
