@@ -32,6 +32,8 @@ FdStream::~FdStream()
 
 void FdStream::setFd(int fd)
 {
+    if (fd >= 0 && fd == m_fd)
+        return; // already ours: closing it first would leave nothing to read
     close();
     if (fd < 0)
         return;

@@ -47,6 +47,8 @@ LogView::~LogView() = default;
 
 void LogView::setFd(int fd)
 {
+    if (fd >= 0 && fd == m_stream->fd())
+        return; // already following it
     m_stream->setFd(fd);
     m_decoder.resetState();
     m_partialEscape.clear();

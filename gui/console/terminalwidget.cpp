@@ -1,10 +1,12 @@
 #include "terminalwidget.h"
 
 #include "fdstream.h"
+#include "terminalaccessible.h"
 #include "terminalkeys.h"
 #include "terminalrenderer.h"
 #include "terminalscreen.h"
 
+#include <QAccessible>
 #include <QApplication>
 #include <QClipboard>
 #include <QKeyEvent>
@@ -30,6 +32,7 @@ TerminalWidget::TerminalWidget(QWidget *parent)
     , m_placeholder(tr("No console: the instance is not running."))
     , m_renderer(std::make_unique<TerminalRenderer>())
 {
+    TerminalAccessible::install();
     setObjectName(QStringLiteral("terminalWidget"));
     setFocusPolicy(Qt::StrongFocus);
     setAttribute(Qt::WA_OpaquePaintEvent);
@@ -58,6 +61,8 @@ TerminalWidget::~TerminalWidget() = default;
 
 void TerminalWidget::setFd(int fd)
 {
+    if (fd >= 0 && fd == m_stream->fd())
+        return; // the fd it already shows: keep the session as it is
     m_stream->setFd(fd);
     m_screen->reset();
     m_hasSelection = false;
@@ -143,6 +148,10 @@ void TerminalWidget::onScreenChanged()
         m_scrollOffset = std::min(m_scrollOffset + grown, m_screen->scrollbackLines());
     updateScrollBar();
     viewport()->update();
+    if (QAccessible::isActive()) { // a screen reader is listening: tell it the screen changed
+        QAccessibleValueChangeEvent event(this, m_screen->screenText());
+        QAccessible::updateAccessibility(&event);
+    }
 }
 
 void TerminalWidget::updateScrollBar()

@@ -83,6 +83,8 @@ DisplayWidget::~DisplayWidget()
 
 void DisplayWidget::setFd(int fd)
 {
+    if (fd >= 0 && fd == m_session->fd() && m_session->isRunning())
+        return; // the socket it already shows
     m_session->stop();
     m_canvas->clearFrame();
     m_desktopName.clear();

@@ -83,6 +83,8 @@ RfbSession::~RfbSession()
 
 void RfbSession::start(int fd)
 {
+    if (fd >= 0 && fd == m_fd && m_thread.joinable())
+        return; // already this session's socket
     stop();
     if (fd < 0)
         return;

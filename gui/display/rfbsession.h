@@ -34,6 +34,7 @@ public:
     // Stops the thread (waiting for it) and closes the fd. Safe to call at any time.
     void stop();
     bool isRunning() const { return m_thread.joinable(); }
+    int fd() const { return m_fd; }
 
     void sendKey(uint32_t keysym, bool down);
     void sendPointer(int x, int y, int buttonMask);

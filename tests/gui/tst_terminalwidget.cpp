@@ -4,6 +4,7 @@
 #include "resourcecheck.h"
 #include "tinyvm.h"
 
+#include <QAccessible>
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
@@ -133,6 +134,11 @@ private Q_SLOTS:
         QTRY_VERIFY2_WITH_TIMEOUT(hasLine(terminal.screenText(), QStringLiteral("42")),
                                   qPrintable(terminal.screenText()), 10000);
         QVERIFY(terminal.screenText().contains(QStringLiteral("echo $((6*7))"))); // the echo of what was typed
+        // Assistive technology reads the same screen.
+        QAccessibleInterface *accessible = QAccessible::queryAccessibleInterface(&terminal);
+        QVERIFY(accessible);
+        QCOMPARE(accessible->role(), QAccessible::Terminal);
+        QVERIFY(hasLine(accessible->text(QAccessible::Value), QStringLiteral("42")));
         QVERIFY(terminal.grab().save(outputPath(QStringLiteral("terminal-echo-42.png"))));
         terminal.closeFd();
         QVERIFY(reaped(shell.pid, 5000)); // the shell saw its terminal hang up
@@ -303,6 +309,8 @@ private Q_SLOTS:
         terminal.show();
         QVERIFY(QTest::qWaitForWindowExposed(&terminal));
         terminal.setFd(pipe.widgetEnd); // a socket, like a VM's serial console
+        terminal.setFd(pipe.widgetEnd); // handing over the same fd again changes nothing
+        QVERIFY(terminal.isConnected());
         const struct {
             Qt::Key key;
             Qt::KeyboardModifiers modifiers;
