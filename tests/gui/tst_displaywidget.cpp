@@ -85,6 +85,33 @@ private Q_SLOTS:
         QVERIFY(display.grab().save(outputPath(QStringLiteral("display-no-display.png"))));
     }
 
+    void mapsThePointerToGuestPixels()
+    {
+        DisplayWidget display;
+        display.resize(800, 560);
+        display.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&display));
+        Hamlet::DisplayCanvas *canvas = display.canvas();
+        QImage frame(720, 400, QImage::Format_RGB32);
+        frame.fill(Qt::black);
+        canvas->setFrame(frame);
+        // Scaled to fit: the aspect ratio is kept and the picture centred.
+        const QRect fitted = canvas->frameRect();
+        QCOMPARE(fitted.width(), canvas->width());
+        QCOMPARE(fitted.top(), (canvas->height() - fitted.height()) / 2);
+        QCOMPARE(canvas->framePosition(fitted.topLeft()), QPoint(0, 0));
+        const QPointF middle
+            = QPointF(fitted.topLeft()) + QPointF(fitted.width() / 2.0 + 0.01, fitted.height() / 2.0 + 0.01);
+        QCOMPARE(canvas->framePosition(middle), QPoint(360, 200));
+        QCOMPARE(canvas->framePosition(QPointF(-50, -50)), QPoint(0, 0)); // clamped inside the guest
+        QCOMPARE(canvas->framePosition(QPointF(5000, 5000)), QPoint(719, 399));
+        // 1:1: guest pixels are widget pixels from the picture's corner.
+        display.setScaleToFit(false);
+        const QRect oneToOne = canvas->frameRect();
+        QCOMPARE(oneToOne.size(), QSize(720, 400));
+        QCOMPARE(canvas->framePosition(oneToOne.topLeft() + QPoint(10, 20)), QPoint(10, 20));
+    }
+
     void showsTheGuestScreenAndSendsInput()
     {
         {
