@@ -5,6 +5,7 @@
 #include <QSocketNotifier>
 #include <QTimer>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -19,6 +20,7 @@ namespace {
 constexpr qsizetype readChunk = 64 * 1024;
 constexpr int maxReadsPerWakeup = 16;
 constexpr int filePollMs = 250;
+constexpr qsizetype fileHeadBytes = 256;
 } // namespace
 
 FdStream::FdStream(QObject *parent)
@@ -42,8 +44,7 @@ void FdStream::setFd(int fd)
     // starts never inherits a console.
     fcntl(m_fd, F_SETFL, fcntl(m_fd, F_GETFL) | O_NONBLOCK);
     fcntl(m_fd, F_SETFD, FD_CLOEXEC);
-    struct stat st {
-    };
+    struct stat st = {};
     if (fstat(m_fd, &st) == 0) {
         m_isSocket = S_ISSOCK(st.st_mode);
         m_isRegularFile = S_ISREG(st.st_mode);
@@ -85,6 +86,7 @@ void FdStream::close()
         m_filePoll = nullptr;
     }
     m_pending.clear();
+    m_fileHead.clear();
     if (m_fd >= 0) {
         ::close(m_fd);
         m_fd = -1;
@@ -106,6 +108,12 @@ void FdStream::readAvailable()
     if (m_fd < 0)
         return;
     const quint64 generation = m_generation;
+    if (m_isRegularFile && fileWasRewritten()) {
+        ::lseek(m_fd, 0, SEEK_SET);
+        Q_EMIT rewound();
+        if (m_generation != generation)
+            return;
+    }
     QByteArray buffer(readChunk, Qt::Uninitialized);
     for (int round = 0; round < maxReadsPerWakeup; ++round) {
         const ssize_t n = ::read(m_fd, buffer.data(), buffer.size());
@@ -130,6 +138,22 @@ void FdStream::readAvailable()
                             : tr("Reading the console failed: %1").arg(QString::fromLocal8Bit(strerror(errno))));
         return;
     }
+}
+
+bool FdStream::fileWasRewritten()
+{
+    // Rewritten in place means shorter than what was read, or a different beginning (it may
+    // already have grown past the old read position again by the time we look).
+    struct stat st = {};
+    const off_t position = ::lseek(m_fd, 0, SEEK_CUR);
+    if (fstat(m_fd, &st) != 0)
+        return false;
+    QByteArray head(fileHeadBytes, Qt::Uninitialized);
+    const ssize_t n = ::pread(m_fd, head.data(), size_t(head.size()), 0);
+    head.truncate(std::max<qsizetype>(n, 0));
+    const bool rewritten = position > st.st_size || head.size() < m_fileHead.size() || !head.startsWith(m_fileHead);
+    m_fileHead = head;
+    return rewritten;
 }
 
 void FdStream::flushWrites()

@@ -32,6 +32,9 @@ public:
 
 Q_SIGNALS:
     void dataReceived(const QByteArray &bytes);
+    // A followed regular file became shorter than what was read (the helper caps container logs
+    // by rewriting them in place): reading starts again from its beginning.
+    void rewound();
     // The peer went away (EOF, HUP, EIO on a pty whose other side closed, or a read/write error).
     // The fd is already closed when this is emitted.
     void closed(const QString &reason);
@@ -40,6 +43,7 @@ private:
     void readAvailable();
     void flushWrites();
     void finish(const QString &reason);
+    bool fileWasRewritten();
 
     int m_fd = -1;
     // Bumped whenever the fd changes, so a read loop notices a slot replaced the fd under it.
@@ -51,6 +55,7 @@ private:
     QSocketNotifier *m_writeNotifier = nullptr;
     QTimer *m_filePoll = nullptr;
     QByteArray m_pending;
+    QByteArray m_fileHead; // the first bytes of a followed file, to notice it being rewritten
 };
 
 } // namespace Hamlet

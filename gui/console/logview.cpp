@@ -33,6 +33,13 @@ LogView::LogView(QWidget *parent)
     setMaximumBlockCount(defaultMaximumLines);
     setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     connect(m_stream, &FdStream::dataReceived, this, &LogView::append);
+    connect(m_stream, &FdStream::rewound, this, [this] {
+        // The log was rewritten shorter (its older part dropped); show it again from its start,
+        // which says what was dropped, rather than duplicating the part already shown.
+        m_decoder.resetState();
+        m_partialEscape.clear();
+        clear();
+    });
     connect(m_stream, &FdStream::closed, this, [this] {
         m_ended = true;
         updatePlaceholder();

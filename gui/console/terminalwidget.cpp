@@ -183,8 +183,7 @@ void TerminalWidget::applyWindowSize()
     // its own idea, which `stty rows/cols` inside the guest can set).
     if (!m_stream->isOpen() || !m_stream->isTty())
         return;
-    struct winsize size {
-    };
+    struct winsize size = {};
     size.ws_row = static_cast<unsigned short>(m_screen->rows());
     size.ws_col = static_cast<unsigned short>(m_screen->cols());
     size.ws_xpixel = static_cast<unsigned short>(m_screen->cols() * m_cellWidth);

@@ -108,6 +108,13 @@ private Q_SLOTS:
         QVERIFY(writer.write("second line\n") > 0);
         QTRY_VERIFY_WITH_TIMEOUT(log.text().contains(QStringLiteral("second line")), 5000);
         QVERIFY(log.isConnected());
+        // The helper caps a log by rewriting it shorter in place; the view starts over with it.
+        QVERIFY(writer.resize(0));
+        QVERIFY(writer.seek(0));
+        QVERIFY(writer.write("[hamlet: older output was dropped]\nthird line\n") > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(log.text().contains(QStringLiteral("third line")), 5000);
+        QVERIFY2(!log.text().contains(QStringLiteral("first line")), qPrintable(log.text()));
+        QVERIFY(log.text().startsWith(QStringLiteral("[hamlet: older output was dropped]")));
         log.closeFd();
         QVERIFY(!log.isConnected());
     }

@@ -29,8 +29,7 @@ struct Shell {
 Shell startShell()
 {
     Shell shell;
-    struct winsize size {
-    };
+    struct winsize size = {};
     size.ws_row = 24;
     size.ws_col = 80;
     shell.pid = forkpty(&shell.master, nullptr, nullptr, &size);
