@@ -17,7 +17,7 @@ namespace Hamlet {
 
 namespace {
 // Enough to drain a burst (a screenful of boot log) without starving the event loop.
-constexpr qsizetype readChunk = 64 * 1024;
+constexpr qsizetype readChunk = qsizetype(64) * 1024;
 constexpr int maxReadsPerWakeup = 16;
 constexpr int filePollMs = 250;
 constexpr qsizetype fileHeadBytes = 256;

@@ -139,7 +139,7 @@ TerminalScreen::Cell TerminalScreen::convert(const VTermScreenCell &raw) const
     if (raw.chars[0] == wideContinuation) {
         cell.width = 0;
     } else {
-        cell.width = raw.width;
+        cell.width = static_cast<unsigned char>(raw.width);
         for (int i = 0; i < VTERM_MAX_CHARS_PER_CELL && raw.chars[i]; ++i)
             cell.text += QString::fromUcs4(reinterpret_cast<const char32_t *>(&raw.chars[i]), 1);
     }
@@ -170,7 +170,10 @@ TerminalScreen::Cell TerminalScreen::cell(int line, int col) const
 
 QString TerminalScreen::lineText(int line, int fromCol, int toCol) const
 {
-    const int width = line >= 0 ? m_cols : int(m_scrollback[size_t(int(m_scrollback.size()) + line)].size());
+    if (line >= m_rows || line < -scrollbackLines())
+        return {};
+    const auto history = static_cast<qsizetype>(m_scrollback.size()) + line;
+    const int width = line >= 0 ? m_cols : int(m_scrollback[static_cast<size_t>(history)].size());
     if (toCol < 0 || toCol > width)
         toCol = width;
     QString text;

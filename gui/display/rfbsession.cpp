@@ -175,7 +175,8 @@ char *RfbSession::noPassword(rfbClient *)
 
 void RfbSession::postFrame(rfbClient *client)
 {
-    const QImage view(client->frameBuffer, client->width, client->height, client->width * 4, QImage::Format_RGB32);
+    const QImage view(client->frameBuffer, client->width, client->height, qsizetype(client->width) * 4,
+                      QImage::Format_RGB32);
     QImage frame = view.copy(); // the copy is what crosses threads; the buffer keeps changing
     {
         std::lock_guard lock(m_frameMutex);

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-struct _rfbClient;
+struct _rfbClient; // NOLINT(bugprone-reserved-identifier): libvncclient's own name
 
 namespace Hamlet {
 
