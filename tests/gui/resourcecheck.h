@@ -4,6 +4,8 @@
 // open file descriptors (with what they point to) and its threads, read from /proc/self.
 #include <QDir>
 #include <QFile>
+#include <QImage>
+#include <QPainter>
 #include <QSet>
 #include <QString>
 #include <QStringList>
@@ -45,6 +47,20 @@ inline QString leakedFds(const QSet<QString> &before)
     QStringList leaked = (openFds() - before).values();
     leaked.sort();
     return leaked.join(QStringLiteral("; "));
+}
+
+// Qt converts and scales large images (screenshots, a scaled framebuffer) on a private pool of
+// worker threads, each with an eventfd, that start on first use and stop after 30 s idle. Starting
+// them all before a baseline is taken keeps them out of the fd and thread comparisons, which are
+// about what the widget under test leaves behind.
+inline void warmUpImageScaling()
+{
+    QImage source(1024, 768, QImage::Format_RGB32);
+    source.fill(Qt::darkGray);
+    QImage target(800, 500, QImage::Format_RGB32);
+    QPainter painter(&target);
+    painter.setRenderHint(QPainter::SmoothPixmapTransform);
+    painter.drawImage(target.rect(), source);
 }
 
 inline QString outputPath(const QString &name)

@@ -33,6 +33,10 @@ class TestConsoleIntegration : public QObject
 private:
     TestSystem m_system;
     std::unique_ptr<HelperClient> m_client;
+    // Unique on this machine: container cgroups and mounts are host-wide, and other test runs
+    // (and their leftovers) use short names like tty1 too.
+    const QString m_tty = QStringLiteral("console-tty-%1").arg(QCoreApplication::applicationPid());
+    const QString m_log = QStringLiteral("console-log-%1").arg(QCoreApplication::applicationPid());
 
     int openConsole(const QString &name, QString *failure)
     {
@@ -50,7 +54,7 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        for (const QString &name : {QStringLiteral("tty1"), QStringLiteral("log1")}) {
+        for (const QString &name : {m_tty, m_log}) {
             QCoro::waitFor(m_client->stop(name, true));
             QCoro::waitFor(m_client->instanceCall(name, QStringLiteral("Delete")));
         }
@@ -61,11 +65,11 @@ private Q_SLOTS:
         const QVariantMap spec {{QStringLiteral("image"), QStringLiteral("busybox")},
                                 {QStringLiteral("command"), QStringList {QStringLiteral("sh")}},
                                 {QStringLiteral("tty"), true}};
-        QString failure = createAndWait(*m_client, QStringLiteral("container"), QStringLiteral("tty1"), spec);
+        QString failure = createAndWait(*m_client, QStringLiteral("container"), m_tty, spec);
         if (!failure.isEmpty())
             qWarning().noquote() << "helper log:\n" << m_system.helperLog();
         QVERIFY2(failure.isEmpty(), qPrintable(failure));
-        valueOr(QCoro::waitFor(m_client->instanceCall(QStringLiteral("tty1"), QStringLiteral("Start"))), &failure);
+        valueOr(QCoro::waitFor(m_client->instanceCall(m_tty, QStringLiteral("Start"))), &failure);
         if (!failure.isEmpty())
             qWarning().noquote() << "helper log:\n" << m_system.helperLog();
         QVERIFY2(failure.isEmpty(), qPrintable(failure));
@@ -74,10 +78,11 @@ private Q_SLOTS:
         terminal.resize(720, 420);
         terminal.show();
         QVERIFY(QTest::qWaitForWindowExposed(&terminal));
-        // Before the baseline: a first screenshot starts the worker threads Qt converts images on.
         QVERIFY(terminal.grab().save(outputPath(QStringLiteral("console-container-not-connected.png"))));
+        warmUpImageScaling();
         const QSet<QString> fdsBefore = openFds();
-        const int fd = openConsole(QStringLiteral("tty1"), &failure);
+        const QStringList threadsBefore = threads();
+        const int fd = openConsole(m_tty, &failure);
         QVERIFY2(fd >= 0, qPrintable(failure));
         terminal.setFd(fd);
         QTest::keyClick(&terminal, Qt::Key_Return); // the shell printed its prompt before we came
@@ -99,12 +104,15 @@ private Q_SLOTS:
 
         // Stopping the container ends the console; the widget says so and holds no fd.
         QSignalSpy closed(&terminal, &TerminalWidget::closed);
-        valueOr(QCoro::waitFor(m_client->stop(QStringLiteral("tty1"), true)), &failure);
+        valueOr(QCoro::waitFor(m_client->stop(m_tty, true)), &failure);
         QVERIFY2(failure.isEmpty(), qPrintable(failure));
         QTRY_COMPARE_WITH_TIMEOUT(closed.size(), 1, 15000);
         QVERIFY2(terminal.statusText().startsWith(QStringLiteral("Console closed")), qPrintable(terminal.statusText()));
         QVERIFY(terminal.grab().save(outputPath(QStringLiteral("console-container-stopped.png"))));
-        QVERIFY2(openFds() - fdsBefore == QSet<QString>(), qPrintable(leakedFds(fdsBefore)));
+        QVERIFY2(openFds() - fdsBefore == QSet<QString>(),
+                 qPrintable(leakedFds(fdsBefore) + QStringLiteral(" threads before: ")
+                            + threadsBefore.join(QLatin1Char(' ')) + QStringLiteral(" now: ")
+                            + threads().join(QLatin1Char(' '))));
     }
 
     void containerWithoutTtyShowsItsLogLive()
@@ -114,11 +122,11 @@ private Q_SLOTS:
             {QStringLiteral("command"),
              QStringList {QStringLiteral("sh"), QStringLiteral("-c"),
                           QStringLiteral("echo hello from the log; sleep 2; echo second line; sleep 60")}}};
-        QString failure = createAndWait(*m_client, QStringLiteral("container"), QStringLiteral("log1"), spec);
+        QString failure = createAndWait(*m_client, QStringLiteral("container"), m_log, spec);
         if (!failure.isEmpty())
             qWarning().noquote() << "helper log:\n" << m_system.helperLog();
         QVERIFY2(failure.isEmpty(), qPrintable(failure));
-        valueOr(QCoro::waitFor(m_client->instanceCall(QStringLiteral("log1"), QStringLiteral("Start"))), &failure);
+        valueOr(QCoro::waitFor(m_client->instanceCall(m_log, QStringLiteral("Start"))), &failure);
         if (!failure.isEmpty())
             qWarning().noquote() << "helper log:\n" << m_system.helperLog();
         QVERIFY2(failure.isEmpty(), qPrintable(failure));
@@ -127,7 +135,7 @@ private Q_SLOTS:
         log.resize(640, 300);
         log.show();
         QVERIFY(QTest::qWaitForWindowExposed(&log));
-        const int fd = openConsole(QStringLiteral("log1"), &failure);
+        const int fd = openConsole(m_log, &failure);
         QVERIFY2(fd >= 0, qPrintable(failure));
         log.setFd(fd);
         QTRY_VERIFY_WITH_TIMEOUT(log.text().contains(QStringLiteral("hello from the log")), 10000);

@@ -9,7 +9,6 @@
 
 #include <QAction>
 #include <QApplication>
-#include <QPainter>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTest>
@@ -28,19 +27,6 @@ bool hasDetail(const QImage &image)
             if (image.pixel(x, y) != first)
                 return true;
     return false;
-}
-
-// Qt scales large images on a private pool of worker threads (each with an eventfd) that start
-// on first use and stop after 30 s idle. Starting them before a baseline is taken keeps them out
-// of the fd and thread comparisons, which are about what the display widget itself leaves behind.
-void warmUpImageScaling()
-{
-    QImage source(1024, 768, QImage::Format_RGB32);
-    source.fill(Qt::darkGray);
-    QImage target(800, 500, QImage::Format_RGB32);
-    QPainter painter(&target);
-    painter.setRenderHint(QPainter::SmoothPixmapTransform);
-    painter.drawImage(target.rect(), source);
 }
 
 bool sessionThreadRunning()

@@ -342,6 +342,7 @@ private Q_SLOTS:
             warmUp.show();
             QVERIFY(QTest::qWaitForWindowExposed(&warmUp));
         }
+        warmUpImageScaling();
         const QSet<QString> fdsBefore = openFds();
         const int threadsBefore = threadCount();
         const Shell shell = startShell();
