@@ -38,9 +38,12 @@ private:
     const QString m_tty = QStringLiteral("console-tty-%1").arg(QCoreApplication::applicationPid());
     const QString m_log = QStringLiteral("console-log-%1").arg(QCoreApplication::applicationPid());
 
+    // The fd, or -1 with the D-Bus error in failure.
     int openConsole(const QString &name, QString *failure)
     {
-        return valueOr(QCoro::waitFor(m_client->openFd(name, QStringLiteral("OpenConsole"))), failure);
+        failure->clear();
+        const int fd = valueOr(QCoro::waitFor(m_client->openFd(name, QStringLiteral("OpenConsole"))), failure);
+        return failure->isEmpty() ? fd : -1;
     }
 
 private Q_SLOTS:
