@@ -11,6 +11,10 @@
 #include <QDir>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <thread>
 
 namespace Hamlet {
 
@@ -31,7 +35,23 @@ HelperService::HelperService(Options options, QObject *parent)
     registerDBusTypes();
 }
 
-HelperService::~HelperService() = default;
+HelperService::~HelperService()
+{
+    // The event loop is over, and with it the orphan reaper: while libvirt winds down (a QEMU
+    // capability probe may still run) it waits for QEMU processes that, the helper being their
+    // subreaper, only go once reaped. Reap every zombie child until the backends are gone.
+    std::atomic_bool done = false;
+    std::thread reaper([&done] {
+        while (!done) {
+            while (::waitpid(-1, nullptr, WNOHANG) > 0) { }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    });
+    const QList<InstanceBackend *> backends = m_registry.backends();
+    qDeleteAll(backends);
+    done = true;
+    reaper.join();
+}
 
 bool HelperService::prepareDirectories()
 {

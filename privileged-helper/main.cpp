@@ -2,6 +2,7 @@
 #include "helperservice.h"
 #include "libvirtconnection.h"
 #include "logging.h"
+#include "quitonsignals.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -10,6 +11,7 @@ int main(int argc, char *argv[])
 {
     Hamlet::Vms::LibvirtConnection::prepareProcess(); // before Qt picks its event dispatcher
     QCoreApplication app(argc, argv);
+    const Hamlet::QuitOnSignals quitOnSignals;
     app.setApplicationName(QStringLiteral("hamlet-helper"));
     app.setApplicationVersion(QStringLiteral(HAMLET_VERSION));
 

@@ -74,6 +74,7 @@ TestSystem::TestSystem()
 TestSystem::~TestSystem()
 {
     stopHelper(SIGTERM);
+    removeLeftovers();
     for (auto *process : {m_monitor.get(), m_polkit.get(), m_bus.get()}) {
         if (process && process->state() != QProcess::NotRunning) {
             process->terminate();
@@ -81,6 +82,43 @@ TestSystem::~TestSystem()
                 process->kill();
                 process->waitForFinished(3000);
             }
+        }
+    }
+}
+
+void TestSystem::removeLeftovers()
+{
+    // A test that failed half-way may leave containers, VMs or QEMU probes of its helper behind:
+    // everything that still names this test's directory goes, so the next test starts clean.
+    const QString runc = runDir() + QStringLiteral("/runc");
+    if (QFile::exists(runc)) {
+        QProcess list;
+        list.start(QStringLiteral("runc"),
+                   {QStringLiteral("--root"), runc, QStringLiteral("list"), QStringLiteral("-q")});
+        list.waitForFinished(10000);
+        for (const QByteArray &id : list.readAllStandardOutput().split('\n')) {
+            if (!id.isEmpty())
+                QProcess::execute(QStringLiteral("runc"),
+                                  {QStringLiteral("--root"), runc, QStringLiteral("delete"), QStringLiteral("--force"),
+                                   QString::fromUtf8(id)});
+        }
+    }
+    const QByteArray mine = QFile::encodeName(m_dir.path());
+    for (const QString &entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
+        bool numeric = false;
+        const qint64 pid = entry.toLongLong(&numeric);
+        if (!numeric || pid == ::getpid())
+            continue;
+        QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(pid));
+        if (cmdline.open(QIODevice::ReadOnly) && cmdline.readAll().contains(mine))
+            ::kill(static_cast<pid_t>(pid), SIGKILL);
+    }
+    QFile mounts(QStringLiteral("/proc/self/mountinfo"));
+    if (mounts.open(QIODevice::ReadOnly)) {
+        for (const QByteArray &line : mounts.readAll().split('\n')) {
+            const QByteArray point = line.split(' ').value(4);
+            if (point.startsWith(mine))
+                QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), QString::fromUtf8(point)});
         }
     }
 }

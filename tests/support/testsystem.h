@@ -63,6 +63,7 @@ public:
 
 private:
     bool ensureUsers();
+    void removeLeftovers();
     bool installPolkitFiles();
     std::unique_ptr<QProcess> startDaemon(const QString &program, const QStringList &arguments,
                                           const QStringList &environment, const QString &logName);
