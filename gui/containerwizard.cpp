@@ -12,7 +12,6 @@
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QProcess>
 #include <QSpinBox>
 
 namespace Hamlet {
@@ -20,6 +19,44 @@ namespace Hamlet {
 namespace {
 constexpr qulonglong MiB = 1024ULL * 1024ULL;
 constexpr qulonglong MinimumMemory = 4 * MiB; // the helper's floor
+
+// Splits a command line into words the way a shell would for simple cases: spaces separate,
+// '...' and "..." group, a backslash escapes the next character. No expansion of any kind.
+QStringList splitWords(const QString &line)
+{
+    QStringList words;
+    QString word;
+    bool inWord = false;
+    QChar quote;
+    for (qsizetype i = 0; i < line.size(); ++i) {
+        const QChar c = line.at(i);
+        if (!quote.isNull()) {
+            if (c == quote)
+                quote = QChar();
+            else if (c == QLatin1Char('\\') && quote == QLatin1Char('"') && i + 1 < line.size())
+                word += line.at(++i);
+            else
+                word += c;
+        } else if (c == QLatin1Char('\'') || c == QLatin1Char('"')) {
+            quote = c;
+            inWord = true;
+        } else if (c == QLatin1Char('\\') && i + 1 < line.size()) {
+            word += line.at(++i);
+            inWord = true;
+        } else if (c.isSpace()) {
+            if (inWord)
+                words << word;
+            word.clear();
+            inWord = false;
+        } else {
+            word += c;
+            inWord = true;
+        }
+    }
+    if (inWord)
+        words << word;
+    return words;
+}
 } // namespace
 
 ContainerWizard::ContainerWizard(HelperClient *client, const Capabilities &capabilities, const QString &suggestedName,
@@ -137,7 +174,7 @@ std::optional<QVariantMap> ContainerWizard::spec(QString *problem) const
         {QStringLiteral("memory"), QVariant::fromValue<qulonglong>(*memory)},
         {QStringLiteral("autostart"), m_autostart->isChecked()},
     };
-    const QStringList command = QProcess::splitCommand(m_command->text());
+    const QStringList command = splitWords(m_command->text());
     if (!command.isEmpty())
         spec.insert(QStringLiteral("command"), command);
     if (m_pids->value() > 0)
@@ -147,7 +184,7 @@ std::optional<QVariantMap> ContainerWizard::spec(QString *problem) const
 
 QString ContainerWizard::summary() const
 {
-    const QStringList command = QProcess::splitCommand(m_command->text());
+    const QStringList command = splitWords(m_command->text());
     const auto memory = parseSize(m_memory->text()).value_or(0);
     return tr("<p>The container <b>%1</b> will run <tt>%2</tt> from the %3 image%4.</p>"
               "<p>Limits: %5, %6 of memory, %7.</p><p>%8</p>")

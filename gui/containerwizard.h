@@ -34,9 +34,10 @@ public:
     FormPage *setupPage() const { return m_setup; }
     FormPage *limitsPage() const { return m_limits; }
 
+    std::optional<QVariantMap> spec(QString *problem) const override;
+
 protected:
     QString instanceName() const override;
-    std::optional<QVariantMap> spec(QString *problem) const override;
     QString summary() const override;
     bool createsVm() const override { return false; }
 

@@ -29,6 +29,8 @@ public:
     FormPage *finishPage() const { return m_finishPage; }
 
     void accept() override;
+    // What Finish sends: the spec, or a problem to show (e.g. a file that cannot be opened).
+    virtual std::optional<QVariantMap> spec(QString *problem) const = 0;
 
 Q_SIGNALS:
     void created(const QString &name);
@@ -39,8 +41,6 @@ protected:
     void initializePage(int id) override;
 
     virtual QString instanceName() const = 0;
-    // The spec to send, or a problem to show (e.g. a file that cannot be opened).
-    virtual std::optional<QVariantMap> spec(QString *problem) const = 0;
     virtual QString summary() const = 0;
     virtual bool createsVm() const = 0;
 

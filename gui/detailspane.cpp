@@ -130,7 +130,7 @@ void DetailsPane::refreshPerformance()
         m_performance->clear();
         return;
     }
-    m_performance->show(m_model->stats().history(m_name), instance->cpuLimitCores, instance->memoryLimitBytes);
+    m_performance->showHistory(m_model->stats().history(m_name), instance->cpuLimitCores, instance->memoryLimitBytes);
 }
 
 void DetailsPane::inspect()

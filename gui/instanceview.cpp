@@ -34,8 +34,8 @@ InstanceView::InstanceView(InstanceListModel *model, InstanceFilterModel *filter
     horizontalHeader()->setSectionResizeMode(InstanceListModel::StateColumn, QHeaderView::ResizeToContents);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::CpuColumn, QHeaderView::Fixed);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::MemoryColumn, QHeaderView::Fixed);
-    horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 170);
-    horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 200);
+    horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 150);
+    horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 180);
     setMinimumWidth(420);
     connect(selectionModel(), &QItemSelectionModel::selectionChanged, this, &InstanceView::selectionChangedByUser);
     connect(selectionModel(), &QItemSelectionModel::currentRowChanged, this, &InstanceView::selectionChangedByUser);

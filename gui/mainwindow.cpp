@@ -89,7 +89,7 @@ MainWindow::MainWindow(HelperClient *client, QWidget *parent)
     QSettings settings;
     restoreGeometry(settings.value(GeometryKey).toByteArray());
     if (!m_splitter->restoreState(settings.value(SplitterKey).toByteArray()))
-        m_splitter->setSizes({170, 560, 470});
+        m_splitter->setSizes({160, 640, 400});
     setConnected(false);
 }
 

@@ -122,7 +122,7 @@ void PerformancePage::setWindowSeconds(int seconds)
         x->setRange(-span, 0);
         x->setTickCount(minutes ? 7 : 7);
     }
-    show(m_history, m_cpuLimitCores, m_memoryLimitBytes);
+    showHistory(m_history, m_cpuLimitCores, m_memoryLimitBytes);
 }
 
 void PerformancePage::clear()
@@ -135,7 +135,7 @@ void PerformancePage::clear()
     m_summary->setText(tr("No samples yet: numbers appear while the instance runs."));
 }
 
-void PerformancePage::show(const InstanceHistory *history, double cpuLimitCores, qulonglong memoryLimitBytes)
+void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimitCores, qulonglong memoryLimitBytes)
 {
     m_history = history;
     m_cpuLimitCores = cpuLimitCores;
@@ -199,6 +199,16 @@ int PerformancePage::cpuPointCount() const
 int PerformancePage::memoryPointCount() const
 {
     return static_cast<int>(m_memory->count());
+}
+
+double PerformancePage::cpuLimitLine() const
+{
+    return m_cpuLimit->count() > 0 ? m_cpuLimit->at(0).y() : -1;
+}
+
+double PerformancePage::memoryLimitLine() const
+{
+    return m_memoryLimit->count() > 0 ? m_memoryLimit->at(0).y() : -1;
 }
 
 } // namespace Hamlet

@@ -24,7 +24,7 @@ public:
     explicit PerformancePage(QWidget *parent = nullptr);
 
     // The history to draw (nullptr: nothing yet); cpuLimitCores/memoryLimitBytes 0 = no limit.
-    void show(const InstanceHistory *history, double cpuLimitCores, qulonglong memoryLimitBytes);
+    void showHistory(const InstanceHistory *history, double cpuLimitCores, qulonglong memoryLimitBytes);
     void clear();
 
     void setWindowSeconds(int seconds);
@@ -32,6 +32,10 @@ public:
     int cpuPointCount() const;
     int memoryPointCount() const;
     QLabel *summaryLabel() const { return m_summary; }
+    // Where the limit lines are drawn (CPU in %, memory in MiB); -1 when there is none.
+    double cpuLimitLine() const;
+    double memoryLimitLine() const;
+    QValueAxis *timeAxis() const { return m_cpuX; }
 
 private:
     void setUpChart(QChart *chart, QValueAxis *x, QValueAxis *y, QLineSeries *series, QLineSeries *limit,

@@ -13,7 +13,7 @@ namespace Hamlet {
 namespace {
 const QColor CpuColor(0x2e, 0x86, 0xde);
 const QColor MemoryColor(0x8e, 0x44, 0xad);
-constexpr int TextWidth = 92;
+constexpr int TextWidth = 84;
 constexpr int Margin = 4;
 } // namespace
 

@@ -38,9 +38,10 @@ public:
     FormPage *sourcePage() const { return m_sourcePage; }
     FormPage *machinePage() const { return m_machinePage; }
 
+    std::optional<QVariantMap> spec(QString *problem) const override;
+
 protected:
     QString instanceName() const override;
-    std::optional<QVariantMap> spec(QString *problem) const override;
     QString summary() const override;
     bool createsVm() const override { return true; }
     void initializePage(int id) override;

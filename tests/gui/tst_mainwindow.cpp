@@ -81,7 +81,7 @@ private Q_SLOTS:
         QVERIFY(saveScreenshot(window, QStringLiteral("mainwindow-helper-unreachable.png")));
 
         QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
-        auto *retry = window.banner()->findChild<QPushButton *>();
+        auto *retry = window.banner()->findChild<QPushButton *>(QStringLiteral("retry"));
         QVERIFY(retry);
         QTest::mouseClick(retry, Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(window.capabilities().has_value(), 10000);
