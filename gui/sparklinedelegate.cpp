@@ -86,7 +86,8 @@ void SparklineDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opt
         }
         const QColor color = cpu ? CpuColor : MemoryColor;
         painter->save();
-        painter->setRenderHint(QPainter::Antialiasing, true);
+        // The pale fill needs no antialiasing; only the line does (it is what the eye follows).
+        painter->setRenderHint(QPainter::Antialiasing, false);
         painter->setPen(QPen(option.palette.color(QPalette::Mid), 1));
         painter->drawLine(lineRect.bottomLeft(), lineRect.bottomRight());
         QPolygonF area = line;
@@ -96,6 +97,7 @@ void SparklineDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opt
         painter->setPen(Qt::NoPen);
         painter->setBrush(fill);
         painter->drawPolygon(area);
+        painter->setRenderHint(QPainter::Antialiasing, true);
         painter->setPen(QPen(color, 1.5));
         painter->setBrush(Qt::NoBrush);
         painter->drawPolyline(line);
