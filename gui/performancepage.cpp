@@ -62,7 +62,8 @@ PerformancePage::PerformancePage(QWidget *parent)
     connect(m_windows, &QButtonGroup::idClicked, this, &PerformancePage::setWindowSeconds);
 
     auto *cpuChart = new QChart;
-    setUpChart(cpuChart, m_cpuX, m_cpuY, m_cpu, m_cpuLimit, tr("CPU"), tr("% of one core"), QColor(0x2e, 0x86, 0xde));
+    setUpChart(cpuChart, m_cpuX, m_cpuY, m_cpu, m_cpuLimit, tr("CPU (100% = one core)"), tr("%"),
+               QColor(0x2e, 0x86, 0xde));
     auto *memoryChart = new QChart;
     setUpChart(memoryChart, m_memoryX, m_memoryY, m_memory, m_memoryLimit, tr("Memory"), tr("MiB"),
                QColor(0x8e, 0x44, 0xad));
@@ -90,7 +91,7 @@ void PerformancePage::setUpChart(QChart *chart, QValueAxis *x, QValueAxis *y, QL
     chart->legend()->setAlignment(Qt::AlignBottom);
     chart->setMargins(QMargins(4, 4, 4, 4));
     chart->setAnimationOptions(QChart::NoAnimation);
-    series->setName(title);
+    series->setName(title.section(QLatin1Char(' '), 0, 0));
     series->setPen(QPen(color, 2));
     limit->setName(tr("limit"));
     QPen dashed(QColor(0xc0, 0x39, 0x2b), 1.5, Qt::DashLine);

@@ -1,0 +1,291 @@
+// Issue 5's acceptance, clicked through the real window against the real helper (runc, libvirt)
+// on the test bus, drawn on Xvfb. Screenshots go to $HAMLET_TEST_OUTPUT.
+#include "containerwizard.h"
+#include "desktopnotifier.h"
+#include "detailspane.h"
+#include "helperclient.h"
+#include "instanceactions.h"
+#include "instancelistmodel.h"
+#include "instanceview.h"
+#include "mainwindow.h"
+#include "messagebanner.h"
+#include "namefield.h"
+#include "overviewpage.h"
+#include "performancepage.h"
+#include "sidebar.h"
+#include "testsystem.h"
+
+#include <QAbstractButton>
+#include <QCheckBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTest>
+#include <QToolBar>
+
+#include <memory>
+
+using namespace Hamlet;
+using Hamlet::Test::TestSystem;
+
+namespace {
+QString outputPath(const QString &name)
+{
+    const QString dir = qEnvironmentVariable("HAMLET_TEST_OUTPUT", QDir::tempPath());
+    QDir().mkpath(dir);
+    return dir + QLatin1Char('/') + name;
+}
+
+void typeInto(QLineEdit *edit, const QString &text)
+{
+    edit->setFocus();
+    edit->selectAll();
+    QTest::keyClick(edit, Qt::Key_Backspace);
+    QTest::keyClicks(edit, text);
+}
+
+QString stateOf(const MainWindow &window, const QString &name)
+{
+    const auto *instance = window.model()->instance(name);
+    return instance ? instance->state : QString();
+}
+
+// The state as the list shows it (the State cell's text).
+QString shownState(const MainWindow &window, const QString &name)
+{
+    const int row = window.model()->rowOf(name);
+    return row < 0 ? QString()
+                   : window.model()->index(row, InstanceListModel::StateColumn).data().toString().section(' ', 0, 0);
+}
+
+void clickToolbar(MainWindow &window, QAction *action)
+{
+    auto *toolBar = window.findChild<QToolBar *>(QStringLiteral("actionsToolBar"));
+    QWidget *button = toolBar->widgetForAction(action);
+    QVERIFY(button);
+    QVERIFY2(button->isEnabled(), qPrintable(action->text()));
+    QTest::mouseClick(button, Qt::LeftButton);
+}
+} // namespace
+
+class TestAcceptance : public QObject
+{
+    Q_OBJECT
+private:
+    TestSystem m_system;
+    std::unique_ptr<HelperClient> m_client;
+    std::unique_ptr<MainWindow> m_window;
+
+    // The wizard the last click opened (earlier ones may still await their deferred delete).
+    ContainerWizard *openWizard() const
+    {
+        const auto wizards = m_window->findChildren<ContainerWizard *>();
+        for (ContainerWizard *wizard : wizards)
+            if (wizard->isVisible())
+                return wizard;
+        return nullptr;
+    }
+
+    // Clicks through New container as a person would; returns the wizard left on its last page.
+    ContainerWizard *fillContainerWizard(const QString &name, const QString &command)
+    {
+        ContainerWizard *wizard = nullptr;
+        QTest::mouseClick(m_window->findChild<QToolBar *>(QStringLiteral("actionsToolBar"))
+                              ->widgetForAction(m_window->actions()->newContainer()),
+                          Qt::LeftButton);
+        wizard = openWizard();
+        if (!wizard || !QTest::qWaitForWindowExposed(wizard))
+            return nullptr;
+        typeInto(wizard->nameField()->lineEdit(), name);
+        typeInto(wizard->commandEdit(), command);
+        if (wizard->ttyBox()->isChecked())
+            QTest::mouseClick(wizard->ttyBox(), Qt::LeftButton, {}, QPoint(4, wizard->ttyBox()->height() / 2));
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
+        wizard->cpusBox()->setValue(0.5);
+        typeInto(wizard->memoryEdit(), QStringLiteral("64 MiB"));
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
+        return wizard;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QSettings().clear();
+        QVERIFY2(QGuiApplication::platformName() == QStringLiteral("xcb"), "GUI tests run on Xvfb (xcb)");
+        QVERIFY2(m_system.startBus(), qPrintable(m_system.error()));
+        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
+        m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        m_window = std::make_unique<MainWindow>(m_client.get());
+        m_window->resize(1280, 760);
+        m_window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+        m_window->refresh();
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->capabilities().has_value(), 10000);
+    }
+
+    void cleanupTestCase()
+    {
+        for (const QString &name : {QStringLiteral("web1"), QStringLiteral("dup1"), QStringLiteral("short1")})
+            m_system.run({}, TestSystem::ctlProgram(), {QStringLiteral("delete"), name});
+        m_window.reset();
+    }
+
+    // 1. New container (busybox, sleep 3600, 0.5 CPU, 64 MiB): running within 5 s of Finish, and
+    // its Performance chart gains points every tick.
+    void newContainer_appearsRunningAndItsChartMoves()
+    {
+        ContainerWizard *wizard = fillContainerWizard(QStringLiteral("web1"), QStringLiteral("sleep 3600"));
+        QVERIFY(wizard);
+        QVERIFY2(wizard->button(QWizard::FinishButton)->isEnabled(), "Finish is offered on the last page");
+        QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, QStringLiteral("web1")), QStringLiteral("running"), 5000);
+        // Finish lands on the new instance's details.
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->details()->instance(), QStringLiteral("web1"), 5000);
+        QVERIFY(m_window->details()->isVisible());
+        QVERIFY(m_window->details()->header()->text().contains(QStringLiteral("running")));
+        QCOMPARE(m_window->sidebar()->count(Sidebar::Containers), 1);
+
+        m_window->details()->showTab(DetailsPane::PerformanceTab);
+        PerformancePage *performance = m_window->details()->performance();
+        QTRY_VERIFY_WITH_TIMEOUT(performance->cpuPointCount() >= 2, 6000);
+        const int before = performance->cpuPointCount();
+        QTRY_VERIFY_WITH_TIMEOUT(performance->cpuPointCount() > before, 3000);
+        QTRY_VERIFY_WITH_TIMEOUT(performance->cpuPointCount() > before + 1, 3000);
+        QCOMPARE(performance->cpuLimitLine(), 50.0);
+        QCOMPARE(performance->memoryLimitLine(), 64.0);
+        QVERIFY(m_window->details()->grab().save(outputPath(QStringLiteral("performance-web1.png"))));
+
+        m_window->details()->showTab(DetailsPane::OverviewTab);
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->details()->overview()->text().contains(QStringLiteral("Namespaces")), 5000);
+        const QString overview = m_window->details()->overview()->text();
+        QVERIFY2(overview.contains(QStringLiteral("sleep 3600")), qPrintable(overview));
+        QVERIFY(m_window->grab().save(outputPath(QStringLiteral("mainwindow-running.png"))));
+    }
+
+    // 3. Stop, Start, Pause, Resume and Delete from the toolbar change the state shown; Delete asks.
+    void toolbarActions_changeTheStateShown()
+    {
+        QVERIFY(m_window->showInstance(QStringLiteral("web1")));
+        InstanceActions *actions = m_window->actions();
+        QVERIFY(!actions->action(InstanceActions::Start)->isEnabled());
+        QVERIFY(!actions->action(InstanceActions::Resume)->isEnabled());
+
+        clickToolbar(*m_window, actions->action(InstanceActions::Pause));
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, QStringLiteral("web1")), QStringLiteral("paused"), 5000);
+        QVERIFY(actions->action(InstanceActions::Resume)->isEnabled());
+        QVERIFY(!actions->action(InstanceActions::Pause)->isEnabled());
+        clickToolbar(*m_window, actions->action(InstanceActions::Resume));
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, QStringLiteral("web1")), QStringLiteral("running"), 5000);
+
+        clickToolbar(*m_window, actions->action(InstanceActions::Stop));
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, QStringLiteral("web1")), QStringLiteral("stopped"), 15000);
+        QVERIFY(actions->action(InstanceActions::Start)->isEnabled());
+        QVERIFY(!actions->action(InstanceActions::Stop)->isEnabled());
+        // Stopping on request is no surprise: no notification.
+        QVERIFY2(!m_window->notifier()->lastMessage().contains(QStringLiteral("web1")),
+                 qPrintable(m_window->notifier()->lastMessage()));
+        clickToolbar(*m_window, actions->action(InstanceActions::Start));
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, QStringLiteral("web1")), QStringLiteral("running"), 5000);
+
+        clickToolbar(*m_window, actions->action(InstanceActions::Delete));
+        QTRY_VERIFY_WITH_TIMEOUT(actions->pendingConfirmation() && actions->pendingConfirmation()->isVisible(), 3000);
+        QVERIFY(actions->pendingConfirmation()->text().contains(QStringLiteral("web1")));
+        QTest::qWait(300);
+        QCOMPARE(stateOf(*m_window, QStringLiteral("web1")), QStringLiteral("running")); // nothing before the answer
+        auto *confirm = actions->pendingConfirmation()->findChild<QPushButton *>(QStringLiteral("confirmDelete"));
+        QVERIFY(confirm);
+        QTest::mouseClick(confirm, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->model()->rowOf(QStringLiteral("web1")), -1, 15000);
+        QCOMPARE(m_window->sidebar()->count(Sidebar::Containers), 0);
+    }
+
+    // An instance that stops by itself is reported with a desktop notification.
+    void instanceStoppingOnItsOwn_isNotified()
+    {
+        ContainerWizard *wizard = fillContainerWizard(QStringLiteral("short1"), QStringLiteral("sleep 2"));
+        QVERIFY(wizard);
+        QSignalSpy notified(m_window->notifier(), &DesktopNotifier::notified);
+        QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, QStringLiteral("short1")), QStringLiteral("running"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, QStringLiteral("short1")), QStringLiteral("stopped"), 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(!notified.isEmpty(), 3000);
+        QVERIFY2(notified.last().at(0).toString().contains(QStringLiteral("short1")),
+                 qPrintable(notified.last().at(0).toString()));
+        QVERIFY2(notified.last().at(1).toString().contains(QStringLiteral("exit code 0")),
+                 qPrintable(notified.last().at(1).toString()));
+    }
+
+    // 4. A name the helper would refuse is flagged before Finish; the helper's Exists is shown.
+    void badNameFlagged_andHelperErrorShown()
+    {
+        const auto created = m_system.run({}, TestSystem::ctlProgram(),
+                                          {QStringLiteral("create-container"), QStringLiteral("dup1"),
+                                           QStringLiteral("--"), QStringLiteral("sleep"), QStringLiteral("3600")});
+        QVERIFY2(created.exitCode == 0, created.err.constData());
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->model()->rowOf(QStringLiteral("dup1")) >= 0, 5000);
+
+        QTest::mouseClick(m_window->findChild<QToolBar *>(QStringLiteral("actionsToolBar"))
+                              ->widgetForAction(m_window->actions()->newContainer()),
+                          Qt::LeftButton);
+        ContainerWizard *wizard = openWizard();
+        QVERIFY(wizard);
+        QVERIFY(QTest::qWaitForWindowExposed(wizard));
+        typeInto(wizard->nameField()->lineEdit(), QStringLiteral("my container"));
+        auto *problem = wizard->findChild<QLabel *>(QStringLiteral("nameProblem"));
+        QVERIFY(problem->isVisible() && !problem->text().isEmpty());
+        QVERIFY(!wizard->button(QWizard::NextButton)->isEnabled());
+        QVERIFY(wizard->grab().save(outputPath(QStringLiteral("wizard-bad-name.png"))));
+
+        typeInto(wizard->nameField()->lineEdit(), QStringLiteral("dup1"));
+        typeInto(wizard->commandEdit(), QStringLiteral("sleep 3600"));
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
+        QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!wizard->errorText().isEmpty(), 5000);
+        QVERIFY2(wizard->errorText().contains(QStringLiteral("exists")), qPrintable(wizard->errorText()));
+        QVERIFY2(wizard->errorText().contains(QStringLiteral("dup1")), qPrintable(wizard->errorText()));
+        QVERIFY(wizard->isVisible()); // still open: Back, change the name, Finish again
+        QVERIFY(wizard->button(QWizard::BackButton)->isEnabled());
+        QVERIFY(wizard->grab().save(outputPath(QStringLiteral("wizard-exists.png"))));
+        wizard->reject();
+    }
+
+    // 6. With the helper stopped the window says so and offers Retry; nothing freezes.
+    void helperStopped_windowSaysSoAndRecovers()
+    {
+        m_system.stopHelper();
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->banner()->isVisible(), 5000);
+        QVERIFY2(m_window->banner()->text().contains(QStringLiteral("Cannot reach the Hamlet helper")),
+                 qPrintable(m_window->banner()->text()));
+        QVERIFY(!m_window->actions()->newContainer()->isEnabled());
+        auto *retry = m_window->banner()->findChild<QPushButton *>(QStringLiteral("retry"));
+        QVERIFY(retry && retry->isVisible());
+        QSignalSpy refreshed(m_window.get(), &MainWindow::refreshed);
+        QElapsedTimer responsive;
+        responsive.start();
+        QTest::mouseClick(retry, Qt::LeftButton);
+        QVERIFY2(responsive.elapsed() < 500, "Retry does not block the window");
+        QTRY_COMPARE_WITH_TIMEOUT(refreshed.size(), 1, 10000);
+        QVERIFY(m_window->banner()->isVisible());
+        QVERIFY2(m_window->statusText().startsWith(QStringLiteral("Not connected")),
+                 qPrintable(m_window->statusText()));
+        QVERIFY(m_window->grab().save(outputPath(QStringLiteral("mainwindow-helper-stopped.png"))));
+
+        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_window->banner()->isVisible(), 10000);
+        QVERIFY(m_window->actions()->newContainer()->isEnabled());
+        // The instance made before is found again, with its numbers moving.
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, QStringLiteral("dup1")), QStringLiteral("running"), 10000);
+    }
+};
+
+QTEST_MAIN(TestAcceptance)
+#include "tst_acceptance.moc"
