@@ -1,0 +1,320 @@
+#include "containerbackend.h"
+
+#include "busyboximage.h"
+#include "consolesocket.h"
+#include "exitwatcher.h"
+#include "logging.h"
+#include "names.h"
+#include "ociconfig.h"
+#include "overlaymount.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <QCoro/QCoroFuture>
+#include <QCoro/QCoroTimer>
+#include <csignal>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace Hamlet::Containers {
+
+ContainerBackend::ContainerBackend(Options options, QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+    , m_images(m_options.stateDir + QStringLiteral("/images"))
+    , m_runtime(m_options.runtime, m_options.runDir + QStringLiteral("/runc"))
+{
+    m_logTimer.setInterval(std::chrono::seconds(5));
+    connect(&m_logTimer, &QTimer::timeout, this, &ContainerBackend::enforceLogLimits);
+}
+
+ContainerBackend::~ContainerBackend() = default;
+
+QString ContainerBackend::bundlePath(const QString &name) const
+{
+    return m_options.stateDir + QStringLiteral("/containers/") + name;
+}
+
+QString ContainerBackend::recordPath(const QString &name) const
+{
+    return m_options.stateDir + QStringLiteral("/instances/") + name + QStringLiteral(".json");
+}
+
+QString ContainerBackend::cgroupsPath(const QString &name) const
+{
+    return m_options.cgroupParent + QLatin1Char('/') + name;
+}
+
+ContainerCgroup ContainerBackend::cgroupOf(const QString &name) const
+{
+    return ContainerCgroup(m_options.cgroupVersion, cgroupsPath(name));
+}
+
+QString ContainerBackend::logPath(const QString &name) const
+{
+    return bundlePath(name) + QStringLiteral("/container.log");
+}
+
+ContainerBackend::Container *ContainerBackend::find(const QString &name) const
+{
+    const auto found = m_containers.find(name);
+    return found == m_containers.end() ? nullptr : found->second.get();
+}
+
+QStringList ContainerBackend::names() const
+{
+    QStringList list;
+    for (const auto &[name, container] : m_containers)
+        list << name;
+    return list;
+}
+
+std::optional<ContainerInfo> ContainerBackend::info(const QString &name) const
+{
+    const Container *container = find(name);
+    if (!container)
+        return std::nullopt;
+    const ContainerRecord &record = container->record;
+    return ContainerInfo {record.spec,      record.state,      record.exitCode, record.error,     record.createdAt,
+                          record.startedAt, record.finishedAt, container->pid,  bundlePath(name), cgroupsPath(name)};
+}
+
+void ContainerBackend::setState(Container &container, ContainerState state, int exitCode, const QString &error)
+{
+    ContainerRecord &record = container.record;
+    record.state = state;
+    record.exitCode = exitCode;
+    record.error = error;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    if (state == ContainerState::Running && container.pid != 0 && !record.startedAt.isValid())
+        record.startedAt = now;
+    if (state == ContainerState::Stopped || state == ContainerState::Failed)
+        record.finishedAt = now;
+    if (state != ContainerState::Creating) {
+        if (const Status saved = record.save(recordPath(record.spec.name)); !saved)
+            Log::containers()->error("{}", saved.error().message);
+    }
+    Log::containers()->info("container {}: {}{}", record.spec.name, toString(state),
+                            exitCode >= 0 ? QStringLiteral(" (exit code %1)").arg(exitCode) : QString());
+    Q_EMIT stateChanged(record.spec.name, toString(state), exitCode);
+}
+
+Result<ContainerSpec> ContainerBackend::validate(const QString &name, const QVariantMap &map) const
+{
+    Result<ContainerSpec> spec = ContainerSpec::fromVariantMap(name, map, m_options.hostCpus);
+    if (!spec)
+        return spec;
+    if (find(name))
+        return ErrorReply {Error::Exists, QStringLiteral("a container named \"%1\" exists already").arg(name)};
+    if (spec->image != BusyboxImage::kName && !m_images.contains(spec->image))
+        return invalidArgument(
+            QStringLiteral("there is no image \"%1\": pull or import it first, or use \"busybox\"").arg(spec->image));
+    return spec;
+}
+
+QCoro::Task<Status> ContainerBackend::create(ContainerSpec spec)
+{
+    const QString name = spec.name;
+    // The name becomes paths and a cgroup: never trust that validate() was called.
+    if (const QString problem = instanceNameProblem(name); !problem.isEmpty())
+        co_return invalidArgument(problem);
+    if (find(name))
+        co_return ErrorReply {Error::Exists, QStringLiteral("a container named \"%1\" exists already").arg(name)};
+    // The image and its layers, on a worker thread: building busybox and unpacking are slow.
+    const QString busybox = m_options.busybox;
+    const QString imageName = spec.image;
+    ImageStore *images = &m_images;
+    struct Prepared {
+        Result<ImageInfo> image;
+        Result<QStringList> lowerDirs;
+    };
+    const Prepared prepared = co_await QtConcurrent::run([images, busybox, imageName]() {
+        Result<ImageInfo> image
+            = imageName == BusyboxImage::kName ? BusyboxImage::ensure(*images, busybox) : images->image(imageName);
+        if (!image)
+            return Prepared {image, image.error()};
+        return Prepared {image, images->unpackLayers(*image)};
+    });
+    if (!prepared.image) {
+        if (prepared.image.error().name == Error::NotFound)
+            co_return invalidArgument(prepared.image.error().message);
+        co_return prepared.image.error();
+    }
+    if (!prepared.lowerDirs)
+        co_return prepared.lowerDirs.error();
+    if (find(name)) // created by someone else while this one unpacked
+        co_return ErrorReply {Error::Exists, QStringLiteral("a container named \"%1\" exists already").arg(name)};
+
+    auto owned = std::make_unique<Container>();
+    Container &container = *owned;
+    container.record.spec = std::move(spec);
+    container.record.createdAt = QDateTime::currentDateTimeUtc();
+    container.record.imageDigest = prepared.image->manifestDigest;
+    container.record.diffIds = prepared.image->diffIds;
+    container.record.lowerDirs = *prepared.lowerDirs;
+    container.record.imageConfig = prepared.image->config;
+    m_containers.emplace(name, std::move(owned));
+    const BusyGuard guard(container);
+    Q_EMIT containerAdded(name);
+    setState(container, ContainerState::Creating);
+
+    const Status launched = co_await launch(container);
+    if (!launched) {
+        // Visible as failed, with the reason, until deleted: the person asked for it and
+        // should see why it did not run.
+        setState(container, ContainerState::Failed, -1, launched.error().message);
+        co_return launched;
+    }
+    co_return success();
+}
+
+QCoro::Task<Status> ContainerBackend::launch(Container &container)
+{
+    const QString name = container.record.spec.name;
+    const QString bundle = bundlePath(name);
+    const QString rootfs = bundle + QStringLiteral("/rootfs");
+    for (const QString &dir : {rootfs, bundle + QStringLiteral("/upper"), bundle + QStringLiteral("/work")}) {
+        if (!QDir().mkpath(dir))
+            co_return failed(QStringLiteral("cannot create %1: is the state directory writable?").arg(dir));
+    }
+    for (const QString &lower : std::as_const(container.record.lowerDirs)) {
+        if (!QFileInfo(lower).isDir())
+            co_return failed(QStringLiteral("a layer of image %1 is missing (%2): remove the container and create it "
+                                            "again")
+                                 .arg(container.record.spec.image, lower));
+    }
+    if (!OverlayMount::isMountPoint(rootfs)) {
+        if (Status mounted = OverlayMount::mount(container.record.lowerDirs, bundle + QStringLiteral("/upper"),
+                                                 bundle + QStringLiteral("/work"), rootfs);
+            !mounted)
+            co_return mounted;
+    }
+    auto undo = [this, rootfs, name]() -> QCoro::Task<> {
+        co_await m_runtime.remove(name, true);
+        OverlayMount::unmount(rootfs);
+    };
+
+    const Result<OciConfig::HostFacts> facts
+        = OciConfig::HostFacts::current(m_options.cgroupVersion, cgroupsPath(name));
+    Result<QJsonObject> config = facts ? OciConfig::build(container.record.spec, container.record.imageConfig, *facts)
+                                       : Result<QJsonObject>(facts.error());
+    Status written = config
+        ? writeFileAtomically(bundle + QStringLiteral("/config.json"), QJsonDocument(*config).toJson())
+        : Status(config.error());
+    if (!written) {
+        co_await undo();
+        co_return written;
+    }
+
+    // A leftover runtime container of this name (a stopped run, a crash) would block create.
+    co_await m_runtime.remove(name, true);
+    const QString pidFile = bundle + QStringLiteral("/init.pid");
+    QFile::remove(pidFile);
+    std::optional<ConsoleSocket> console;
+    UniqueFd log;
+    OciRuntime::Stdio stdio;
+    if (container.record.spec.tty) {
+        QDir().mkpath(m_options.runDir + QStringLiteral("/console"));
+        Result<ConsoleSocket> socket
+            = ConsoleSocket::listen(m_options.runDir + QStringLiteral("/console/") + name + QStringLiteral(".sock"));
+        if (!socket) {
+            co_await undo();
+            co_return socket.error();
+        }
+        console.emplace(std::move(socket).value());
+    } else {
+        log.reset(
+            ::open(QFile::encodeName(logPath(name)).constData(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+        stdio.out = stdio.err = log.get();
+    }
+
+    Status created = co_await m_runtime.create(name, bundle, pidFile, console ? console->path() : QString(), stdio);
+    if (created && console) {
+        Result<UniqueFd> master = console->receiveMaster();
+        if (master)
+            container.consoleMaster = std::move(master).value();
+        else
+            created = master.error();
+    }
+    const qint64 pid = created ? readSmallFile(pidFile).trimmed().toLongLong() : 0;
+    if (created && pid <= 0)
+        created = failed(QStringLiteral("the runtime created container %1 but wrote no pid to %2").arg(name, pidFile));
+    if (!created) {
+        co_await undo();
+        co_return created;
+    }
+    watchExit(container, pid);
+    if (const Status started = co_await m_runtime.start(name); !started) {
+        co_await undo();
+        co_return started;
+    }
+    container.record.startedAt = QDateTime::currentDateTimeUtc();
+    // The process may be gone already (a command that exits at once): its exit is then queued
+    // in the watcher and arrives after this state.
+    setState(container, ContainerState::Running);
+    if (!container.record.spec.tty)
+        m_logTimer.start();
+    co_return success();
+}
+
+void ContainerBackend::watchExit(Container &container, qint64 pid)
+{
+    container.pid = pid;
+    delete container.watcher;
+    container.watcher = ExitWatcher::watch(pid, this);
+    const QString name = container.record.spec.name;
+    if (!container.watcher) {
+        // Gone before we could watch it: report it as an exit with an unknown status.
+        QMetaObject::invokeMethod(
+            this, [this, name] { onExited(name, -1); }, Qt::QueuedConnection);
+        return;
+    }
+    connect(container.watcher, &ExitWatcher::exited, this, [this, name](int exitCode) { onExited(name, exitCode); });
+}
+
+void ContainerBackend::onExited(const QString &name, int exitCode)
+{
+    Container *container = find(name);
+    if (!container || container->pid == 0)
+        return;
+    if (container->watcher) {
+        container->watcher->deleteLater();
+        container->watcher = nullptr;
+    }
+    container->pid = 0;
+    container->consoleMaster.reset();
+    setState(*container, ContainerState::Stopped, exitCode);
+    if (!container->busy)
+        releaseRuntime(name); // otherwise the operation in progress cleans up
+}
+
+QCoro::Task<> ContainerBackend::releaseRuntime(QString name)
+{
+    // The runtime's record and the cgroup go now; the rootfs mount too, so a stopped container
+    // holds nothing but its directory. start() sets them up again.
+    Container *container = find(name);
+    if (!container || container->busy)
+        co_return;
+    const BusyGuard guard(*container);
+    co_await m_runtime.remove(name, true);
+    if (find(name) == container && container->pid == 0)
+        OverlayMount::unmount(bundlePath(name) + QStringLiteral("/rootfs"));
+}
+
+QCoro::Task<Status> ContainerBackend::waitForExit(QString name, std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const Container *container = find(name);
+        if (!container || container->pid == 0)
+            co_return success();
+        // The watcher's notification is what ends this; the timer only bounds the wait.
+        co_await QCoro::sleepFor(std::chrono::milliseconds(20));
+    }
+    co_return failed(QStringLiteral("container %1 did not exit within %2 ms").arg(name).arg(timeout.count()));
+}
+
+} // namespace Hamlet::Containers

@@ -1,0 +1,163 @@
+#pragma once
+
+#include "cgroups.h"
+#include "containerrecord.h"
+#include "fsutil.h"
+#include "imagestore.h"
+#include "ociruntime.h"
+#include "result.h"
+
+#include <QObject>
+#include <QTimer>
+#include <QVariantMap>
+
+#include <QCoro/QCoroTask>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace Hamlet::Containers {
+
+class ExitWatcher;
+
+// A container as the bus shows it.
+struct ContainerInfo {
+    ContainerSpec spec;
+    ContainerState state = ContainerState::Stopped;
+    int exitCode = -1;
+    QString error;
+    QDateTime createdAt;
+    QDateTime startedAt;
+    QDateTime finishedAt;
+    qint64 pid = 0; // init, in the host's pid namespace; 0 unless running or paused
+    QString bundle;
+    QString cgroupsPath;
+};
+
+// The containers of the helper: each one an OCI bundle (STATE/containers/NAME) whose rootfs is an
+// overlay of its image's layers, run by the OCI runtime, recorded in STATE/instances/NAME.json.
+// Its rule: one operation at a time per container (another gets Busy), every state change is
+// persisted before it is announced, and a failure leaves no half-made container (a container
+// whose process could not start stays visible as "failed", with the runtime's message, until
+// deleted). Exits are seen through a pidfd, with the exit code, because initialize() makes the
+// helper a child subreaper. Slow work (unpacking) runs on a worker thread; the rest awaits
+// processes, so the event loop never blocks.
+class ContainerBackend : public QObject
+{
+    Q_OBJECT
+public:
+    struct Options {
+        QString stateDir; // STATE: images/, containers/, instances/
+        QString runDir; // RUN: runc/ (the runtime's state), console/
+        QString runtime; // the OCI runtime binary (HostProbe::chooseRuntime or --runtime)
+        QString cgroupVersion; // HostProbe::cgroupVersion()
+        uint hostCpus = 1;
+        QString busybox = QStringLiteral("/bin/busybox"); // for the built-in image
+        QString cgroupParent = QStringLiteral("/hamlet"); // containers get PARENT/NAME
+        std::chrono::milliseconds stopTimeout = std::chrono::seconds(10); // SIGTERM -> SIGKILL
+        qint64 logLimitBytes = qint64(1024) * 1024;
+    };
+
+    explicit ContainerBackend(Options options, QObject *parent = nullptr);
+    ~ContainerBackend() override;
+
+    // Call once before anything else: becomes child subreaper, prepares the directories and the
+    // image store, reconciles the records with the runtime (running ones are watched again,
+    // half-created ones removed, their mounts and cgroups too), then starts autostart ones.
+    QCoro::Task<Status> initialize();
+
+    ImageStore &imageStore() { return m_images; }
+    const Options &options() const { return m_options; }
+    QStringList names() const;
+    std::optional<ContainerInfo> info(const QString &name) const;
+
+    // Validates a CreateContainer request completely (name, spec, Exists, unknown image)
+    // without changing anything.
+    Result<ContainerSpec> validate(const QString &name, const QVariantMap &spec) const;
+    // Creates and starts. Errors: Exists, InvalidArgument (unknown image, nothing to run),
+    // Busy, Failed (with the runtime's message; the container then stays as "failed").
+    QCoro::Task<Status> create(ContainerSpec spec);
+    QCoro::Task<Status> start(QString name);
+    // SIGTERM, then SIGKILL after stopTimeout; force: SIGKILL at once.
+    QCoro::Task<Status> stop(QString name, bool force);
+    QCoro::Task<Status> restart(QString name);
+    QCoro::Task<Status> pause(QString name);
+    QCoro::Task<Status> resume(QString name);
+    // Kills it if running, then removes the runtime's container, the mount, the cgroup, the
+    // bundle with its upper dir, and the record. NotFound for an unknown name.
+    QCoro::Task<Status> remove(QString name);
+    // Runs argv in the running container, without a terminal.
+    QCoro::Task<Result<ExecResult>> exec(QString name, QStringList argv);
+
+    // Applies live to a running container and is kept for its next start.
+    Status setLimits(const QString &name, const ContainerLimits &limits);
+    // Cumulative counters for the sampler; cheap (a few small file reads, no process).
+    Result<CgroupStats> stats(const QString &name) const;
+    // A new fd of the pty master of a running tty container (the caller owns it).
+    Result<UniqueFd> openConsole(const QString &name) const;
+    // Where the output of a container without a tty goes (size-capped).
+    QString logPath(const QString &name) const;
+    // The "container parts": pid, namespaces vs the host's, cgroup and limits read back, rootfs
+    // layers, runtime, capabilities and seccomp mode in force.
+    Result<QVariantMap> inspect(const QString &name) const;
+
+Q_SIGNALS:
+    void containerAdded(const QString &name);
+    void containerRemoved(const QString &name);
+    // state: "creating", "running", "paused", "stopped", "failed"; exitCode as in ContainerRecord.
+    void stateChanged(const QString &name, const QString &state, int exitCode);
+
+private:
+    struct Container {
+        ContainerRecord record;
+        qint64 pid = 0;
+        ExitWatcher *watcher = nullptr;
+        UniqueFd consoleMaster;
+        bool busy = false;
+    };
+    // Marks a container busy for the length of one operation.
+    class BusyGuard
+    {
+    public:
+        explicit BusyGuard(Container &container)
+            : m_container(container)
+        {
+            m_container.busy = true;
+        }
+        ~BusyGuard() { m_container.busy = false; }
+        BusyGuard(const BusyGuard &) = delete;
+        BusyGuard &operator=(const BusyGuard &) = delete;
+
+    private:
+        Container &m_container;
+    };
+
+    Container *find(const QString &name) const;
+    QString bundlePath(const QString &name) const;
+    QString recordPath(const QString &name) const;
+    QString cgroupsPath(const QString &name) const;
+    ContainerCgroup cgroupOf(const QString &name) const;
+    // Moves to a state, persists, announces.
+    void setState(Container &container, ContainerState state, int exitCode = -1, const QString &error = {});
+
+    // Mount, config.json, runtime create + start, watch. On failure undoes what it did.
+    QCoro::Task<Status> launch(Container &container);
+    QCoro::Task<Status> waitForExit(QString name, std::chrono::milliseconds timeout);
+    void watchExit(Container &container, qint64 pid);
+    void onExited(const QString &name, int exitCode);
+    QCoro::Task<> releaseRuntime(QString name);
+    void enforceLogLimits();
+
+    // containerreconcile.cpp
+    QCoro::Task<> reconcile();
+    QCoro::Task<> removeOrphan(QString name);
+
+    Options m_options;
+    ImageStore m_images;
+    OciRuntime m_runtime;
+    std::map<QString, std::unique_ptr<Container>> m_containers;
+    QTimer m_logTimer;
+};
+
+} // namespace Hamlet::Containers

@@ -1,0 +1,132 @@
+// ContainerBackend: start-up. What the records say is matched with what the runtime, the mounts
+// and the cgroups say, so that a helper killed at any point comes back to a consistent set.
+#include "containerbackend.h"
+
+#include "exitwatcher.h"
+#include "logging.h"
+#include "names.h"
+#include "overlaymount.h"
+
+#include <QDir>
+#include <QFile>
+#include <QHash>
+
+namespace Hamlet::Containers {
+
+QCoro::Task<Status> ContainerBackend::initialize()
+{
+    // Container inits are orphaned when `runc create` exits; as subreaper the helper inherits
+    // them and can read their exit status.
+    if (!ExitWatcher::becomeSubreaper())
+        Log::containers()->warn("cannot become a child subreaper: container exit codes will be unknown");
+    for (const QString &dir : {m_options.stateDir + QStringLiteral("/instances"),
+                               m_options.stateDir + QStringLiteral("/containers"), m_options.runDir}) {
+        if (!QDir().mkpath(dir))
+            co_return failed(QStringLiteral("cannot create %1: the helper must run as root").arg(dir));
+        QFile::setPermissions(dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    }
+    if (Status ready = m_images.initialize(); !ready)
+        co_return ready;
+    co_await reconcile();
+
+    for (const QString &name : names()) {
+        const Container *container = find(name);
+        const ContainerRecord &record = container->record;
+        if (record.spec.autostart && !record.stoppedByUser && record.state != ContainerState::Running
+            && record.state != ContainerState::Paused) {
+            if (Status started = co_await start(name); !started)
+                Log::containers()->warn("autostart of {} failed: {}", name, started.error().message);
+        }
+    }
+    co_return success();
+}
+
+QCoro::Task<> ContainerBackend::reconcile()
+{
+    QHash<QString, RuntimeState> runtimeStates;
+    if (const Result<QList<RuntimeState>> listed = co_await m_runtime.list(); listed) {
+        for (const RuntimeState &state : *listed)
+            runtimeStates.insert(state.id, state);
+    } else {
+        Log::containers()->warn("{}", listed.error().message);
+    }
+
+    const QDir instances(m_options.stateDir + QStringLiteral("/instances"));
+    for (const QString &leftover : instances.entryList({QStringLiteral("*.tmp")}, QDir::Files))
+        QFile::remove(instances.filePath(leftover)); // a write that never reached its rename
+    for (const QString &file : instances.entryList({QStringLiteral("*.json")}, QDir::Files)) {
+        const QString name = file.chopped(5);
+        const Result<ContainerRecord> loaded = ContainerRecord::load(instances.filePath(file));
+        if (!isValidInstanceName(name) || !loaded || loaded->spec.name != name) {
+            Log::containers()->error("ignoring {}: {}", instances.filePath(file),
+                                     loaded ? QStringLiteral("its name does not match") : loaded.error().message);
+            continue;
+        }
+        auto owned = std::make_unique<Container>();
+        Container &container = *owned;
+        container.record = *loaded;
+        m_containers.emplace(name, std::move(owned));
+
+        const RuntimeState runtime = runtimeStates.value(name);
+        if (runtime.status == QStringLiteral("running") || runtime.status == QStringLiteral("paused")) {
+            watchExit(container, runtime.pid);
+            const ContainerState state
+                = runtime.status == QStringLiteral("paused") ? ContainerState::Paused : ContainerState::Running;
+            if (state != container.record.state)
+                setState(container, state);
+            if (!container.record.spec.tty)
+                m_logTimer.start();
+            Log::containers()->info("container {} is {} again (pid {})", name, runtime.status, runtime.pid);
+            continue;
+        }
+        // Not running: whatever the runtime still holds of it (created, stopped) goes.
+        if (!runtime.id.isEmpty())
+            co_await m_runtime.remove(name, true);
+        OverlayMount::unmount(bundlePath(name) + QStringLiteral("/rootfs"));
+        if (container.record.state != ContainerState::Stopped && container.record.state != ContainerState::Failed)
+            setState(container, ContainerState::Stopped, -1); // it ended while the helper was away
+    }
+
+    // Bundles and runtime containers without a record were being created when the helper died.
+    QStringList orphans;
+    for (const QString &dir :
+         QDir(m_options.stateDir + QStringLiteral("/containers")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        if (!find(dir))
+            orphans << dir;
+    }
+    for (auto it = runtimeStates.cbegin(); it != runtimeStates.cend(); ++it) {
+        if (!find(it.key()) && !orphans.contains(it.key()))
+            orphans << it.key();
+    }
+    // Cgroups under our parent that no live container owns.
+    const ContainerCgroup parent(m_options.cgroupVersion, m_options.cgroupParent);
+    const QString parentDir = parent.directory(parent.isV2() ? QString() : QStringLiteral("pids"));
+    for (const QString &dir : QDir(parentDir).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        const Container *container = find(dir);
+        if ((!container || container->pid == 0) && !orphans.contains(dir) && isValidInstanceName(dir))
+            orphans << dir;
+    }
+    for (const QString &name : std::as_const(orphans))
+        co_await removeOrphan(name);
+}
+
+QCoro::Task<> ContainerBackend::removeOrphan(QString name)
+{
+    Log::containers()->warn("removing what is left of container {} (its creation never finished)", name);
+    co_await m_runtime.remove(name, true);
+    if (find(name)) {
+        // A known, stopped container: only its stray cgroup goes.
+        cgroupOf(name).remove();
+        co_return;
+    }
+    const QString bundle = bundlePath(name);
+    if (Status unmounted = OverlayMount::unmount(bundle + QStringLiteral("/rootfs")); !unmounted)
+        Log::containers()->error("{}", unmounted.error().message);
+    if (Status removed = cgroupOf(name).remove(); !removed)
+        Log::containers()->error("{}", removed.error().message);
+    if (isValidInstanceName(name) && !removeTree(bundle))
+        Log::containers()->error("cannot remove {}", bundle);
+    QFile::remove(m_options.runDir + QStringLiteral("/console/") + name + QStringLiteral(".sock"));
+}
+
+} // namespace Hamlet::Containers

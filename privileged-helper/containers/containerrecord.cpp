@@ -1,0 +1,105 @@
+#include "containerrecord.h"
+
+#include "fsutil.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace Hamlet::Containers {
+
+namespace {
+
+const QList<std::pair<ContainerState, QString>> kStateNames {
+    {ContainerState::Creating, QStringLiteral("creating")}, {ContainerState::Running, QStringLiteral("running")},
+    {ContainerState::Paused, QStringLiteral("paused")},     {ContainerState::Stopped, QStringLiteral("stopped")},
+    {ContainerState::Failed, QStringLiteral("failed")},
+};
+
+QStringList stringList(const QJsonValue &value)
+{
+    QStringList list;
+    for (const auto &item : value.toArray())
+        list << item.toString();
+    return list;
+}
+
+QString timestamp(const QDateTime &time)
+{
+    return time.isValid() ? time.toUTC().toString(Qt::ISODateWithMs) : QString();
+}
+
+} // namespace
+
+QString toString(ContainerState state)
+{
+    for (const auto &[value, name] : kStateNames) {
+        if (value == state)
+            return name;
+    }
+    return QStringLiteral("failed");
+}
+
+ContainerState containerStateFromString(const QString &state)
+{
+    for (const auto &[value, name] : kStateNames) {
+        if (name == state)
+            return value;
+    }
+    return ContainerState::Failed;
+}
+
+QJsonObject ContainerRecord::toJson() const
+{
+    return QJsonObject {
+        {QStringLiteral("spec"), spec.toJson()},
+        {QStringLiteral("state"), toString(state)},
+        {QStringLiteral("exitCode"), exitCode},
+        {QStringLiteral("error"), error},
+        {QStringLiteral("stoppedByUser"), stoppedByUser},
+        {QStringLiteral("createdAt"), timestamp(createdAt)},
+        {QStringLiteral("startedAt"), timestamp(startedAt)},
+        {QStringLiteral("finishedAt"), timestamp(finishedAt)},
+        {QStringLiteral("imageDigest"), imageDigest},
+        {QStringLiteral("diffIds"), QJsonArray::fromStringList(diffIds)},
+        {QStringLiteral("lowerDirs"), QJsonArray::fromStringList(lowerDirs)},
+        {QStringLiteral("imageConfig"), QJsonObject {{QStringLiteral("config"), imageConfig.toConfigJson()}}},
+    };
+}
+
+ContainerRecord ContainerRecord::fromJson(const QJsonObject &json)
+{
+    ContainerRecord record;
+    record.spec = ContainerSpec::fromJson(json.value(QStringLiteral("spec")).toObject());
+    record.state = containerStateFromString(json.value(QStringLiteral("state")).toString());
+    record.exitCode = json.value(QStringLiteral("exitCode")).toInt(-1);
+    record.error = json.value(QStringLiteral("error")).toString();
+    record.stoppedByUser = json.value(QStringLiteral("stoppedByUser")).toBool();
+    record.createdAt = QDateTime::fromString(json.value(QStringLiteral("createdAt")).toString(), Qt::ISODateWithMs);
+    record.startedAt = QDateTime::fromString(json.value(QStringLiteral("startedAt")).toString(), Qt::ISODateWithMs);
+    record.finishedAt = QDateTime::fromString(json.value(QStringLiteral("finishedAt")).toString(), Qt::ISODateWithMs);
+    record.imageDigest = json.value(QStringLiteral("imageDigest")).toString();
+    record.diffIds = stringList(json.value(QStringLiteral("diffIds")));
+    record.lowerDirs = stringList(json.value(QStringLiteral("lowerDirs")));
+    record.imageConfig = ImageConfig::fromImageConfigJson(json.value(QStringLiteral("imageConfig")).toObject());
+    return record;
+}
+
+Status ContainerRecord::save(const QString &path) const
+{
+    return writeFileAtomically(path, QJsonDocument(toJson()).toJson());
+}
+
+Result<ContainerRecord> ContainerRecord::load(const QString &path)
+{
+    bool ok = false;
+    const QByteArray data = readSmallFile(path, &ok);
+    if (!ok)
+        return ErrorReply {Error::NotFound, QStringLiteral("cannot read %1").arg(path)};
+    QJsonParseError error {};
+    const QJsonDocument document = QJsonDocument::fromJson(data, &error);
+    if (!document.isObject())
+        return failed(QStringLiteral("%1 is damaged: %2").arg(path, error.errorString()));
+    return fromJson(document.object());
+}
+
+} // namespace Hamlet::Containers

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "containerspec.h"
+#include "imageconfig.h"
+#include "result.h"
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+namespace Hamlet::Containers {
+
+// The states of the Instance1 contract, as strings on the bus.
+enum class ContainerState { Creating, Running, Paused, Stopped, Failed };
+QString toString(ContainerState state);
+ContainerState containerStateFromString(const QString &state);
+
+// Everything the helper keeps about one container across restarts: STATE/instances/NAME.json.
+struct ContainerRecord {
+    ContainerSpec spec;
+    ContainerState state = ContainerState::Creating;
+    int exitCode = -1; // of the last run; 128+N when killed by signal N; -1 unknown
+    QString error; // why it is "failed", for a person
+    bool stoppedByUser = false; // an autostart container the person stopped stays stopped
+    QDateTime createdAt;
+    QDateTime startedAt;
+    QDateTime finishedAt;
+    QString imageDigest; // manifest digest the container was created from
+    QStringList diffIds; // its layers, bottom first (keep them from garbage collection)
+    QStringList lowerDirs; // overlay lowerdir, top first
+    ImageConfig imageConfig; // to regenerate config.json on start (limits may have changed)
+
+    QJsonObject toJson() const;
+    static ContainerRecord fromJson(const QJsonObject &json);
+
+    // temp -> fsync -> rename, so a crash leaves the old record or the new one.
+    Status save(const QString &path) const;
+    static Result<ContainerRecord> load(const QString &path);
+};
+
+} // namespace Hamlet::Containers

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "result.h"
+
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+#include <QVariantMap>
+
+#include <optional>
+
+namespace Hamlet::Containers {
+
+// What a person asked for when creating a container: the a{sv} of CreateContainer, validated.
+// Zero limits mean "not set" (no CPU or memory limit; the default pids limit).
+struct ContainerSpec {
+    QString name;
+    QString image;
+    QStringList command; // empty: the image's Cmd (after its Entrypoint)
+    QStringList env; // "KEY=value", over the image's Env
+    QString workdir; // empty: the image's WorkingDir, else "/"
+    QString hostname; // empty: the name
+    bool tty = false;
+    double cpus = 0; // cores, e.g. 0.5
+    quint64 memory = 0; // bytes
+    quint64 pids = 0;
+    QString network = QStringLiteral("none");
+    bool autostart = false;
+
+    static constexpr quint64 kMinimumMemory = 4ull * 1024 * 1024;
+    static constexpr quint64 kDefaultPids = 2048;
+
+    QString effectiveHostname() const { return hostname.isEmpty() ? name : hostname; }
+    quint64 effectivePids() const { return pids == 0 ? kDefaultPids : pids; }
+
+    // Validates the CreateContainer arguments; hostCpus bounds "cpus". Unknown keys are refused
+    // so that a typo ("memroy") is not silently ignored.
+    static Result<ContainerSpec> fromVariantMap(const QString &name, const QVariantMap &map, uint hostCpus);
+    QVariantMap toVariantMap() const;
+
+    // For STATE/instances/NAME.json.
+    QJsonObject toJson() const;
+    static ContainerSpec fromJson(const QJsonObject &json);
+
+    friend bool operator==(const ContainerSpec &, const ContainerSpec &) = default;
+};
+
+// The limits that can change while a container runs (SetLimits): each one optional.
+struct ContainerLimits {
+    std::optional<double> cpus;
+    std::optional<quint64> memory;
+    std::optional<quint64> pids;
+
+    static Result<ContainerLimits> fromVariantMap(const QVariantMap &map, uint hostCpus);
+};
+
+} // namespace Hamlet::Containers

@@ -1,0 +1,121 @@
+#include "fsutil.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace Hamlet::Containers {
+
+UniqueFd &UniqueFd::operator=(UniqueFd &&other) noexcept
+{
+    if (this != &other)
+        reset(other.release());
+    return *this;
+}
+
+UniqueFd::~UniqueFd()
+{
+    reset();
+}
+
+void UniqueFd::reset(int fd)
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+    m_fd = fd;
+}
+
+QString errnoMessage(const QString &what, const QString &path, int error)
+{
+    return QStringLiteral("%1 %2: %3").arg(what, path, QString::fromLocal8Bit(std::strerror(error)));
+}
+
+Status writeFileAtomically(const QString &path, const QByteArray &data, int mode)
+{
+    const QString temporary = path + QStringLiteral(".tmp");
+    const QByteArray encoded = QFile::encodeName(temporary);
+    UniqueFd fd(::open(encoded.constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+    if (!fd.valid())
+        return failed(errnoMessage(QStringLiteral("cannot create"), temporary, errno));
+    qsizetype written = 0;
+    while (written < data.size()) {
+        const ssize_t n = ::write(fd.get(), data.constData() + written, data.size() - written);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            const int error = errno;
+            ::unlink(encoded.constData());
+            return failed(errnoMessage(QStringLiteral("cannot write"), temporary, error));
+        }
+        written += n;
+    }
+    if (::fsync(fd.get()) != 0) {
+        const int error = errno;
+        ::unlink(encoded.constData());
+        return failed(errnoMessage(QStringLiteral("cannot sync"), temporary, error));
+    }
+    fd.reset();
+    if (::rename(encoded.constData(), QFile::encodeName(path).constData()) != 0) {
+        const int error = errno;
+        ::unlink(encoded.constData());
+        return failed(errnoMessage(QStringLiteral("cannot rename into"), path, error));
+    }
+    // The rename itself is only durable once the directory is.
+    UniqueFd dir(
+        ::open(QFile::encodeName(QFileInfo(path).absolutePath()).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.valid())
+        ::fsync(dir.get());
+    return success();
+}
+
+bool removeTree(const QString &path)
+{
+    const QFileInfo info(path);
+    if (!info.exists() && !info.isSymLink())
+        return true;
+    if (info.isSymLink() || !info.isDir())
+        return QFile::remove(path);
+    // QDir::removeRecursively() removes symlinks as entries and does not descend through them.
+    return QDir(path).removeRecursively();
+}
+
+QByteArray readSmallFile(const QString &path, bool *ok)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (ok)
+            *ok = false;
+        return {};
+    }
+    // cgroup and proc files report size 0: read until EOF rather than by size.
+    QByteArray data = file.readAll();
+    if (ok)
+        *ok = true;
+    return data;
+}
+
+} // namespace Hamlet::Containers
+
+namespace Hamlet::Containers {
+void capLogFile(const QString &path, qint64 maxBytes)
+{
+    QFile file(path);
+    if (file.size() <= maxBytes || !file.open(QIODevice::ReadWrite))
+        return;
+    const qint64 keep = maxBytes / 2;
+    file.seek(file.size() - keep);
+    QByteArray tail = file.read(keep);
+    if (const qsizetype newline = tail.indexOf('\n'); newline >= 0)
+        tail.remove(0, newline + 1); // start at a whole line
+    file.resize(0);
+    file.seek(0);
+    file.write("[hamlet: older output was dropped to keep this log under " + QByteArray::number(maxBytes)
+               + " bytes]\n");
+    file.write(tail);
+}
+} // namespace Hamlet::Containers

@@ -1,0 +1,322 @@
+#include "imagestore.h"
+
+#include "fsutil.h"
+#include "layerextractor.h"
+#include "logging.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+#include <QSet>
+
+namespace Hamlet::Containers {
+
+namespace {
+
+const QString kRefName = QStringLiteral("org.opencontainers.image.ref.name");
+const QString kManifestType = QStringLiteral("application/vnd.oci.image.manifest.v1+json");
+
+QString hexOf(const QString &digest)
+{
+    return digest.mid(QStringLiteral("sha256:").size());
+}
+
+Result<QJsonObject> parseObject(const QByteArray &data, const QString &what)
+{
+    QJsonParseError error {};
+    const QJsonDocument document = QJsonDocument::fromJson(data, &error);
+    if (!document.isObject())
+        return failed(QStringLiteral("%1 is not a JSON object: %2").arg(what, error.errorString()));
+    return document.object();
+}
+
+QStringList stringList(const QJsonValue &value)
+{
+    QStringList list;
+    for (const auto &item : value.toArray())
+        list << item.toString();
+    return list;
+}
+
+} // namespace
+
+ImageStore::ImageStore(QString root)
+    : m_root(std::move(root))
+{ }
+
+QString ImageStore::digestOf(const QByteArray &data)
+{
+    return QStringLiteral("sha256:")
+        + QString::fromLatin1(QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex());
+}
+
+bool ImageStore::isValidDigest(const QString &digest)
+{
+    static const QRegularExpression pattern(QStringLiteral("^sha256:[0-9a-f]{64}$"));
+    return pattern.match(digest).hasMatch();
+}
+
+QString ImageStore::blobPath(const QString &digest) const
+{
+    return m_root + QStringLiteral("/blobs/sha256/") + hexOf(digest);
+}
+
+QString ImageStore::layerPath(const QString &diffId) const
+{
+    return m_root + QStringLiteral("/layers/") + hexOf(diffId);
+}
+
+Status ImageStore::initialize()
+{
+    for (const QString &dir : {m_root, m_root + QStringLiteral("/blobs/sha256"), m_root + QStringLiteral("/layers")}) {
+        if (!QDir().mkpath(dir))
+            return failed(QStringLiteral("cannot create the image store directory %1").arg(dir));
+    }
+    QFile::setPermissions(m_root, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    const QString layout = m_root + QStringLiteral("/oci-layout");
+    if (!QFile::exists(layout)) {
+        if (Status written = writeFileAtomically(layout, R"({"imageLayoutVersion":"1.0.0"})"); !written)
+            return written;
+    }
+    if (!QFile::exists(m_root + QStringLiteral("/index.json"))) {
+        const QMutexLocker locker(&m_indexMutex);
+        if (Status written = writeIndex(
+                QJsonObject {{QStringLiteral("schemaVersion"), 2}, {QStringLiteral("manifests"), QJsonArray {}}});
+            !written)
+            return written;
+    }
+    // Half-unpacked layers from a crash: never complete, never used.
+    QDirIterator staging(m_root + QStringLiteral("/layers"), {QStringLiteral("*.staging")}, QDir::Dirs);
+    while (staging.hasNext())
+        removeTree(staging.next());
+    return success();
+}
+
+Result<QString> ImageStore::putBlob(const QByteArray &data)
+{
+    const QString digest = digestOf(data);
+    if (QFile::exists(blobPath(digest)))
+        return digest;
+    if (Status written = writeFileAtomically(blobPath(digest), data, 0644); !written)
+        return written.error();
+    return digest;
+}
+
+Result<QByteArray> ImageStore::readBlob(const QString &digest) const
+{
+    if (!isValidDigest(digest))
+        return failed(QStringLiteral("\"%1\" is not a sha256 digest").arg(digest));
+    bool ok = false;
+    QByteArray data = readSmallFile(blobPath(digest), &ok);
+    if (!ok)
+        return ErrorReply {Error::NotFound, QStringLiteral("blob %1 is not in the image store").arg(digest)};
+    if (digestOf(data) != digest)
+        return failed(QStringLiteral("blob %1 is corrupt (its content does not match its digest): remove the image "
+                                     "and add it again")
+                          .arg(digest));
+    return data;
+}
+
+Result<QJsonObject> ImageStore::readIndex() const
+{
+    bool ok = false;
+    const QByteArray data = readSmallFile(m_root + QStringLiteral("/index.json"), &ok);
+    if (!ok)
+        return failed(QStringLiteral("cannot read %1/index.json: is the image store initialized?").arg(m_root));
+    return parseObject(data, m_root + QStringLiteral("/index.json"));
+}
+
+Status ImageStore::writeIndex(const QJsonObject &index)
+{
+    return writeFileAtomically(m_root + QStringLiteral("/index.json"), QJsonDocument(index).toJson(), 0644);
+}
+
+Result<ImageInfo> ImageStore::infoFor(const QString &name, const QString &manifestDigest) const
+{
+    const Result<QByteArray> manifestData = readBlob(manifestDigest);
+    if (!manifestData)
+        return manifestData.error();
+    const Result<QJsonObject> manifest = parseObject(*manifestData, QStringLiteral("manifest ") + manifestDigest);
+    if (!manifest)
+        return manifest.error();
+    ImageInfo info;
+    info.name = name;
+    info.manifestDigest = manifestDigest;
+    info.configDigest = manifest->value(QStringLiteral("config"))[QStringLiteral("digest")].toString();
+    for (const auto &layer : manifest->value(QStringLiteral("layers")).toArray()) {
+        info.layerDigests << layer[QStringLiteral("digest")].toString();
+        info.size += static_cast<quint64>(layer[QStringLiteral("size")].toInteger());
+    }
+    const Result<QByteArray> configData = readBlob(info.configDigest);
+    if (!configData)
+        return configData.error();
+    const Result<QJsonObject> config = parseObject(*configData, QStringLiteral("image config ") + info.configDigest);
+    if (!config)
+        return config.error();
+    info.config = ImageConfig::fromImageConfigJson(*config);
+    info.diffIds = stringList(config->value(QStringLiteral("rootfs"))[QStringLiteral("diff_ids")]);
+    if (info.diffIds.size() != info.layerDigests.size())
+        return failed(QStringLiteral("image %1 is inconsistent: %2 layers but %3 diff ids")
+                          .arg(name)
+                          .arg(info.layerDigests.size())
+                          .arg(info.diffIds.size()));
+    for (const QString &digest : info.layerDigests + info.diffIds) {
+        if (!isValidDigest(digest))
+            return failed(QStringLiteral("image %1 names an invalid digest \"%2\"").arg(name, digest));
+    }
+    return info;
+}
+
+Result<ImageInfo> ImageStore::tagManifest(const QString &name, const QString &manifestDigest)
+{
+    Result<ImageInfo> info = infoFor(name, manifestDigest);
+    if (!info)
+        return info;
+    const QMutexLocker locker(&m_indexMutex);
+    Result<QJsonObject> index = readIndex();
+    if (!index)
+        return index.error();
+    QJsonArray manifests;
+    for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
+        if (entry[QStringLiteral("annotations")][kRefName].toString() != name)
+            manifests.append(entry);
+    }
+    manifests.append(QJsonObject {
+        {QStringLiteral("mediaType"), kManifestType},
+        {QStringLiteral("digest"), manifestDigest},
+        {QStringLiteral("size"), QFileInfo(blobPath(manifestDigest)).size()},
+        {QStringLiteral("annotations"), QJsonObject {{kRefName, name}}},
+    });
+    index->insert(QStringLiteral("manifests"), manifests);
+    if (Status written = writeIndex(*index); !written)
+        return written.error();
+    return info;
+}
+
+Result<ImageInfo> ImageStore::image(const QString &name) const
+{
+    Result<QJsonObject> index = [this] {
+        const QMutexLocker locker(&m_indexMutex);
+        return readIndex();
+    }();
+    if (!index)
+        return index.error();
+    for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
+        if (entry[QStringLiteral("annotations")][kRefName].toString() == name)
+            return infoFor(name, entry[QStringLiteral("digest")].toString());
+    }
+    return ErrorReply {Error::NotFound, QStringLiteral("there is no image \"%1\": pull or import it first").arg(name)};
+}
+
+QList<ImageInfo> ImageStore::images() const
+{
+    Result<QJsonObject> index = [this] {
+        const QMutexLocker locker(&m_indexMutex);
+        return readIndex();
+    }();
+    QList<ImageInfo> list;
+    if (!index)
+        return list;
+    for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
+        const Result<ImageInfo> info = infoFor(entry[QStringLiteral("annotations")][kRefName].toString(),
+                                               entry[QStringLiteral("digest")].toString());
+        if (info)
+            list << *info;
+        else
+            Log::containers()->warn("image store: skipping a broken image: {}", info.error().message);
+    }
+    return list;
+}
+
+Status ImageStore::removeImage(const QString &name)
+{
+    const QMutexLocker locker(&m_indexMutex);
+    Result<QJsonObject> index = readIndex();
+    if (!index)
+        return index.error();
+    QJsonArray manifests;
+    bool found = false;
+    for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
+        if (entry[QStringLiteral("annotations")][kRefName].toString() == name)
+            found = true;
+        else
+            manifests.append(entry);
+    }
+    if (!found)
+        return ErrorReply {Error::NotFound, QStringLiteral("there is no image \"%1\"").arg(name)};
+    index->insert(QStringLiteral("manifests"), manifests);
+    return writeIndex(*index);
+}
+
+quint64 ImageStore::garbageCollect(const QStringList &diffIdsInUse)
+{
+    QSet<QString> blobs;
+    QSet<QString> layers;
+    for (const QString &id : diffIdsInUse)
+        layers.insert(hexOf(id));
+    for (const ImageInfo &info : images()) {
+        blobs << hexOf(info.manifestDigest) << hexOf(info.configDigest);
+        for (const QString &digest : info.layerDigests)
+            blobs << hexOf(digest);
+        for (const QString &diffId : info.diffIds)
+            layers << hexOf(diffId);
+    }
+    quint64 freed = 0;
+    const QMutexLocker locker(&m_unpackMutex);
+    for (const QFileInfo &blob : QDir(m_root + QStringLiteral("/blobs/sha256")).entryInfoList(QDir::Files)) {
+        if (!blobs.contains(blob.fileName())) {
+            freed += static_cast<quint64>(blob.size());
+            QFile::remove(blob.filePath());
+        }
+    }
+    for (const QFileInfo &layer :
+         QDir(m_root + QStringLiteral("/layers")).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        if (!layers.contains(layer.fileName()))
+            removeTree(layer.filePath());
+    }
+    return freed;
+}
+
+Status ImageStore::verifyBlob(const QString &digest) const
+{
+    QFile blob(blobPath(digest));
+    if (!isValidDigest(digest) || !blob.open(QIODevice::ReadOnly))
+        return ErrorReply {Error::NotFound, QStringLiteral("blob %1 is not in the image store").arg(digest)};
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    if (!hash.addData(&blob))
+        return failed(QStringLiteral("cannot read blob %1: %2").arg(digest, blob.errorString()));
+    if (QStringLiteral("sha256:") + QString::fromLatin1(hash.result().toHex()) != digest)
+        return failed(QStringLiteral("blob %1 is corrupt (its content does not match its digest): remove the image "
+                                     "and add it again")
+                          .arg(digest));
+    return success();
+}
+
+Result<QStringList> ImageStore::unpackLayers(const ImageInfo &image)
+{
+    // One unpack at a time: two creates of the same new image must not race on one layer dir.
+    const QMutexLocker locker(&m_unpackMutex);
+    QStringList topFirst;
+    for (qsizetype i = 0; i < image.layerDigests.size(); ++i) {
+        const QString dir = layerPath(image.diffIds.at(i));
+        if (!QFileInfo(dir).isDir()) {
+            Log::containers()->info("unpacking layer {} of image {}", image.diffIds.at(i), image.name);
+            if (Status intact = verifyBlob(image.layerDigests.at(i)); !intact)
+                return intact.error();
+            const auto stats = LayerExtractor::extractFile(blobPath(image.layerDigests.at(i)), dir);
+            if (!stats)
+                return ErrorReply {
+                    stats.error().name,
+                    QStringLiteral("cannot unpack a layer of image %1: %2").arg(image.name, stats.error().message)};
+        }
+        topFirst.prepend(dir);
+    }
+    return topFirst;
+}
+
+} // namespace Hamlet::Containers

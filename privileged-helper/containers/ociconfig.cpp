@@ -1,0 +1,231 @@
+#include "ociconfig.h"
+
+#include "seccompprofile.h"
+
+#include <QJsonArray>
+
+#include <cmath>
+#include <sys/resource.h>
+
+namespace Hamlet::Containers::OciConfig {
+
+namespace {
+
+const QString kDefaultPath = QStringLiteral("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+
+QJsonObject mount(const QString &destination, const QString &type, const QString &source, const QStringList &options)
+{
+    return QJsonObject {{QStringLiteral("destination"), destination},
+                        {QStringLiteral("type"), type},
+                        {QStringLiteral("source"), source},
+                        {QStringLiteral("options"), QJsonArray::fromStringList(options)}};
+}
+
+QJsonArray mounts()
+{
+    // As runc's and podman's defaults. The runtime fills the fresh /dev with the standard devices
+    // (null, zero, full, random, urandom, tty, ptmx, the fd links) that the OCI spec requires.
+    return QJsonArray {
+        mount(QStringLiteral("/proc"), QStringLiteral("proc"), QStringLiteral("proc"),
+              {QStringLiteral("nosuid"), QStringLiteral("noexec"), QStringLiteral("nodev")}),
+        mount(QStringLiteral("/dev"), QStringLiteral("tmpfs"), QStringLiteral("tmpfs"),
+              {QStringLiteral("nosuid"), QStringLiteral("strictatime"), QStringLiteral("mode=755"),
+               QStringLiteral("size=65536k")}),
+        mount(QStringLiteral("/dev/pts"), QStringLiteral("devpts"), QStringLiteral("devpts"),
+              {QStringLiteral("nosuid"), QStringLiteral("noexec"), QStringLiteral("newinstance"),
+               QStringLiteral("ptmxmode=0666"), QStringLiteral("mode=0620"), QStringLiteral("gid=5")}),
+        mount(QStringLiteral("/dev/shm"), QStringLiteral("tmpfs"), QStringLiteral("shm"),
+              {QStringLiteral("nosuid"), QStringLiteral("noexec"), QStringLiteral("nodev"), QStringLiteral("mode=1777"),
+               QStringLiteral("size=65536k")}),
+        mount(QStringLiteral("/dev/mqueue"), QStringLiteral("mqueue"), QStringLiteral("mqueue"),
+              {QStringLiteral("nosuid"), QStringLiteral("noexec"), QStringLiteral("nodev")}),
+        mount(QStringLiteral("/sys"), QStringLiteral("sysfs"), QStringLiteral("sysfs"),
+              {QStringLiteral("nosuid"), QStringLiteral("noexec"), QStringLiteral("nodev"), QStringLiteral("ro")}),
+        mount(QStringLiteral("/sys/fs/cgroup"), QStringLiteral("cgroup"), QStringLiteral("cgroup"),
+              {QStringLiteral("nosuid"), QStringLiteral("noexec"), QStringLiteral("nodev"), QStringLiteral("relatime"),
+               QStringLiteral("ro")}),
+    };
+}
+
+QJsonArray namespaces(const HostFacts &host)
+{
+    QJsonArray list;
+    QStringList types {QStringLiteral("pid"), QStringLiteral("network"), QStringLiteral("ipc"), QStringLiteral("uts"),
+                       QStringLiteral("mount")};
+    // A cgroup namespace on v1 would hide the container's own cgroup paths without hiding much
+    // else; podman and runc only add it where it is the norm, on the unified hierarchy.
+    if (host.cgroupVersion == QStringLiteral("v2"))
+        types << QStringLiteral("cgroup");
+    for (const QString &type : types)
+        list.append(QJsonObject {{QStringLiteral("type"), type}});
+    return list;
+}
+
+QJsonObject resources(const ContainerSpec &spec)
+{
+    QJsonObject resources {
+        // Device cgroup: deny everything; the runtime then allows the standard devices it creates.
+        {QStringLiteral("devices"),
+         QJsonArray {
+             QJsonObject {{QStringLiteral("allow"), false}, {QStringLiteral("access"), QStringLiteral("rwm")}}}},
+        {QStringLiteral("pids"), QJsonObject {{QStringLiteral("limit"), static_cast<qint64>(spec.effectivePids())}}},
+    };
+    if (spec.cpus > 0) {
+        const auto quota = static_cast<qint64>(std::llround(spec.cpus * kCpuPeriodUs));
+        resources.insert(
+            QStringLiteral("cpu"),
+            QJsonObject {{QStringLiteral("quota"), quota}, {QStringLiteral("period"), qint64(kCpuPeriodUs)}});
+    }
+    if (spec.memory > 0)
+        resources.insert(QStringLiteral("memory"),
+                         QJsonObject {{QStringLiteral("limit"), static_cast<qint64>(spec.memory)}});
+    return resources;
+}
+
+QJsonObject capabilities()
+{
+    const QJsonArray caps = QJsonArray::fromStringList(defaultCapabilities());
+    return QJsonObject {
+        {QStringLiteral("bounding"), caps}, {QStringLiteral("effective"), caps}, {QStringLiteral("permitted"), caps}};
+}
+
+QString envName(const QString &entry)
+{
+    return entry.section(QLatin1Char('='), 0, 0);
+}
+
+Result<QJsonObject> user(const QString &imageUser)
+{
+    if (imageUser.isEmpty())
+        return QJsonObject {{QStringLiteral("uid"), 0}, {QStringLiteral("gid"), 0}};
+    bool uidOk = false;
+    bool gidOk = true;
+    const uint uid = imageUser.section(QLatin1Char(':'), 0, 0).toUInt(&uidOk);
+    const QString gidText = imageUser.section(QLatin1Char(':'), 1, 1);
+    const uint gid = gidText.isEmpty() ? 0 : gidText.toUInt(&gidOk);
+    if (!uidOk || !gidOk)
+        return ErrorReply {Error::Unsupported,
+                           QStringLiteral("the image runs as user \"%1\": only numeric "
+                                          "uid[:gid] users are supported")
+                               .arg(imageUser)};
+    return QJsonObject {{QStringLiteral("uid"), qint64(uid)}, {QStringLiteral("gid"), qint64(gid)}};
+}
+
+} // namespace
+
+QStringList defaultCapabilities()
+{
+    return {QStringLiteral("CAP_CHOWN"),   QStringLiteral("CAP_DAC_OVERRIDE"), QStringLiteral("CAP_FOWNER"),
+            QStringLiteral("CAP_FSETID"),  QStringLiteral("CAP_KILL"),         QStringLiteral("CAP_NET_BIND_SERVICE"),
+            QStringLiteral("CAP_SETFCAP"), QStringLiteral("CAP_SETGID"),       QStringLiteral("CAP_SETPCAP"),
+            QStringLiteral("CAP_SETUID"),  QStringLiteral("CAP_SYS_CHROOT")};
+}
+
+QStringList maskedPaths()
+{
+    return {
+        QStringLiteral("/proc/acpi"),          QStringLiteral("/proc/kcore"),      QStringLiteral("/proc/keys"),
+        QStringLiteral("/proc/latency_stats"), QStringLiteral("/proc/timer_list"), QStringLiteral("/proc/timer_stats"),
+        QStringLiteral("/proc/sched_debug"),   QStringLiteral("/proc/scsi"),       QStringLiteral("/sys/firmware"),
+        QStringLiteral("/sys/fs/selinux"),     QStringLiteral("/sys/dev/block")};
+}
+
+QStringList readonlyPaths()
+{
+    return {QStringLiteral("/proc/asound"), QStringLiteral("/proc/bus"), QStringLiteral("/proc/fs"),
+            QStringLiteral("/proc/irq"),    QStringLiteral("/proc/sys"), QStringLiteral("/proc/sysrq-trigger")};
+}
+
+QStringList processArgs(const ContainerSpec &spec, const ImageConfig &image)
+{
+    return image.entrypoint + (spec.command.isEmpty() ? image.cmd : spec.command);
+}
+
+QStringList processEnv(const ContainerSpec &spec, const ImageConfig &image)
+{
+    QStringList env;
+    auto set = [&env](const QString &entry) {
+        const QString name = envName(entry);
+        env.removeIf([&name](const QString &existing) { return envName(existing) == name; });
+        env << entry;
+    };
+    for (const QString &entry : image.env)
+        set(entry);
+    if (std::none_of(env.cbegin(), env.cend(), [](const QString &e) { return envName(e) == QStringLiteral("PATH"); }))
+        set(kDefaultPath);
+    set(QStringLiteral("HOSTNAME=") + spec.effectiveHostname());
+    set(QStringLiteral("container=hamlet"));
+    if (spec.tty)
+        set(QStringLiteral("TERM=xterm"));
+    for (const QString &entry : spec.env)
+        set(entry);
+    return env;
+}
+
+Result<QJsonObject> build(const ContainerSpec &spec, const ImageConfig &image, const HostFacts &host)
+{
+    const QStringList args = processArgs(spec, image);
+    if (args.isEmpty())
+        return invalidArgument(QStringLiteral("image \"%1\" has no default command: give a command").arg(spec.image));
+    const Result<QJsonObject> processUser = user(image.user);
+    if (!processUser)
+        return processUser.error();
+
+    const quint64 nofile = std::min(kMaxNofile, host.nofileHardLimit);
+    const QString cwd = !spec.workdir.isEmpty() ? spec.workdir
+        : !image.workingDir.isEmpty()           ? image.workingDir
+                                                : QStringLiteral("/");
+    const QJsonObject process {
+        {QStringLiteral("terminal"), spec.tty},
+        {QStringLiteral("user"), *processUser},
+        {QStringLiteral("args"), QJsonArray::fromStringList(args)},
+        {QStringLiteral("env"), QJsonArray::fromStringList(processEnv(spec, image))},
+        {QStringLiteral("cwd"), cwd},
+        {QStringLiteral("capabilities"), capabilities()},
+        {QStringLiteral("rlimits"),
+         QJsonArray {QJsonObject {{QStringLiteral("type"), QStringLiteral("RLIMIT_NOFILE")},
+                                  {QStringLiteral("hard"), static_cast<qint64>(nofile)},
+                                  {QStringLiteral("soft"), static_cast<qint64>(nofile)}}}},
+        {QStringLiteral("noNewPrivileges"), true},
+    };
+
+    QJsonObject linux {
+        {QStringLiteral("namespaces"), namespaces(host)},
+        {QStringLiteral("resources"), resources(spec)},
+        {QStringLiteral("cgroupsPath"), host.cgroupsPath},
+        {QStringLiteral("maskedPaths"), QJsonArray::fromStringList(maskedPaths())},
+        {QStringLiteral("readonlyPaths"), QJsonArray::fromStringList(readonlyPaths())},
+    };
+    if (!host.seccomp.isEmpty())
+        linux.insert(QStringLiteral("seccomp"), host.seccomp);
+
+    return QJsonObject {
+        {QStringLiteral("ociVersion"), QStringLiteral("1.0.2")},
+        {QStringLiteral("process"), process},
+        {QStringLiteral("root"),
+         QJsonObject {{QStringLiteral("path"), QStringLiteral("rootfs")}, {QStringLiteral("readonly"), false}}},
+        {QStringLiteral("hostname"), spec.effectiveHostname()},
+        {QStringLiteral("mounts"), mounts()},
+        {QStringLiteral("linux"), linux},
+        {QStringLiteral("annotations"),
+         QJsonObject {{QStringLiteral("dev.hamlet.name"), spec.name},
+                      {QStringLiteral("dev.hamlet.image"), spec.image}}},
+    };
+}
+
+Result<HostFacts> HostFacts::current(const QString &cgroupVersion, const QString &cgroupsPath)
+{
+    HostFacts facts;
+    facts.cgroupVersion = cgroupVersion;
+    facts.cgroupsPath = cgroupsPath;
+    rlimit limit {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0)
+        facts.nofileHardLimit = limit.rlim_max == RLIM_INFINITY ? kMaxNofile : limit.rlim_max;
+    const Result<QJsonObject> seccomp = Seccomp::load(defaultCapabilities());
+    if (!seccomp)
+        return seccomp.error();
+    facts.seccomp = *seccomp;
+    return facts;
+}
+
+} // namespace Hamlet::Containers::OciConfig

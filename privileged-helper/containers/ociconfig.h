@@ -1,0 +1,45 @@
+#pragma once
+
+#include "containerspec.h"
+#include "imageconfig.h"
+#include "result.h"
+
+#include <QJsonObject>
+#include <QStringList>
+
+// The OCI runtime config.json of a container, built by a pure function from what the person asked
+// for, what the image says and what the host is. Defaults are podman's: its capability set, masked
+// and read-only /proc and /sys paths, no_new_privs, a fresh /dev, a pids limit, new namespaces and
+// the default seccomp profile.
+namespace Hamlet::Containers::OciConfig {
+
+// What the config depends on that is neither the spec nor the image.
+struct HostFacts {
+    QString cgroupVersion; // "v1", "hybrid" or "v2", as HostProbe::cgroupVersion says
+    QString cgroupsPath; // linux.cgroupsPath, e.g. "/hamlet/web1"
+    quint64 nofileHardLimit = 1024; // the helper's hard RLIMIT_NOFILE: a container cannot get more
+    QJsonObject seccomp; // linux.seccomp (Seccomp::load); empty: no filter
+
+    // The facts of this host: reads getrlimit and the translated default seccomp profile.
+    static Result<HostFacts> current(const QString &cgroupVersion, const QString &cgroupsPath);
+};
+
+inline constexpr quint64 kCpuPeriodUs = 100000;
+inline constexpr quint64 kMaxNofile = 1048576;
+
+// podman's default capability set (containers.conf default_capabilities), with the CAP_ prefix.
+QStringList defaultCapabilities();
+QStringList maskedPaths();
+QStringList readonlyPaths();
+
+// Entrypoint + (command or the image's Cmd), as docker and podman combine them.
+QStringList processArgs(const ContainerSpec &spec, const ImageConfig &image);
+// The image's Env, then PATH if the image has none, then the spec's env; later entries replace
+// earlier ones with the same name.
+QStringList processEnv(const ContainerSpec &spec, const ImageConfig &image);
+
+// Refuses (InvalidArgument) a container that has nothing to run, and (Unsupported) an image whose
+// User is a name rather than a uid[:gid].
+Result<QJsonObject> build(const ContainerSpec &spec, const ImageConfig &image, const HostFacts &host);
+
+} // namespace Hamlet::Containers::OciConfig
