@@ -7,6 +7,7 @@
 #include <QContextMenuEvent>
 #include <QHeaderView>
 #include <QMenu>
+#include <QPainter>
 
 namespace Hamlet {
 
@@ -36,7 +37,7 @@ InstanceView::InstanceView(InstanceListModel *model, InstanceFilterModel *filter
     horizontalHeader()->setSectionResizeMode(InstanceListModel::MemoryColumn, QHeaderView::Fixed);
     horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 150);
     horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 180);
-    setMinimumWidth(420);
+    setMinimumWidth(320);
     connect(selectionModel(), &QItemSelectionModel::selectionChanged, this, &InstanceView::selectionChangedByUser);
     connect(selectionModel(), &QItemSelectionModel::currentRowChanged, this, &InstanceView::selectionChangedByUser);
 }
@@ -69,6 +70,21 @@ bool InstanceView::selectName(const QString &name)
         }
     }
     return false;
+}
+
+void InstanceView::paintEvent(QPaintEvent *event)
+{
+    QTableView::paintEvent(event);
+    if (model()->rowCount() > 0)
+        return;
+    QPainter painter(viewport());
+    painter.setPen(palette().color(QPalette::PlaceholderText));
+    const QString text = m_filter->sourceModel()->rowCount() > 0
+        ? tr("Nothing matches the filter.")
+        : tr("No containers or VMs yet.\nCreate one with + Container (%1) or + VM (%2).")
+              .arg(QKeySequence(QKeySequence::New).toString(QKeySequence::NativeText),
+                   QKeySequence(QStringLiteral("Ctrl+Shift+N")).toString(QKeySequence::NativeText));
+    painter.drawText(viewport()->rect().adjusted(16, 16, -16, -16), Qt::AlignCenter | Qt::TextWordWrap, text);
 }
 
 void InstanceView::contextMenuEvent(QContextMenuEvent *event)

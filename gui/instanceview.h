@@ -26,6 +26,8 @@ Q_SIGNALS:
 
 protected:
     void contextMenuEvent(QContextMenuEvent *event) override;
+    // An empty list says how to fill it instead of showing nothing.
+    void paintEvent(QPaintEvent *event) override;
 
 private:
     InstanceFilterModel *m_filter;

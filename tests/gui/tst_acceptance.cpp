@@ -226,11 +226,11 @@ private Q_SLOTS:
     // 4. A name the helper would refuse is flagged before Finish; the helper's Exists is shown.
     void badNameFlagged_andHelperErrorShown()
     {
-        const auto created = m_system.run({}, TestSystem::ctlProgram(),
-                                          {QStringLiteral("create-container"), QStringLiteral("dup1"),
-                                           QStringLiteral("--"), QStringLiteral("sleep"), QStringLiteral("3600")});
-        QVERIFY2(created.exitCode == 0, created.err.constData());
-        QTRY_VERIFY_WITH_TIMEOUT(m_window->model()->rowOf(QStringLiteral("dup1")) >= 0, 5000);
+        ContainerWizard *first = fillContainerWizard(QStringLiteral("dup1"), QStringLiteral("sleep 3600"));
+        QVERIFY(first);
+        QTest::mouseClick(first->button(QWizard::FinishButton), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, QStringLiteral("dup1")), QStringLiteral("running"), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(!first->isVisible(), 3000);
 
         QTest::mouseClick(m_window->findChild<QToolBar *>(QStringLiteral("actionsToolBar"))
                               ->widgetForAction(m_window->actions()->newContainer()),
