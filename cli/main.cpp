@@ -22,12 +22,20 @@ int main(int argc, char *argv[])
                                  QStringLiteral("address"));
     parser.addOption(bus);
     parser.addPositionalArgument(QStringLiteral("command"), Hamlet::Ctl::usage());
-    parser.process(app);
+    // QCommandLineParser swallows "--", which separates a container's command: split it off first.
+    QStringList arguments = app.arguments();
+    const qsizetype separator = arguments.indexOf(QStringLiteral("--"));
+    const QStringList command = separator < 0 ? QStringList() : arguments.mid(separator);
+    if (separator >= 0)
+        arguments.resize(separator);
+    parser.process(arguments);
     Hamlet::Log::setup("hamletctl", false);
 
     int exitCode = 0;
     QTimer::singleShot(0, &app, [&] {
-        Hamlet::Ctl::run(parser.value(bus), parser.positionalArguments(), &exitCode).then([&] { app.quit(); });
+        Hamlet::Ctl::run(parser.value(bus), parser.positionalArguments() + command, &exitCode).then([&] {
+            app.quit();
+        });
     });
     app.exec();
     return exitCode;

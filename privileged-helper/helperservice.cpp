@@ -1,5 +1,6 @@
 #include "helperservice.h"
 
+#include "containerinstances.h"
 #include "dbusnames.h"
 #include "logging.h"
 #include "manager1adaptor.h"
@@ -84,9 +85,21 @@ QCoro::Task<bool> HelperService::start()
     co_return true;
 }
 
-void HelperService::createBackends(const Capabilities &)
+void HelperService::createBackends(const Capabilities &caps)
 {
-    // Container and VM backends register here (m_registry.addBackend).
+    if (caps.runtime.isEmpty()) {
+        Log::containers()->error("no OCI runtime: containers are unavailable (install 'runc')");
+    } else {
+        Containers::ContainerBackend::Options options;
+        options.stateDir = m_options.stateDir;
+        options.runDir = m_options.runDir;
+        options.runtime = caps.runtime;
+        options.cgroupVersion = caps.cgroupVersion;
+        options.hostCpus = caps.hostCpus;
+        if (!caps.busybox.isEmpty())
+            options.busybox = caps.busybox;
+        m_registry.addBackend(new ContainerInstances(options, this));
+    }
 }
 
 QCoro::Task<> HelperService::recoverInstances()

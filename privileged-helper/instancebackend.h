@@ -9,6 +9,7 @@
 #include <QVariantMap>
 
 #include <QCoro/QCoroTask>
+#include <optional>
 
 namespace Hamlet {
 
@@ -35,6 +36,9 @@ public:
     using QObject::QObject;
 
     virtual QString kind() const = 0; // "container" or "vm"
+
+    // What the backend knows of an instance now (also one a failed create left visible).
+    virtual std::optional<InstanceInfo> find(const QString &name) const = 0;
 
     // At helper start: the instances found on disk, reconciled with the runtime (half-made ones
     // removed, autostart ones started), with their state now.

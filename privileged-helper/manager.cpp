@@ -90,8 +90,12 @@ QCoro::Task<> Manager::runCreate(InstanceBackend *backend, QString name, QVarian
     Log::helper()->info("creating {} {}", backend->kind(), name);
     const Expected<InstanceInfo> created = co_await backend->create(name, spec, job);
     if (!created.ok()) {
-        m_registry.release(name);
         Log::helper()->warn("creating {} failed: {}", name, created.error().message);
+        // A process that could not start leaves its instance visible as "failed", with the reason.
+        if (const std::optional<InstanceInfo> leftover = backend->find(name))
+            m_registry.add(*leftover);
+        else
+            m_registry.release(name);
         job->complete(created.error());
         co_return;
     }

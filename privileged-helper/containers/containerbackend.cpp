@@ -26,6 +26,15 @@ ContainerBackend::ContainerBackend(Options options, QObject *parent)
     , m_options(std::move(options))
     , m_images(m_options.stateDir + QStringLiteral("/images"))
     , m_runtime(m_options.runtime, m_options.runDir + QStringLiteral("/runc"))
+    , m_reaper(
+          [this](qint64 pid) {
+              for (const auto &[name, container] : m_containers) {
+                  if (container->pid == pid)
+                      return true;
+              }
+              return false;
+          },
+          m_options.orphanReapInterval)
 {
     m_logTimer.setInterval(std::chrono::seconds(5));
     connect(&m_logTimer, &QTimer::timeout, this, &ContainerBackend::enforceLogLimits);
@@ -131,13 +140,17 @@ QCoro::Task<Status> ContainerBackend::create(ContainerSpec spec)
         Result<ImageInfo> image;
         Result<QStringList> lowerDirs;
     };
-    const Prepared prepared = co_await QtConcurrent::run([images, busybox, imageName]() {
+    // The lambda is a named local: GCC 12 destroys a capturing lambda twice when it is made
+    // inside a co_await expression (a use-after-free seen under valgrind).
+    auto prepare = [images, busybox, imageName]() {
         Result<ImageInfo> image
             = imageName == BusyboxImage::kName ? BusyboxImage::ensure(*images, busybox) : images->image(imageName);
         if (!image)
             return Prepared {image, image.error()};
         return Prepared {image, images->unpackLayers(*image)};
-    });
+    };
+    QFuture<Prepared> preparing = QtConcurrent::run(std::move(prepare));
+    const Prepared prepared = co_await preparing;
     if (!prepared.image) {
         if (prepared.image.error().name == Error::NotFound)
             co_return invalidArgument(prepared.image.error().message);
@@ -168,6 +181,32 @@ QCoro::Task<Status> ContainerBackend::create(ContainerSpec spec)
         setState(container, ContainerState::Failed, -1, launched.error().message);
         co_return launched;
     }
+    co_return success();
+}
+
+QCoro::Task<Status> ContainerBackend::removeImage(QString image)
+{
+    const Result<ImageInfo> info = m_images.image(image);
+    if (!info)
+        co_return info.error();
+    QStringList users;
+    QStringList layersInUse;
+    for (const auto &[name, container] : m_containers) {
+        if (container->record.imageDigest == info->manifestDigest)
+            users << name;
+        layersInUse << container->record.diffIds;
+    }
+    if (!users.isEmpty())
+        co_return ErrorReply {Error::Busy,
+                              QStringLiteral("image \"%1\" is used by %2: delete those containers first")
+                                  .arg(image, users.join(QStringLiteral(", ")))};
+    if (Status removed = m_images.removeImage(image); !removed)
+        co_return removed;
+    ImageStore *images = &m_images;
+    auto collect = [images, layersInUse] { return images->garbageCollect(layersInUse); }; // named: see create()
+    QFuture<quint64> collecting = QtConcurrent::run(std::move(collect));
+    const quint64 freed = co_await collecting;
+    Log::containers()->info("image {} removed, {} bytes freed", image, freed);
     co_return success();
 }
 
@@ -247,13 +286,23 @@ QCoro::Task<Status> ContainerBackend::launch(Container &container)
         co_return created;
     }
     watchExit(container, pid);
+    container.record.startedAt = QDateTime::currentDateTimeUtc();
     if (const Status started = co_await m_runtime.start(name); !started) {
+        // Stop watching first: this init is killed by the undo, and its exit must not turn the
+        // failure into "stopped". The orphan reaper collects it.
+        delete container.watcher;
+        container.watcher = nullptr;
+        container.pid = 0;
         co_await undo();
         co_return started;
     }
-    container.record.startedAt = QDateTime::currentDateTimeUtc();
-    // The process may be gone already (a command that exits at once): its exit is then queued
-    // in the watcher and arrives after this state.
+    if (container.pid == 0) {
+        // It ran and exited while start was awaited (a command that ends at once): it is
+        // "stopped" already, with its exit code; only the runtime's leftovers remain.
+        co_await undo();
+        co_return success();
+    }
+    // If it exits from now on, the exit arrives through the watcher after this state.
     setState(container, ContainerState::Running);
     if (!container.record.spec.tty)
         m_logTimer.start();
@@ -296,12 +345,26 @@ QCoro::Task<> ContainerBackend::releaseRuntime(QString name)
     // The runtime's record and the cgroup go now; the rootfs mount too, so a stopped container
     // holds nothing but its directory. start() sets them up again.
     Container *container = find(name);
-    if (!container || container->busy)
+    if (!container || container->busy || container->releasing)
         co_return;
-    const BusyGuard guard(*container);
+    container->releasing = true;
     co_await m_runtime.remove(name, true);
-    if (find(name) == container && container->pid == 0)
-        OverlayMount::unmount(bundlePath(name) + QStringLiteral("/rootfs"));
+    OverlayMount::unmount(bundlePath(name) + QStringLiteral("/rootfs"));
+    container->releasing = false; // nothing removes a container while this runs: see settled()
+}
+
+QCoro::Task<ContainerBackend::Container *> ContainerBackend::settled(QString name)
+{
+    // The verbs wait for the clean-up after an exit instead of failing with Busy: the person did
+    // nothing concurrent, the container just ended a moment ago.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+        Container *container = find(name);
+        if (!container || !container->releasing)
+            co_return container;
+        co_await QCoro::sleepFor(std::chrono::milliseconds(20));
+    }
+    co_return find(name);
 }
 
 QCoro::Task<Status> ContainerBackend::waitForExit(QString name, std::chrono::milliseconds timeout)

@@ -5,6 +5,7 @@
 #include "fsutil.h"
 #include "imagestore.h"
 #include "ociruntime.h"
+#include "orphanreaper.h"
 #include "result.h"
 
 #include <QObject>
@@ -57,6 +58,7 @@ public:
         QString cgroupParent = QStringLiteral("/hamlet"); // containers get PARENT/NAME
         std::chrono::milliseconds stopTimeout = std::chrono::seconds(10); // SIGTERM -> SIGKILL
         qint64 logLimitBytes = qint64(1024) * 1024;
+        std::chrono::milliseconds orphanReapInterval = std::chrono::seconds(10);
     };
 
     explicit ContainerBackend(Options options, QObject *parent = nullptr);
@@ -90,6 +92,10 @@ public:
     // Runs argv in the running container, without a terminal.
     QCoro::Task<Result<ExecResult>> exec(QString name, QStringList argv);
 
+    // RemoveImage: refused (Busy) while a container uses the image; then drops its blobs and
+    // unpacked layers that no other image or container needs (on a worker thread).
+    QCoro::Task<Status> removeImage(QString image);
+
     // Applies live to a running container and is kept for its next start.
     Status setLimits(const QString &name, const ContainerLimits &limits);
     // Cumulative counters for the sampler; cheap (a few small file reads, no process).
@@ -115,6 +121,7 @@ private:
         ExitWatcher *watcher = nullptr;
         UniqueFd consoleMaster;
         bool busy = false;
+        bool releasing = false; // releaseRuntime() runs
     };
     // Marks a container busy for the length of one operation.
     class BusyGuard
@@ -147,6 +154,7 @@ private:
     void watchExit(Container &container, qint64 pid);
     void onExited(const QString &name, int exitCode);
     QCoro::Task<> releaseRuntime(QString name);
+    QCoro::Task<Container *> settled(QString name);
     void enforceLogLimits();
 
     // containerreconcile.cpp
@@ -158,6 +166,7 @@ private:
     OciRuntime m_runtime;
     std::map<QString, std::unique_ptr<Container>> m_containers;
     QTimer m_logTimer;
+    OrphanReaper m_reaper;
 };
 
 } // namespace Hamlet::Containers

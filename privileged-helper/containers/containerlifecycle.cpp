@@ -42,7 +42,7 @@ bool isLive(ContainerState state)
 
 QCoro::Task<Status> ContainerBackend::start(QString name)
 {
-    Container *container = find(name);
+    Container *container = co_await settled(name);
     if (!container)
         co_return notFound(name);
     if (container->busy)
@@ -60,7 +60,7 @@ QCoro::Task<Status> ContainerBackend::start(QString name)
 
 QCoro::Task<Status> ContainerBackend::stop(QString name, bool force)
 {
-    Container *container = find(name);
+    Container *container = co_await settled(name);
     if (!container)
         co_return notFound(name);
     if (container->busy)
@@ -96,7 +96,7 @@ QCoro::Task<Status> ContainerBackend::restart(QString name)
 
 QCoro::Task<Status> ContainerBackend::pause(QString name)
 {
-    Container *container = find(name);
+    Container *container = co_await settled(name);
     if (!container)
         co_return notFound(name);
     if (container->busy)
@@ -114,7 +114,7 @@ QCoro::Task<Status> ContainerBackend::pause(QString name)
 
 QCoro::Task<Status> ContainerBackend::resume(QString name)
 {
-    Container *container = find(name);
+    Container *container = co_await settled(name);
     if (!container)
         co_return notFound(name);
     if (container->busy)
@@ -132,7 +132,7 @@ QCoro::Task<Status> ContainerBackend::resume(QString name)
 
 QCoro::Task<Status> ContainerBackend::remove(QString name)
 {
-    Container *container = find(name);
+    Container *container = co_await settled(name);
     if (!container)
         co_return notFound(name);
     if (container->busy)

@@ -19,6 +19,8 @@ QCoro::Task<Status> ContainerBackend::initialize()
     // them and can read their exit status.
     if (!ExitWatcher::becomeSubreaper())
         Log::containers()->warn("cannot become a child subreaper: container exit codes will be unknown");
+    else
+        m_reaper.start();
     for (const QString &dir : {m_options.stateDir + QStringLiteral("/instances"),
                                m_options.stateDir + QStringLiteral("/containers"), m_options.runDir}) {
         if (!QDir().mkpath(dir))

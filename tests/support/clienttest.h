@@ -12,8 +12,7 @@
 namespace Hamlet::Test {
 
 // The value of a finished call, or a failure message naming the D-Bus error.
-template<typename T>
-T valueOr(const Result<T> &result, QString *failure)
+template <typename T> T valueOr(const Result<T> &result, QString *failure)
 {
     if (const auto *error = std::get_if<ClientError>(&result)) {
         *failure = error->name + QStringLiteral(": ") + error->message;
@@ -22,8 +21,7 @@ T valueOr(const Result<T> &result, QString *failure)
     return std::get<T>(result);
 }
 
-template<typename T>
-QString errorName(const Result<T> &result)
+template <typename T> QString errorName(const Result<T> &result)
 {
     const auto *error = std::get_if<ClientError>(&result);
     return error ? error->name : QString();

@@ -229,6 +229,16 @@ private Q_SLOTS:
         QVERIFY(!m_backend->info(QStringLiteral("other")));
     }
 
+    void removeImage_isRefusedWhileAContainerUsesIt()
+    {
+        const Status removed = QCoro::waitFor(m_backend->removeImage(QStringLiteral("busybox")));
+        QVERIFY(!removed.ok());
+        QCOMPARE(removed.error().name, Hamlet::Error::Busy);
+        QVERIFY(removed.error().message.contains(QStringLiteral("web1")));
+        QVERIFY(m_backend->imageStore().contains(QStringLiteral("busybox")));
+        QCOMPARE(QCoro::waitFor(m_backend->removeImage(QStringLiteral("nope"))).error().name, Hamlet::Error::NotFound);
+    }
+
     void pauseResume_freezeAndThaw()
     {
         QVERIFY(QCoro::waitFor(m_backend->pause(QStringLiteral("web1"))).ok());
@@ -273,6 +283,20 @@ private Q_SLOTS:
         QCOMPARE(states.last().at(1).toString(), QStringLiteral("stopped"));
         QVERIFY(QCoro::waitFor(m_backend->remove(QStringLiteral("three"))).ok());
         verifyNothingLeft(QStringLiteral("three"));
+    }
+
+    void exit_atOnceIsStillSeenAndCleanedUp()
+    {
+        QVERIFY(create(QStringLiteral("quick"), webSpec({QStringLiteral("true")})).ok());
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("quick")), QStringLiteral("stopped"), 3000);
+        QCOMPARE(m_backend->info(QStringLiteral("quick"))->exitCode, 0);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !OverlayMount::isMountPoint(m_backend->info(QStringLiteral("quick"))->bundle + QStringLiteral("/rootfs")),
+            3000);
+        QVERIFY(QCoro::waitFor(m_backend->start(QStringLiteral("quick"))).ok()); // and it can run again
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("quick")), QStringLiteral("stopped"), 3000);
+        QVERIFY(QCoro::waitFor(m_backend->remove(QStringLiteral("quick"))).ok());
+        verifyNothingLeft(QStringLiteral("quick"));
     }
 
     void create_missingCommandEndsFailedWithTheRuntimesMessage()
@@ -377,6 +401,13 @@ private Q_SLOTS:
             verifyNothingLeft(name);
         }
         QCOMPARE(QCoro::waitFor(m_backend->remove(QStringLiteral("web1"))).error().name, Hamlet::Error::NotFound);
+        // With no container left the image goes, and so do its layers.
+        const QString layer = m_backend->imageStore().layerPath(
+            m_backend->imageStore().image(QStringLiteral("busybox"))->diffIds.first());
+        QVERIFY(QFileInfo::exists(layer));
+        QVERIFY(QCoro::waitFor(m_backend->removeImage(QStringLiteral("busybox"))).ok());
+        QVERIFY(!QFileInfo::exists(layer));
+        QVERIFY(m_backend->imageStore().images().isEmpty());
     }
 };
 

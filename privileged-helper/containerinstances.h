@@ -1,0 +1,37 @@
+#pragma once
+
+#include "containerbackend.h"
+#include "instancebackend.h"
+
+namespace Hamlet {
+
+// Containers on the bus: the InstanceBackend the D-Bus objects call, over ContainerBackend.
+class ContainerInstances : public InstanceBackend
+{
+    Q_OBJECT
+public:
+    ContainerInstances(Containers::ContainerBackend::Options options, QObject *parent = nullptr);
+
+    QString kind() const override { return QStringLiteral("container"); }
+    std::optional<InstanceInfo> find(const QString &name) const override;
+    QCoro::Task<QList<InstanceInfo>> recover() override;
+    QCoro::Task<Outcome> validate(QString name, QVariantMap spec) override;
+    QCoro::Task<Expected<InstanceInfo>> create(QString name, QVariantMap spec, Job *job) override;
+    QCoro::Task<Outcome> start(QString name) override;
+    QCoro::Task<Outcome> stop(QString name, bool force) override;
+    QCoro::Task<Outcome> pause(QString name) override;
+    QCoro::Task<Outcome> resume(QString name) override;
+    QCoro::Task<Outcome> remove(QString name) override;
+    QCoro::Task<Expected<QString>> setLimits(QString name, QVariantMap limits) override;
+    QCoro::Task<Expected<QVariantMap>> inspect(QString name) override;
+    QCoro::Task<Expected<QDBusUnixFileDescriptor>> openConsole(QString name) override;
+    QCoro::Task<Expected<QDBusUnixFileDescriptor>> openDisplay(QString name) override;
+    SampleBatch sample() override;
+
+    Containers::ContainerBackend &backend() { return m_backend; }
+
+private:
+    Containers::ContainerBackend m_backend;
+};
+
+} // namespace Hamlet
