@@ -91,13 +91,14 @@ HelperClient::HelperClient(const QString &busAddress, QObject *parent)
     registerDBusTypes();
     m_manager = std::make_unique<Manager1Proxy>(Bus::ServiceName, Bus::ManagerPath, m_bus);
     m_manager->setTimeout(CallTimeoutMs);
-    connect(m_manager.get(), &Manager1Proxy::InstanceAdded, this,
-            [this](const QString &name, const QString &kind, const QDBusObjectPath &) {
-                Q_EMIT instanceAdded(name, kind);
-            });
-    connect(m_manager.get(), &Manager1Proxy::InstanceRemoved, this,
-            [this](const QString &name, const QDBusObjectPath &) { Q_EMIT instanceRemoved(name); });
-    connect(m_manager.get(), &Manager1Proxy::Samples, this, &HelperClient::onSamples);
+    // The Manager's signals are matched on the bus directly: connecting to the generated proxy's
+    // signals never sent an AddMatch here (Qt 6.4), so broadcasts like InstanceAdded were lost.
+    m_bus.connect(Bus::ServiceName, Bus::ManagerPath, Bus::ManagerInterface, QStringLiteral("InstanceAdded"), this,
+                  SLOT(onInstanceAdded(QDBusMessage)));
+    m_bus.connect(Bus::ServiceName, Bus::ManagerPath, Bus::ManagerInterface, QStringLiteral("InstanceRemoved"), this,
+                  SLOT(onInstanceRemoved(QDBusMessage)));
+    m_bus.connect(Bus::ServiceName, Bus::ManagerPath, Bus::ManagerInterface, QStringLiteral("Samples"), this,
+                  SLOT(onSamplesMessage(QDBusMessage)));
     // Instance properties: one match for the whole subtree.
     m_bus.connect(Bus::ServiceName, QString(), QStringLiteral("org.freedesktop.DBus.Properties"),
                   QStringLiteral("PropertiesChanged"), this, SLOT(onPropertiesChanged(QDBusMessage)));
@@ -111,9 +112,22 @@ void HelperClient::onPropertiesChanged(const QDBusMessage &message)
     Q_EMIT instanceChanged(name, qdbus_cast<QVariantMap>(message.arguments().value(1)));
 }
 
-void HelperClient::onSamples(qulonglong monotonicNs, const SampleBatch &batch)
+void HelperClient::onInstanceAdded(const QDBusMessage &message)
 {
-    Q_EMIT samples(monotonicNs, batch);
+    Q_EMIT instanceAdded(message.arguments().value(0).toString(), message.arguments().value(1).toString());
+}
+
+void HelperClient::onInstanceRemoved(const QDBusMessage &message)
+{
+    Q_EMIT instanceRemoved(message.arguments().value(0).toString());
+}
+
+void HelperClient::onSamplesMessage(const QDBusMessage &message)
+{
+    const QList<QVariant> arguments = message.arguments();
+    if (arguments.size() < 2)
+        return;
+    Q_EMIT samples(arguments.at(0).toULongLong(), qdbus_cast<SampleBatch>(arguments.at(1)));
 }
 
 HelperClient::~HelperClient() = default;

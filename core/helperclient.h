@@ -73,7 +73,9 @@ Q_SIGNALS:
 
 private Q_SLOTS:
     void onPropertiesChanged(const QDBusMessage &message);
-    void onSamples(qulonglong monotonicNs, const Hamlet::SampleBatch &batch);
+    void onInstanceAdded(const QDBusMessage &message);
+    void onInstanceRemoved(const QDBusMessage &message);
+    void onSamplesMessage(const QDBusMessage &message);
 
 private:
     QCoro::Task<Result<QDBusMessage>> callInstance(QString name, QString verb, QVariantList arguments);

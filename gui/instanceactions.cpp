@@ -111,8 +111,12 @@ void InstanceActions::setConnected(bool connected)
     updateEnabled();
 }
 
-bool InstanceActions::applies(Verb verb, const QString &state) const
+bool InstanceActions::applies(Verb verb, const QString &name) const
 {
+    const auto *instance = m_model->instance(name);
+    if (!instance || m_busy.contains(name))
+        return false;
+    const QString &state = instance->state;
     const bool up = state == QLatin1String("running") || state == QLatin1String("paused");
     switch (verb) {
     case Start:
@@ -137,10 +141,8 @@ void InstanceActions::updateEnabled()
     m_newVm->setEnabled(m_connected);
     for (int verb = Start; verb <= Delete; ++verb) {
         bool any = false;
-        for (const QString &name : std::as_const(m_selection)) {
-            const auto *instance = m_model->instance(name);
-            any = any || (instance && applies(static_cast<Verb>(verb), instance->state));
-        }
+        for (const QString &name : std::as_const(m_selection))
+            any = any || applies(static_cast<Verb>(verb), name);
         m_verbs.at(verb)->setEnabled(m_connected && any);
     }
 }
@@ -149,7 +151,7 @@ void InstanceActions::trigger(Verb verb)
 {
     QStringList names;
     for (const QString &name : std::as_const(m_selection))
-        if (const auto *instance = m_model->instance(name); instance && applies(verb, instance->state))
+        if (applies(verb, name))
             names << name;
     if (names.isEmpty())
         return;
@@ -188,6 +190,7 @@ void InstanceActions::run(Verb verb, const QStringList &names)
         if (verb == Stop || verb == ForceStop || verb == Restart || verb == Delete)
             m_feed->expectStop(name);
         Q_EMIT started(tr(info.busy).arg(name));
+        m_busy.insert(name);
         QCoro::Task<Result<bool>> task = [&]() {
             switch (verb) {
             case Stop:
@@ -209,6 +212,8 @@ void InstanceActions::run(Verb verb, const QStringList &names)
         }();
         const QString what = QString::fromLatin1(info.text).remove(QLatin1Char('&')).toLower();
         QCoro::connect(std::move(task), this, [this, name, what, verb](const Result<bool> &result) {
+            m_busy.remove(name);
+            updateEnabled();
             if (const auto *error = std::get_if<ClientError>(&result)) {
                 m_feed->cancelExpectedStop(name);
                 Log::gui()->warn("{} {} failed: {}", what.toStdString(), name.toStdString(),
@@ -221,6 +226,7 @@ void InstanceActions::run(Verb verb, const QStringList &names)
             Q_EMIT finished(tr(Verbs[verb].done).arg(name));
         });
     }
+    updateEnabled();
 }
 
 } // namespace Hamlet

@@ -3,6 +3,7 @@
 #include "helperclient.h"
 
 #include <QObject>
+#include <QSet>
 #include <QStringList>
 
 class QAction;
@@ -19,7 +20,8 @@ class InstanceListModel;
 // New container, New VM, Start, Stop, Force stop, Pause, Resume, Restart and Delete, with their
 // shortcuts, for the toolbar, the menu and the context menu. Each is enabled only when it applies
 // to at least one selected instance, and runs on every selected instance it applies to. Delete
-// asks first. Calls are awaited with QCoro; failures are reported, one per instance, by failed().
+// asks first. While a verb runs on an instance no other verb is offered for it (the helper would
+// answer Busy). Calls are awaited with QCoro; failures are reported, one per instance, by failed().
 class InstanceActions : public QObject
 {
     Q_OBJECT
@@ -54,7 +56,7 @@ Q_SIGNALS:
 private:
     void trigger(Verb verb);
     void run(Verb verb, const QStringList &names);
-    bool applies(Verb verb, const QString &state) const;
+    bool applies(Verb verb, const QString &name) const;
 
     HelperClient *m_client;
     InstanceListModel *m_model;
@@ -65,6 +67,7 @@ private:
     QList<QAction *> m_verbs;
     QStringList m_selection;
     QMessageBox *m_confirmation = nullptr;
+    QSet<QString> m_busy; // instances with a verb in flight
     bool m_connected = false;
 };
 

@@ -16,11 +16,13 @@ InstanceFeed::InstanceFeed(HelperClient *client, InstanceListModel *model, QObje
           new QDBusServiceWatcher(Bus::ServiceName, client->bus(), QDBusServiceWatcher::WatchForOwnerChange, this))
 {
     connect(m_client, &HelperClient::instanceAdded, this, [this](const QString &name, const QString &kind) {
+        Log::gui()->info("instance added: {} ({})", name.toStdString(), kind.toStdString());
         const QString creating = QStringLiteral("creating");
         m_model->addInstance(name, kind, creating);
         fetchProperties(name);
     });
     connect(m_client, &HelperClient::instanceRemoved, this, [this](const QString &name) {
+        Log::gui()->info("instance removed: {}", name.toStdString());
         m_expectedStops.remove(name);
         m_model->removeInstance(name);
     });

@@ -3,6 +3,9 @@
 #include "formatting.h"
 #include "kindicons.h"
 
+#include <QDBusArgument>
+#include <QDBusMetaType>
+
 namespace Hamlet {
 
 namespace {
@@ -168,7 +171,8 @@ void InstanceListModel::updateProperties(const QString &name, const QVariantMap 
     if (const auto it = properties.constFind(QStringLiteral("Error")); it != properties.cend())
         instance.error = it->toString();
     if (const auto it = properties.constFind(QStringLiteral("Spec")); it != properties.cend()) {
-        instance.spec = it->toMap();
+        // Nested in a{sv}, the a{sv} spec arrives as a QDBusArgument.
+        instance.spec = it->userType() == qMetaTypeId<QDBusArgument>() ? qdbus_cast<QVariantMap>(*it) : it->toMap();
         if (instance.cpuLimitCores == 0)
             instance.cpuLimitCores
                 = instance.spec.value(QStringLiteral("cpus"), instance.spec.value(QStringLiteral("vcpus"))).toDouble();

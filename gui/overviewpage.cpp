@@ -1,9 +1,8 @@
 #include "overviewpage.h"
 
 #include "formatting.h"
+#include "inspectformatter.h"
 
-#include <QDBusArgument>
-#include <QDBusMetaType>
 #include <QLabel>
 #include <QRegularExpression>
 #include <QScrollArea>
@@ -14,73 +13,12 @@ namespace Hamlet {
 namespace {
 QString row(const QString &label, const QString &value)
 {
-    return QStringLiteral("<tr><td style='padding-right:12px'><b>%1</b></td><td>%2</td></tr>")
-        .arg(label.toHtmlEscaped(), value.toHtmlEscaped());
+    return InspectFormatter::row(label, value);
 }
 
-// Values nested in an a{sv} arrive as QDBusArgument; turn the shapes Inspect uses into plain ones.
-QVariant plain(const QVariant &value)
+QString valueText(const QVariant &value)
 {
-    if (value.userType() != qMetaTypeId<QDBusArgument>())
-        return value;
-    const auto argument = value.value<QDBusArgument>();
-    const QString signature = argument.currentSignature();
-    if (signature == QLatin1String("a{ss}")) {
-        QVariantMap map;
-        const auto strings = qdbus_cast<QMap<QString, QString>>(argument);
-        for (auto it = strings.cbegin(); it != strings.cend(); ++it)
-            map.insert(it.key(), it.value());
-        return map;
-    }
-    if (signature == QLatin1String("a{sv}"))
-        return qdbus_cast<QVariantMap>(argument);
-    if (signature == QLatin1String("as"))
-        return qdbus_cast<QStringList>(argument);
-    if (signature == QLatin1String("aa{sv}")) {
-        QVariantList list;
-        for (const QVariantMap &map : qdbus_cast<QList<QVariantMap>>(argument))
-            list << map;
-        return list;
-    }
-    return QStringLiteral("(%1)").arg(signature);
-}
-
-QString valueText(const QVariant &raw)
-{
-    const QVariant value = plain(raw);
-    if (value.typeId() == QMetaType::QStringList)
-        return value.toStringList().join(QLatin1Char(' '));
-    if (value.typeId() == QMetaType::QVariantList) {
-        QStringList parts;
-        for (const QVariant &item : value.toList())
-            parts << valueText(item);
-        return parts.join(QStringLiteral(", "));
-    }
-    if (value.typeId() == QMetaType::QVariantMap) {
-        QStringList parts;
-        const QVariantMap map = value.toMap();
-        for (auto it = map.cbegin(); it != map.cend(); ++it)
-            parts << it.key() + QLatin1Char('=') + valueText(it.value());
-        return parts.join(QStringLiteral(", "));
-    }
-    if (value.typeId() == QMetaType::Bool)
-        return value.toBool() ? OverviewPage::tr("yes") : OverviewPage::tr("no");
-    return value.toString();
-}
-
-// "pid, mnt, net: own · user: shared with the host"
-QString namespacesText(const QVariantMap &namespaces)
-{
-    QStringList own;
-    QStringList shared;
-    for (auto it = namespaces.cbegin(); it != namespaces.cend(); ++it)
-        (it.value().toString().startsWith(QLatin1String("own")) ? own : shared) << it.key();
-    QStringList parts;
-    if (!own.isEmpty())
-        parts << OverviewPage::tr("own %1").arg(own.join(QStringLiteral(", ")));
-    if (!shared.isEmpty())
-        parts << OverviewPage::tr("shared with the host: %1").arg(shared.join(QStringLiteral(", ")));
-    return parts.join(QStringLiteral(" · "));
+    return InspectFormatter::text(value);
 }
 } // namespace
 
@@ -126,7 +64,8 @@ void OverviewPage::showInstance(const InstanceListModel::Instance &instance)
         html += row(tr("Source"), spec.value(QStringLiteral("source"), tr("unknown")).toString());
     } else {
         html += row(tr("Image"), spec.value(QStringLiteral("image"), QStringLiteral("busybox")).toString());
-        const QString command = valueText(spec.value(QStringLiteral("command")));
+        const QString command
+            = InspectFormatter::plain(spec.value(QStringLiteral("command"))).toStringList().join(QLatin1Char(' '));
         html += row(tr("Command"), command.isEmpty() ? tr("the image's default") : command);
         html += row(tr("Terminal"), spec.value(QStringLiteral("tty")).toBool() ? tr("yes") : tr("no"));
     }
@@ -151,36 +90,8 @@ void OverviewPage::showInstance(const InstanceListModel::Instance &instance)
 
 void OverviewPage::showInspect(const QVariantMap &parts)
 {
-    static const QList<std::pair<QString, QString>> known {
-        {QStringLiteral("pid"), tr("Process")},
-        {QStringLiteral("cgroupPath"), tr("Control group")},
-        {QStringLiteral("rootfs"), tr("Root filesystem")},
-        {QStringLiteral("runtime"), tr("Runtime")},
-        {QStringLiteral("capabilities"), tr("Capabilities")},
-        {QStringLiteral("seccomp"), tr("Seccomp")},
-        {QStringLiteral("qemuPid"), tr("QEMU process")},
-        {QStringLiteral("accelerator"), tr("Accelerator")},
-        {QStringLiteral("machine"), tr("Machine")},
-        {QStringLiteral("kernel"), tr("Kernel")},
-        {QStringLiteral("disks"), tr("Disks")},
-        {QStringLiteral("vcpus"), tr("vCPUs")},
-        {QStringLiteral("memory"), tr("Memory")},
-    };
-    QString html = QStringLiteral("<h3>%1</h3><table>").arg(tr("Isolation"));
-    if (parts.contains(QStringLiteral("namespaces")))
-        html += row(tr("Namespaces"), namespacesText(plain(parts.value(QStringLiteral("namespaces"))).toMap()));
-    QStringList shown {QStringLiteral("namespaces"), QStringLiteral("xml")};
-    for (const auto &[key, label] : known) {
-        if (!parts.contains(key))
-            continue;
-        html += row(label, valueText(parts.value(key)));
-        shown << key;
-    }
-    for (auto it = parts.cbegin(); it != parts.cend(); ++it)
-        if (!shown.contains(it.key()))
-            html += row(it.key(), valueText(it.value()));
-    html += QStringLiteral("</table>");
-    m_isolation->setText(html);
+    m_isolation->setText(
+        QStringLiteral("<h3>%1</h3><table>%2</table>").arg(tr("Isolation"), InspectFormatter::rows(parts)));
 }
 
 void OverviewPage::showInspectProblem(const QString &problem)

@@ -36,6 +36,13 @@ using namespace Hamlet;
 using Hamlet::Test::TestSystem;
 
 namespace {
+// Container names are host-wide (cgroups): a suffix keeps concurrent test runs apart.
+QString unique(const char *name)
+{
+    static const QString suffix = QString::number(QCoreApplication::applicationPid() % 100000);
+    return QString::fromLatin1(name) + QLatin1Char('-') + suffix;
+}
+
 QString outputPath(const QString &name)
 {
     const QString dir = qEnvironmentVariable("HAMLET_TEST_OUTPUT", QDir::tempPath());
@@ -70,7 +77,8 @@ void clickToolbar(MainWindow &window, QAction *action)
     auto *toolBar = window.findChild<QToolBar *>(QStringLiteral("actionsToolBar"));
     QWidget *button = toolBar->widgetForAction(action);
     QVERIFY(button);
-    QVERIFY2(button->isEnabled(), qPrintable(action->text()));
+    // Offered once the previous verb on the instance is done.
+    QTRY_VERIFY2_WITH_TIMEOUT(button->isEnabled(), qPrintable(action->text()), 10000);
     QTest::mouseClick(button, Qt::LeftButton);
 }
 } // namespace
@@ -131,9 +139,24 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(m_window->capabilities().has_value(), 10000);
     }
 
+    // A failure shows what the helper said, so it can be told from a GUI fault.
+    void cleanup()
+    {
+        if (!QTest::currentTestFailed())
+            return;
+        for (ContainerWizard *wizard : m_window->findChildren<ContainerWizard *>())
+            qWarning("wizard: status '%s' error '%s'", qPrintable(wizard->statusText()),
+                     qPrintable(wizard->errorText()));
+        qWarning("instances shown: %s; status: %s", qPrintable(m_window->model()->names().join(QLatin1Char(' '))),
+                 qPrintable(m_window->statusText()));
+        const auto listed = m_system.run({}, TestSystem::ctlProgram(), {QStringLiteral("list")});
+        qWarning("hamletctl list: %s %s", listed.out.constData(), listed.err.constData());
+        qWarning("helper log (end):\n%s", qPrintable(m_system.helperLog().right(4000)));
+    }
+
     void cleanupTestCase()
     {
-        for (const QString &name : {QStringLiteral("web1"), QStringLiteral("dup1"), QStringLiteral("short1")})
+        for (const QString &name : {unique("web1"), unique("dup1"), unique("short1")})
             m_system.run({}, TestSystem::ctlProgram(), {QStringLiteral("delete"), name});
         m_window.reset();
     }
@@ -142,13 +165,13 @@ private Q_SLOTS:
     // its Performance chart gains points every tick.
     void newContainer_appearsRunningAndItsChartMoves()
     {
-        ContainerWizard *wizard = fillContainerWizard(QStringLiteral("web1"), QStringLiteral("sleep 3600"));
+        ContainerWizard *wizard = fillContainerWizard(unique("web1"), QStringLiteral("sleep 3600"));
         QVERIFY(wizard);
         QVERIFY2(wizard->button(QWizard::FinishButton)->isEnabled(), "Finish is offered on the last page");
         QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, QStringLiteral("web1")), QStringLiteral("running"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("web1")), QStringLiteral("running"), 5000);
         // Finish lands on the new instance's details.
-        QTRY_COMPARE_WITH_TIMEOUT(m_window->details()->instance(), QStringLiteral("web1"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->details()->instance(), unique("web1"), 5000);
         QVERIFY(m_window->details()->isVisible());
         QVERIFY(m_window->details()->header()->text().contains(QStringLiteral("running")));
         QCOMPARE(m_window->sidebar()->count(Sidebar::Containers), 1);
@@ -173,51 +196,51 @@ private Q_SLOTS:
     // 3. Stop, Start, Pause, Resume and Delete from the toolbar change the state shown; Delete asks.
     void toolbarActions_changeTheStateShown()
     {
-        QVERIFY(m_window->showInstance(QStringLiteral("web1")));
+        QVERIFY(m_window->showInstance(unique("web1")));
         InstanceActions *actions = m_window->actions();
         QVERIFY(!actions->action(InstanceActions::Start)->isEnabled());
         QVERIFY(!actions->action(InstanceActions::Resume)->isEnabled());
 
         clickToolbar(*m_window, actions->action(InstanceActions::Pause));
-        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, QStringLiteral("web1")), QStringLiteral("paused"), 5000);
-        QVERIFY(actions->action(InstanceActions::Resume)->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("web1")), QStringLiteral("paused"), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(actions->action(InstanceActions::Resume)->isEnabled(), 5000);
         QVERIFY(!actions->action(InstanceActions::Pause)->isEnabled());
         clickToolbar(*m_window, actions->action(InstanceActions::Resume));
-        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, QStringLiteral("web1")), QStringLiteral("running"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("web1")), QStringLiteral("running"), 5000);
 
         clickToolbar(*m_window, actions->action(InstanceActions::Stop));
-        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, QStringLiteral("web1")), QStringLiteral("stopped"), 15000);
-        QVERIFY(actions->action(InstanceActions::Start)->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("web1")), QStringLiteral("stopped"), 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(actions->action(InstanceActions::Start)->isEnabled(), 10000);
         QVERIFY(!actions->action(InstanceActions::Stop)->isEnabled());
         // Stopping on request is no surprise: no notification.
-        QVERIFY2(!m_window->notifier()->lastMessage().contains(QStringLiteral("web1")),
+        QVERIFY2(!m_window->notifier()->lastMessage().contains(unique("web1")),
                  qPrintable(m_window->notifier()->lastMessage()));
         clickToolbar(*m_window, actions->action(InstanceActions::Start));
-        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, QStringLiteral("web1")), QStringLiteral("running"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("web1")), QStringLiteral("running"), 5000);
 
         clickToolbar(*m_window, actions->action(InstanceActions::Delete));
         QTRY_VERIFY_WITH_TIMEOUT(actions->pendingConfirmation() && actions->pendingConfirmation()->isVisible(), 3000);
-        QVERIFY(actions->pendingConfirmation()->text().contains(QStringLiteral("web1")));
+        QVERIFY(actions->pendingConfirmation()->text().contains(unique("web1")));
         QTest::qWait(300);
-        QCOMPARE(stateOf(*m_window, QStringLiteral("web1")), QStringLiteral("running")); // nothing before the answer
+        QCOMPARE(stateOf(*m_window, unique("web1")), QStringLiteral("running")); // nothing before the answer
         auto *confirm = actions->pendingConfirmation()->findChild<QPushButton *>(QStringLiteral("confirmDelete"));
         QVERIFY(confirm);
         QTest::mouseClick(confirm, Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(m_window->model()->rowOf(QStringLiteral("web1")), -1, 15000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->model()->rowOf(unique("web1")), -1, 15000);
         QCOMPARE(m_window->sidebar()->count(Sidebar::Containers), 0);
     }
 
     // An instance that stops by itself is reported with a desktop notification.
     void instanceStoppingOnItsOwn_isNotified()
     {
-        ContainerWizard *wizard = fillContainerWizard(QStringLiteral("short1"), QStringLiteral("sleep 2"));
+        ContainerWizard *wizard = fillContainerWizard(unique("short1"), QStringLiteral("sleep 2"));
         QVERIFY(wizard);
         QSignalSpy notified(m_window->notifier(), &DesktopNotifier::notified);
         QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, QStringLiteral("short1")), QStringLiteral("running"), 5000);
-        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, QStringLiteral("short1")), QStringLiteral("stopped"), 15000);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, unique("short1")), QStringLiteral("running"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, unique("short1")), QStringLiteral("stopped"), 15000);
         QTRY_VERIFY_WITH_TIMEOUT(!notified.isEmpty(), 3000);
-        QVERIFY2(notified.last().at(0).toString().contains(QStringLiteral("short1")),
+        QVERIFY2(notified.last().at(0).toString().contains(unique("short1")),
                  qPrintable(notified.last().at(0).toString()));
         QVERIFY2(notified.last().at(1).toString().contains(QStringLiteral("exit code 0")),
                  qPrintable(notified.last().at(1).toString()));
@@ -226,10 +249,10 @@ private Q_SLOTS:
     // 4. A name the helper would refuse is flagged before Finish; the helper's Exists is shown.
     void badNameFlagged_andHelperErrorShown()
     {
-        ContainerWizard *first = fillContainerWizard(QStringLiteral("dup1"), QStringLiteral("sleep 3600"));
+        ContainerWizard *first = fillContainerWizard(unique("dup1"), QStringLiteral("sleep 3600"));
         QVERIFY(first);
         QTest::mouseClick(first->button(QWizard::FinishButton), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, QStringLiteral("dup1")), QStringLiteral("running"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, unique("dup1")), QStringLiteral("running"), 5000);
         QTRY_VERIFY_WITH_TIMEOUT(!first->isVisible(), 3000);
 
         QTest::mouseClick(m_window->findChild<QToolBar *>(QStringLiteral("actionsToolBar"))
@@ -244,14 +267,14 @@ private Q_SLOTS:
         QVERIFY(!wizard->button(QWizard::NextButton)->isEnabled());
         QVERIFY(wizard->grab().save(outputPath(QStringLiteral("wizard-bad-name.png"))));
 
-        typeInto(wizard->nameField()->lineEdit(), QStringLiteral("dup1"));
+        typeInto(wizard->nameField()->lineEdit(), unique("dup1"));
         typeInto(wizard->commandEdit(), QStringLiteral("sleep 3600"));
         QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
         QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
         QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!wizard->errorText().isEmpty(), 5000);
         QVERIFY2(wizard->errorText().contains(QStringLiteral("exists")), qPrintable(wizard->errorText()));
-        QVERIFY2(wizard->errorText().contains(QStringLiteral("dup1")), qPrintable(wizard->errorText()));
+        QVERIFY2(wizard->errorText().contains(unique("dup1")), qPrintable(wizard->errorText()));
         QVERIFY(wizard->isVisible()); // still open: Back, change the name, Finish again
         QVERIFY(wizard->button(QWizard::BackButton)->isEnabled());
         QVERIFY(wizard->grab().save(outputPath(QStringLiteral("wizard-exists.png"))));
@@ -262,9 +285,10 @@ private Q_SLOTS:
     void helperStopped_windowSaysSoAndRecovers()
     {
         m_system.stopHelper();
-        QTRY_VERIFY_WITH_TIMEOUT(m_window->banner()->isVisible(), 5000);
-        QVERIFY2(m_window->banner()->text().contains(QStringLiteral("Cannot reach the Hamlet helper")),
-                 qPrintable(m_window->banner()->text()));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            m_window->banner()->isVisible()
+                && m_window->banner()->text().contains(QStringLiteral("Cannot reach the Hamlet helper")),
+            5000);
         QVERIFY(!m_window->actions()->newContainer()->isEnabled());
         auto *retry = m_window->banner()->findChild<QPushButton *>(QStringLiteral("retry"));
         QVERIFY(retry && retry->isVisible());
@@ -283,7 +307,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!m_window->banner()->isVisible(), 10000);
         QVERIFY(m_window->actions()->newContainer()->isEnabled());
         // The instance made before is found again, with its numbers moving.
-        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, QStringLiteral("dup1")), QStringLiteral("running"), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, unique("dup1")), QStringLiteral("running"), 10000);
     }
 };
 
