@@ -17,6 +17,8 @@ namespace Hamlet {
 namespace {
 // Creating a container may need an image unpacked and polkit may wait for a password.
 constexpr int CallTimeoutMs = 5 * 60 * 1000;
+// Named, because GCC 12 destroys a braced temporary inside a co_await expression twice.
+const QVariantList NoArguments;
 
 QString hintFor(const QString &name)
 {
@@ -91,14 +93,11 @@ HelperClient::HelperClient(const QString &busAddress, QObject *parent)
     registerDBusTypes();
     m_manager = std::make_unique<Manager1Proxy>(Bus::ServiceName, Bus::ManagerPath, m_bus);
     m_manager->setTimeout(CallTimeoutMs);
-    // The Manager's signals are matched on the bus directly: connecting to the generated proxy's
-    // signals never sent an AddMatch here (Qt 6.4), so broadcasts like InstanceAdded were lost.
-    m_bus.connect(Bus::ServiceName, Bus::ManagerPath, Bus::ManagerInterface, QStringLiteral("InstanceAdded"), this,
-                  SLOT(onInstanceAdded(QDBusMessage)));
-    m_bus.connect(Bus::ServiceName, Bus::ManagerPath, Bus::ManagerInterface, QStringLiteral("InstanceRemoved"), this,
-                  SLOT(onInstanceRemoved(QDBusMessage)));
-    m_bus.connect(Bus::ServiceName, Bus::ManagerPath, Bus::ManagerInterface, QStringLiteral("Samples"), this,
-                  SLOT(onSamplesMessage(QDBusMessage)));
+    // The manager's signals are matched on the connection itself: relaying them through the
+    // generated proxy adds no match rule with Qt 6.4 (seen with dbus-monitor), so none arrive.
+    for (const char *member : {"InstanceAdded", "InstanceRemoved", "Samples"})
+        m_bus.connect(Bus::ServiceName, Bus::ManagerPath, Bus::ManagerInterface, QString::fromLatin1(member), this,
+                      SLOT(onManagerSignal(QDBusMessage)));
     // Instance properties: one match for the whole subtree.
     m_bus.connect(Bus::ServiceName, QString(), QStringLiteral("org.freedesktop.DBus.Properties"),
                   QStringLiteral("PropertiesChanged"), this, SLOT(onPropertiesChanged(QDBusMessage)));
@@ -112,22 +111,15 @@ void HelperClient::onPropertiesChanged(const QDBusMessage &message)
     Q_EMIT instanceChanged(name, qdbus_cast<QVariantMap>(message.arguments().value(1)));
 }
 
-void HelperClient::onInstanceAdded(const QDBusMessage &message)
+void HelperClient::onManagerSignal(const QDBusMessage &message)
 {
-    Q_EMIT instanceAdded(message.arguments().value(0).toString(), message.arguments().value(1).toString());
-}
-
-void HelperClient::onInstanceRemoved(const QDBusMessage &message)
-{
-    Q_EMIT instanceRemoved(message.arguments().value(0).toString());
-}
-
-void HelperClient::onSamplesMessage(const QDBusMessage &message)
-{
-    const QList<QVariant> arguments = message.arguments();
-    if (arguments.size() < 2)
-        return;
-    Q_EMIT samples(arguments.at(0).toULongLong(), qdbus_cast<SampleBatch>(arguments.at(1)));
+    const QVariantList arguments = message.arguments();
+    if (message.member() == QLatin1String("InstanceAdded"))
+        Q_EMIT instanceAdded(arguments.value(0).toString(), arguments.value(1).toString());
+    else if (message.member() == QLatin1String("InstanceRemoved"))
+        Q_EMIT instanceRemoved(arguments.value(0).toString());
+    else if (message.member() == QLatin1String("Samples"))
+        Q_EMIT samples(arguments.value(0).toULongLong(), qdbus_cast<SampleBatch>(arguments.value(1)));
 }
 
 HelperClient::~HelperClient() = default;
@@ -226,7 +218,7 @@ QCoro::Task<Result<QDBusMessage>> HelperClient::callInstance(QString name, QStri
 
 QCoro::Task<Result<bool>> HelperClient::instanceCall(QString name, QString verb)
 {
-    const auto reply = co_await callInstance(name, verb, {});
+    const auto reply = co_await callInstance(name, verb, NoArguments);
     if (const auto *error = std::get_if<ClientError>(&reply))
         co_return *error;
     co_return true;
@@ -255,7 +247,7 @@ QCoro::Task<Result<QString>> HelperClient::setLimits(QString name, QVariantMap l
 QCoro::Task<Result<QVariantMap>> HelperClient::inspect(QString name)
 {
     const QString verbInspect = QStringLiteral("Inspect");
-    const auto reply = co_await callInstance(name, verbInspect, {});
+    const auto reply = co_await callInstance(name, verbInspect, NoArguments);
     if (const auto *error = std::get_if<ClientError>(&reply))
         co_return *error;
     co_return qdbus_cast<QVariantMap>(std::get<QDBusMessage>(reply).arguments().value(0));
@@ -275,7 +267,7 @@ QCoro::Task<Result<QVariantMap>> HelperClient::instanceProperties(QString name)
 
 QCoro::Task<Result<int>> HelperClient::openFd(QString name, QString verb)
 {
-    const auto reply = co_await callInstance(name, verb, {});
+    const auto reply = co_await callInstance(name, verb, NoArguments);
     if (const auto *error = std::get_if<ClientError>(&reply))
         co_return *error;
     const auto descriptor = qdbus_cast<QDBusUnixFileDescriptor>(std::get<QDBusMessage>(reply).arguments().value(0));

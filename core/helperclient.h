@@ -73,9 +73,7 @@ Q_SIGNALS:
 
 private Q_SLOTS:
     void onPropertiesChanged(const QDBusMessage &message);
-    void onInstanceAdded(const QDBusMessage &message);
-    void onInstanceRemoved(const QDBusMessage &message);
-    void onSamplesMessage(const QDBusMessage &message);
+    void onManagerSignal(const QDBusMessage &message);
 
 private:
     QCoro::Task<Result<QDBusMessage>> callInstance(QString name, QString verb, QVariantList arguments);

@@ -270,7 +270,9 @@ QCoro::Task<Status> ContainerBackend::launch(Container &container)
         stdio.out = stdio.err = log.get();
     }
 
-    Status created = co_await m_runtime.create(name, bundle, pidFile, console ? console->path() : QString(), stdio);
+    // Bound first: GCC 12 destroys a temporary made inside a co_await expression twice.
+    const QString consoleSocketPath = console ? console->path() : QString();
+    Status created = co_await m_runtime.create(name, bundle, pidFile, consoleSocketPath, stdio);
     if (created && console) {
         Result<UniqueFd> master = console->receiveMaster();
         if (master)

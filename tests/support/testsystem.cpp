@@ -74,7 +74,7 @@ TestSystem::TestSystem()
 TestSystem::~TestSystem()
 {
     stopHelper(SIGTERM);
-    for (auto *process : {m_polkit.get(), m_bus.get()}) {
+    for (auto *process : {m_monitor.get(), m_polkit.get(), m_bus.get()}) {
         if (process && process->state() != QProcess::NotRunning) {
             process->terminate();
             if (!process->waitForFinished(3000)) {
@@ -171,6 +171,10 @@ bool TestSystem::startBus(Polkit polkit)
         m_error = QStringLiteral("dbus-daemon did not start: ") + m_error;
         return false;
     }
+    // HAMLET_TEST_MONITOR=1 records every message on the test bus in monitor.log.
+    if (!qEnvironmentVariableIsEmpty("HAMLET_TEST_MONITOR"))
+        m_monitor = startDaemon(QStringLiteral("dbus-monitor"), {QStringLiteral("--address"), m_busAddress}, {},
+                                QStringLiteral("monitor.log"));
     if (polkit == WithoutPolkit)
         return true;
     m_polkit = startDaemon(QStringLiteral("/usr/lib/polkit-1/polkitd"), {QStringLiteral("--no-debug")},
@@ -201,7 +205,15 @@ bool TestSystem::startHelper(const QStringList &extraArguments)
     // The KVM verdict holds for the whole boot: share it between test runs.
     arguments << QStringLiteral("--probe-cache") << QStringLiteral(HAMLET_BINARY_DIR "/kvm-probe");
     arguments << extraArguments;
-    m_helper = startDaemon(helperProgram(), arguments, {}, QStringLiteral("helper.log"));
+    // HAMLET_TEST_HELPER_WRAPPER="valgrind --log-file=/tmp/vg.%p" runs the helper under a tool.
+    QString program = helperProgram();
+    if (const QString wrapper = qEnvironmentVariable("HAMLET_TEST_HELPER_WRAPPER"); !wrapper.isEmpty()) {
+        QStringList words = wrapper.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        arguments.prepend(program);
+        program = words.takeFirst();
+        arguments = words + arguments;
+    }
+    m_helper = startDaemon(program, arguments, {}, QStringLiteral("helper.log"));
     if (!m_helper)
         return false;
     QDeadlineTimer deadline(30000);

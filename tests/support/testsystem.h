@@ -71,6 +71,7 @@ private:
     QString m_error;
     std::unique_ptr<QProcess> m_bus;
     std::unique_ptr<QProcess> m_polkit;
+    std::unique_ptr<QProcess> m_monitor;
     std::unique_ptr<QProcess> m_helper;
 };
 
