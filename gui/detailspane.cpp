@@ -38,6 +38,7 @@ DetailsPane::DetailsPane(HelperClient *client, InstanceListModel *model, QWidget
     font.setPointSizeF(font.pointSizeF() * 1.3);
     font.setBold(true);
     m_header->setFont(font);
+    m_header->setWordWrap(true);
     auto *icon = new QLabel(this);
     icon->setObjectName(QStringLiteral("detailsIcon"));
     auto *top = new QHBoxLayout;

@@ -35,8 +35,8 @@ InstanceView::InstanceView(InstanceListModel *model, InstanceFilterModel *filter
     horizontalHeader()->setSectionResizeMode(InstanceListModel::StateColumn, QHeaderView::ResizeToContents);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::CpuColumn, QHeaderView::Fixed);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::MemoryColumn, QHeaderView::Fixed);
-    horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 150);
-    horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 180);
+    horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 140);
+    horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 160);
     setMinimumWidth(320);
     connect(selectionModel(), &QItemSelectionModel::selectionChanged, this, &InstanceView::selectionChangedByUser);
     connect(selectionModel(), &QItemSelectionModel::currentRowChanged, this, &InstanceView::selectionChangedByUser);

@@ -89,7 +89,7 @@ MainWindow::MainWindow(HelperClient *client, QWidget *parent)
     QSettings settings;
     restoreGeometry(settings.value(GeometryKey).toByteArray());
     if (!m_splitter->restoreState(settings.value(SplitterKey).toByteArray()))
-        m_splitter->setSizes({160, 640, 400});
+        m_splitter->setSizes({160, 620, 480});
     setConnected(false);
 }
 
@@ -158,6 +158,10 @@ void MainWindow::createLayout()
     m_splitter->setStretchFactor(1, 3);
     m_splitter->setStretchFactor(2, 2);
     m_splitter->setChildrenCollapsible(false);
+    // Explicit minimums: the splitter would otherwise honour the widest label or chart hint.
+    m_sidebar->setMinimumWidth(140);
+    m_center->setMinimumWidth(360);
+    m_right->setMinimumWidth(380);
 
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);

@@ -48,6 +48,7 @@ PerformancePage::PerformancePage(QWidget *parent)
     , m_memoryX(new QValueAxis(this))
     , m_memoryY(new QValueAxis(this))
 {
+    m_summary->setWordWrap(true);
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_summary, 1);
     for (const auto &[seconds, label] : {std::pair {60, tr("1 min")}, {600, tr("10 min")}, {3600, tr("1 h")}}) {

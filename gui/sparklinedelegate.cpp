@@ -13,7 +13,7 @@ namespace Hamlet {
 namespace {
 const QColor CpuColor(0x2e, 0x86, 0xde);
 const QColor MemoryColor(0x8e, 0x44, 0xad);
-constexpr int TextWidth = 84;
+constexpr int TextWidth = 76;
 constexpr int Margin = 4;
 } // namespace
 
@@ -84,7 +84,9 @@ void SparklineDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opt
             line << QPointF(startX + step * static_cast<double>(i),
                             lineRect.bottom() - std::clamp(value / top, 0.0, 1.0) * lineRect.height());
         }
-        const QColor color = cpu ? CpuColor : MemoryColor;
+        // On a selected row the highlight would swallow the colour: draw in the highlight's text colour.
+        const QColor color = option.state & QStyle::State_Selected ? option.palette.color(QPalette::HighlightedText)
+                                                                   : (cpu ? CpuColor : MemoryColor);
         painter->save();
         // The pale fill needs no antialiasing; only the line does (it is what the eye follows).
         painter->setRenderHint(QPainter::Antialiasing, false);

@@ -22,6 +22,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QPointer>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -156,7 +157,7 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        for (const QString &name : {unique("web1"), unique("dup1"), unique("short1")})
+        for (const QString &name : {unique("web1"), unique("dup1"), unique("short1"), unique("busy")})
             m_system.run({}, TestSystem::ctlProgram(), {QStringLiteral("delete"), name});
         m_window.reset();
     }
@@ -190,7 +191,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(m_window->details()->overview()->text().contains(QStringLiteral("Namespaces")), 5000);
         const QString overview = m_window->details()->overview()->text();
         QVERIFY2(overview.contains(QStringLiteral("sleep 3600")), qPrintable(overview));
-        QVERIFY(m_window->grab().save(outputPath(QStringLiteral("mainwindow-running.png"))));
+        QVERIFY(m_window->grab().save(outputPath(QStringLiteral("mainwindow-container.png"))));
     }
 
     // 3. Stop, Start, Pause, Resume and Delete from the toolbar change the state shown; Delete asks.
@@ -249,11 +250,12 @@ private Q_SLOTS:
     // 4. A name the helper would refuse is flagged before Finish; the helper's Exists is shown.
     void badNameFlagged_andHelperErrorShown()
     {
-        ContainerWizard *first = fillContainerWizard(unique("dup1"), QStringLiteral("sleep 3600"));
+        // The wizard deletes itself once done.
+        QPointer<ContainerWizard> first = fillContainerWizard(unique("dup1"), QStringLiteral("sleep 3600"));
         QVERIFY(first);
         QTest::mouseClick(first->button(QWizard::FinishButton), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, unique("dup1")), QStringLiteral("running"), 5000);
-        QTRY_VERIFY_WITH_TIMEOUT(!first->isVisible(), 3000);
+        QTRY_VERIFY_WITH_TIMEOUT(!first || !first->isVisible(), 3000);
 
         QTest::mouseClick(m_window->findChild<QToolBar *>(QStringLiteral("actionsToolBar"))
                               ->widgetForAction(m_window->actions()->newContainer()),
@@ -279,6 +281,30 @@ private Q_SLOTS:
         QVERIFY(wizard->button(QWizard::BackButton)->isEnabled());
         QVERIFY(wizard->grab().save(outputPath(QStringLiteral("wizard-exists.png"))));
         wizard->reject();
+    }
+
+    // 5. Screenshots of the window with instances running, one of them busy, and of its charts.
+    void screenshots_ofRunningInstancesAndTheirCharts()
+    {
+        ContainerWizard *wizard = fillContainerWizard(unique("busy"), QStringLiteral("sh -c 'while :; do :; done'"));
+        QVERIFY(wizard);
+        wizard->cpusBox()->setValue(0.25); // a quarter of a core: the machine is shared
+        QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, unique("busy")), QStringLiteral("running"), 5000);
+        QVERIFY(m_window->showInstance(unique("busy")));
+        m_window->details()->showTab(DetailsPane::PerformanceTab);
+        PerformancePage *performance = m_window->details()->performance();
+        QTRY_VERIFY_WITH_TIMEOUT(performance->cpuPointCount() >= 12, 20000);
+        // It works up to its limit, and the list shows it.
+        const int row = m_window->model()->rowOf(unique("busy"));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            m_window->model()->index(row, 0).data(InstanceListModel::CpuPercentRole).toDouble() > 10.0, 5000);
+        QCOMPARE(performance->cpuLimitLine(), 25.0);
+        QVERIFY(m_window->grab().save(outputPath(QStringLiteral("mainwindow-running.png"))));
+        QVERIFY(m_window->details()->grab().save(outputPath(QStringLiteral("performance.png"))));
+        const auto removed = m_system.run({}, TestSystem::ctlProgram(), {QStringLiteral("delete"), unique("busy")});
+        QVERIFY2(removed.exitCode == 0, removed.err.constData());
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->model()->rowOf(unique("busy")), -1, 10000);
     }
 
     // 6. With the helper stopped the window says so and offers Retry; nothing freezes.
