@@ -157,7 +157,8 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        for (const QString &name : {unique("web1"), unique("dup1"), unique("short1"), unique("busy")})
+        for (const QString &name :
+             {unique("web1"), unique("dup1"), unique("short1"), unique("busy"), unique("bulk-a"), unique("bulk-b")})
             m_system.run({}, TestSystem::ctlProgram(), {QStringLiteral("delete"), name});
         m_window.reset();
     }
@@ -281,6 +282,50 @@ private Q_SLOTS:
         QVERIFY(wizard->button(QWizard::BackButton)->isEnabled());
         QVERIFY(wizard->grab().save(outputPath(QStringLiteral("wizard-exists.png"))));
         wizard->reject();
+    }
+
+    // Several selected instances: one shortcut acts on each, one confirmation deletes them all.
+    void bulkActions_applyToEverySelectedInstanceByShortcut()
+    {
+        for (const char *name : {"bulk-a", "bulk-b"}) {
+            ContainerWizard *wizard = fillContainerWizard(unique(name), QStringLiteral("sleep 3600"));
+            QVERIFY(wizard);
+            QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
+            QTRY_COMPARE_WITH_TIMEOUT(stateOf(*m_window, unique(name)), QStringLiteral("running"), 5000);
+        }
+        InstanceView *view = m_window->instanceView();
+        QVERIFY(m_window->showInstance(unique("bulk-a")));
+        const QModelIndex second = view->model()
+                                       ->match(view->model()->index(0, 0), InstanceListModel::NameRole,
+                                               unique("bulk-b"), 1, Qt::MatchExactly)
+                                       .value(0);
+        QVERIFY(second.isValid());
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::ControlModifier, view->visualRect(second).center());
+        QCOMPARE(view->selectedNames().size(), 2);
+        QVERIFY(view->selectedNames().contains(unique("bulk-a")));
+
+        // Shortcuts go to the active window.
+        m_window->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+        view->setFocus();
+        QTest::keyClick(view, Qt::Key_P, Qt::ControlModifier);
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("bulk-a")), QStringLiteral("paused"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("bulk-b")), QStringLiteral("paused"), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->actions()->action(InstanceActions::Resume)->isEnabled(), 5000);
+        QTest::keyClick(view, Qt::Key_P, Qt::ControlModifier | Qt::ShiftModifier);
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("bulk-a")), QStringLiteral("running"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("bulk-b")), QStringLiteral("running"), 5000);
+
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->actions()->action(InstanceActions::Delete)->isEnabled(), 5000);
+        QTest::keyClick(view, Qt::Key_Delete);
+        InstanceActions *actions = m_window->actions();
+        QTRY_VERIFY_WITH_TIMEOUT(actions->pendingConfirmation() && actions->pendingConfirmation()->isVisible(), 3000);
+        QVERIFY2(actions->pendingConfirmation()->text().contains(QStringLiteral("2 instances")),
+                 qPrintable(actions->pendingConfirmation()->text()));
+        QTest::mouseClick(actions->pendingConfirmation()->findChild<QPushButton *>(QStringLiteral("confirmDelete")),
+                          Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->model()->rowOf(unique("bulk-a")), -1, 15000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->model()->rowOf(unique("bulk-b")), -1, 15000);
     }
 
     // 5. Screenshots of the window with instances running, one of them busy, and of its charts.
