@@ -1,0 +1,44 @@
+#pragma once
+
+#include <QList>
+#include <QString>
+
+namespace Hamlet::Vms {
+
+// What Inspect and Delete need to know about a defined domain, read back from libvirt's XML (the
+// live XML of a running domain, so it shows what QEMU really got, such as the resolved machine).
+struct DomainFacts {
+    struct Disk {
+        QString device; // "disk" or "cdrom"
+        QString target; // "vda", "sda"
+        QString source; // file path
+        QString format; // "qcow2", "raw"
+    };
+    QString domainType; // "kvm" or "qemu"
+    QString machine; // e.g. "pc-q35-7.2"
+    QString kernel;
+    QString initrd;
+    QString cmdline;
+    QList<Disk> disks;
+    quint64 memoryBytes = 0;
+    uint vcpus = 0; // current
+    uint maxVcpus = 0;
+    bool hasGraphics = false;
+    // From Hamlet's <metadata>; empty for domains Hamlet did not create.
+    QString hamletSource;
+    QString hamletOwnedDisk;
+    QString osVariant;
+
+    QString accelerator() const
+    {
+        return domainType == QStringLiteral("kvm") ? QStringLiteral("kvm") : QStringLiteral("tcg");
+    }
+};
+
+DomainFacts parseDomainFacts(const QString &domainXml);
+
+// The release of an x86 Linux kernel image ("6.1.0-56-cloud-amd64"), read from its boot header
+// (the kernel_version field of the boot protocol), or "" when the file is no bzImage.
+QString kernelReleaseOf(const QString &bzImagePath);
+
+} // namespace Hamlet::Vms

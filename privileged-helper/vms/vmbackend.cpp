@@ -1,0 +1,283 @@
+#include "vmbackend.h"
+
+#include "domainfacts.h"
+#include "domainxml.h"
+#include "logging.h"
+#include "tinyinitramfs.h"
+#include "vmstate.h"
+
+#include <QCoro/QCoroProcess>
+#include <QCoro/QCoroTimer>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+#include <QThread>
+
+namespace Hamlet::Vms {
+
+using namespace std::chrono_literals;
+
+VmBackend::VmBackend(LibvirtConnection &connection, Options options, QObject *parent)
+    : QObject(parent)
+    , m_connection(connection)
+    , m_options(std::move(options))
+{
+    connect(&m_connection, &LibvirtConnection::domainLifecycleEvent, this,
+            [this](const QString &name, int event, int detail) {
+                if (const std::optional<QString> state = VmState::fromLifecycleEvent(event, detail)) {
+                    Log::vms()->debug("{} is {} (libvirt event {}/{})", name, *state, event, detail);
+                    Q_EMIT stateChanged(name, *state);
+                }
+            });
+}
+
+HostLimits VmBackend::hostLimits() const
+{
+    return HostLimits {m_options.hostMemoryBytes, m_options.hostCpus, m_options.accelerator == Accelerator::Kvm};
+}
+
+QString VmBackend::ownedDiskPath(const QString &name) const
+{
+    return m_options.stateDir + QStringLiteral("/vms/disks/") + name + QStringLiteral(".qcow2");
+}
+
+QCoro::Task<Result<void>> VmBackend::createDisk(const QString &path, quint64 sizeBytes)
+{
+    if (!QDir().mkpath(QFileInfo(path).path()))
+        co_return failure(Error::Failed, QStringLiteral("Cannot create the directory %1.").arg(QFileInfo(path).path()));
+    QProcess process;
+    process.setProcessChannelMode(QProcess::MergedChannels);
+    const QStringList arguments {
+        QStringLiteral("create"),  QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("qcow2"), path,
+        QString::number(sizeBytes)};
+    if (!co_await qCoro(process).start(m_options.qemuImg, arguments))
+        co_return failure(Error::Failed,
+                          QStringLiteral("Cannot run %1 to create the VM's disk: %2; install the "
+                                         "'qemu-utils' package.")
+                              .arg(m_options.qemuImg, process.errorString()));
+    co_await qCoro(process).waitForFinished(60s);
+    if (process.exitStatus() != QProcess::NormalExit || process.exitCode() != 0) {
+        QFile::remove(path);
+        co_return failure(Error::Failed,
+                          QStringLiteral("qemu-img could not create %1: %2")
+                              .arg(path, QString::fromLocal8Bit(process.readAll()).trimmed()));
+    }
+    co_return Result<void> {};
+}
+
+QCoro::Task<Result<void>> VmBackend::prepareSpec(VmSpec &spec)
+{
+    if (spec.source == VmSource::Tiny) {
+        spec.kernelPath = m_options.hostKernel;
+        spec.cmdline = TinyInitramfs::KernelCommandLine;
+    }
+    // Room to add vCPUs to a running guest later (SetLimits), up to what the host has.
+    if (spec.maxVcpus == 0)
+        spec.maxVcpus = std::max(spec.vcpus, m_options.hostCpus);
+    if (const std::optional<ErrorReply> problem = vmSpecProblem(spec, hostLimits()))
+        co_return *problem;
+
+    const Result<QString> existing = co_await state(spec.name);
+    if (existing.ok())
+        co_return failure(Error::Exists, QStringLiteral("A VM named \"%1\" already exists.").arg(spec.name));
+    if (existing.error().name != Error::NotFound)
+        co_return existing.error();
+
+    switch (spec.source) {
+    case VmSource::Tiny: {
+        // Reads busybox and may write ~2 MB: off the Qt thread like any other blocking work.
+        std::function<Result<QString>(virConnectPtr)> build
+            = [stateDir = m_options.stateDir, busybox = m_options.busybox](virConnectPtr) {
+                  return TinyInitramfs::ensure(stateDir, busybox);
+              };
+        const Result<QString> initramfs = co_await m_connection.run<QString>(std::move(build));
+        if (!initramfs)
+            co_return initramfs.error();
+        spec.initrdPath = initramfs.value();
+        break;
+    }
+    case VmSource::Iso: {
+        spec.diskPath = ownedDiskPath(spec.name);
+        spec.diskFormat = DiskFormat::Qcow2;
+        spec.diskOwnedByHamlet = true;
+        // No domain has this name (checked above), so a disk here is left from a create that
+        // was interrupted: nothing refers to it.
+        if (QFile::exists(spec.diskPath)) {
+            Log::vms()->warn("removing the orphaned disk {}", spec.diskPath);
+            QFile::remove(spec.diskPath);
+        }
+        if (Result<void> disk = co_await createDisk(spec.diskPath, spec.diskSizeBytes); !disk)
+            co_return disk.error();
+        break;
+    }
+    case VmSource::Disk:
+        spec.diskFormat = detectDiskFormat(spec.diskPath);
+        break;
+    case VmSource::Kernel:
+        break;
+    }
+    co_return Result<void> {};
+}
+
+QCoro::Task<Result<void>> VmBackend::create(VmSpec spec)
+{
+    if (Result<void> prepared = co_await prepareSpec(spec); !prepared)
+        co_return prepared.error();
+    const QString xml = domainXml(spec);
+    const QString name = spec.name;
+    const bool autostart = spec.autostart;
+    std::function<Result<void>(virConnectPtr)> defineAndStart
+        = [xml, name, autostart](virConnectPtr connection) -> Result<void> {
+        DomainHandle domain(virDomainDefineXMLFlags(connection, xml.toUtf8().constData(), VIR_DOMAIN_DEFINE_VALIDATE));
+        if (!domain)
+            return lastLibvirtError(QStringLiteral("libvirt refused the definition of the VM \"%1\"").arg(name));
+        if (autostart && virDomainSetAutostart(domain.get(), 1) < 0) {
+            ErrorReply error = lastLibvirtError(QStringLiteral("Cannot mark the VM \"%1\" to start at boot").arg(name));
+            virDomainUndefine(domain.get());
+            return error;
+        }
+        if (virDomainCreate(domain.get()) < 0) {
+            ErrorReply error = lastLibvirtError(QStringLiteral("The VM \"%1\" did not start").arg(name));
+            virDomainUndefine(domain.get());
+            return error;
+        }
+        return {};
+    };
+    Result<void> created = co_await m_connection.run<void>(std::move(defineAndStart));
+    if (!created) {
+        if (spec.diskOwnedByHamlet)
+            QFile::remove(spec.diskPath);
+        co_return created.error();
+    }
+    Log::vms()->info("created and started the {} VM {} ({} MiB, {} vCPUs, {})", toString(spec.source), name,
+                     spec.memoryBytes >> 20, spec.vcpus, toString(spec.accelerator));
+    co_return Result<void> {};
+}
+
+QCoro::Task<Result<void>> VmBackend::simpleAction(const QString &name, const QString &doing,
+                                                  int (*action)(virDomainPtr))
+{
+    return withDomain<void>(name, [name, doing, action](virConnectPtr, virDomainPtr domain) -> Result<void> {
+        if (action(domain) < 0)
+            return lastLibvirtError(doing.arg(name));
+        return {};
+    });
+}
+
+QCoro::Task<Result<void>> VmBackend::start(QString name)
+{
+    const Result<QString> current = co_await state(name);
+    if (!current)
+        co_return current.error();
+    if (current.value() == VmState::Running)
+        co_return Result<void> {}; // already what was asked
+    if (current.value() == VmState::Paused)
+        co_return failure(Error::InvalidArgument,
+                          QStringLiteral("The VM \"%1\" is paused; resume it instead of starting it.").arg(name));
+    co_return co_await startStopped(name);
+}
+
+QCoro::Task<Result<void>> VmBackend::startStopped(const QString &name)
+{
+    return withDomain<void>(name, [name](virConnectPtr, virDomainPtr domain) -> Result<void> {
+        // A guest that has just powered off is "stopped" for Hamlet while libvirt still tears
+        // QEMU down (about a second): wait for that instead of failing with "already running".
+        for (int waited = 0; virDomainIsActive(domain) == 1 && waited < 100; ++waited)
+            QThread::msleep(50);
+        if (virDomainCreate(domain) < 0)
+            return lastLibvirtError(QStringLiteral("Cannot start the VM \"%1\"").arg(name));
+        return {};
+    });
+}
+
+QCoro::Task<Result<void>> VmBackend::stop(QString name, bool force)
+{
+    const Result<QString> current = co_await state(name);
+    if (!current)
+        co_return current.error();
+    if (current.value() == VmState::Stopped || current.value() == VmState::Failed)
+        co_return Result<void> {};
+    if (!force && current.value() == VmState::Running) {
+        if (Result<void> asked
+            = co_await simpleAction(name, QStringLiteral("Cannot ask the VM \"%1\" to shut down"), virDomainShutdown);
+            !asked)
+            co_return asked.error();
+        QElapsedTimer waited;
+        waited.start();
+        while (waited.elapsed() < m_options.shutdownTimeout.count()) {
+            co_await QCoro::sleepFor(200ms);
+            const Result<QString> now = co_await state(name);
+            if (!now)
+                co_return now.error();
+            if (now.value() == VmState::Stopped || now.value() == VmState::Failed)
+                co_return Result<void> {};
+        }
+        Log::vms()->info("{} did not power off within {} ms of the ACPI request; destroying it", name,
+                         m_options.shutdownTimeout.count());
+    }
+    co_return co_await simpleAction(name, QStringLiteral("Cannot stop the VM \"%1\""), virDomainDestroy);
+}
+
+QCoro::Task<Result<void>> VmBackend::pause(QString name)
+{
+    return simpleAction(name, QStringLiteral("Cannot pause the VM \"%1\""), virDomainSuspend);
+}
+
+QCoro::Task<Result<void>> VmBackend::resume(QString name)
+{
+    return simpleAction(name, QStringLiteral("Cannot resume the VM \"%1\""), virDomainResume);
+}
+
+QCoro::Task<Result<void>> VmBackend::restart(QString name)
+{
+    if (Result<void> stopped = co_await stop(name, false); !stopped)
+        co_return stopped;
+    co_return co_await start(name);
+}
+
+QCoro::Task<Result<void>> VmBackend::remove(QString name)
+{
+    std::function<Result<QString>(virConnectPtr, virDomainPtr)> undefine
+        = [name](virConnectPtr, virDomainPtr domain) -> Result<QString> {
+        char *xml = virDomainGetXMLDesc(domain, VIR_DOMAIN_XML_INACTIVE);
+        if (!xml)
+            return lastLibvirtError(QStringLiteral("Cannot read the definition of the VM \"%1\"").arg(name));
+        const DomainFacts facts = parseDomainFacts(QString::fromUtf8(xml));
+        free(xml);
+        if (virDomainIsActive(domain) == 1 && virDomainDestroy(domain) < 0)
+            return lastLibvirtError(QStringLiteral("Cannot stop the VM \"%1\" to delete it").arg(name));
+        const unsigned int flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+            | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA | VIR_DOMAIN_UNDEFINE_NVRAM;
+        if (virDomainUndefineFlags(domain, flags) < 0)
+            return lastLibvirtError(QStringLiteral("Cannot delete the VM \"%1\"").arg(name));
+        return facts.hamletOwnedDisk;
+    };
+    const Result<QString> ownedDisk = co_await withDomain<QString>(name, std::move(undefine));
+    if (!ownedDisk)
+        co_return ownedDisk.error();
+    // Only a file in Hamlet's own disk directory: metadata edited by hand must not make Hamlet
+    // delete a user's image.
+    const QString disk = ownedDisk.value();
+    const QString disksDir = QFileInfo(ownedDiskPath(name)).absolutePath();
+    if (!disk.isEmpty() && QFileInfo(disk).absolutePath() == disksDir && QFile::exists(disk) && !QFile::remove(disk))
+        co_return failure(
+            Error::Failed,
+            QStringLiteral("The VM \"%1\" is deleted but its disk %2 could not be removed.").arg(name, disk));
+    Log::vms()->info("deleted the VM {}{}", name, disk.isEmpty() ? QString() : QStringLiteral(" and ") + disk);
+    co_return Result<void> {};
+}
+
+QCoro::Task<Result<QString>> VmBackend::state(QString name)
+{
+    return withDomain<QString>(name, [name](virConnectPtr, virDomainPtr domain) -> Result<QString> {
+        int state = 0;
+        int reason = 0;
+        if (virDomainGetState(domain, &state, &reason, 0) < 0)
+            return lastLibvirtError(QStringLiteral("Cannot read the state of the VM \"%1\"").arg(name));
+        return VmState::fromDomainState(state, reason);
+    });
+}
+
+} // namespace Hamlet::Vms

@@ -1,0 +1,78 @@
+#pragma once
+
+#include "errors.h"
+#include "result.h"
+
+#include <QString>
+#include <QVariantMap>
+
+#include <optional>
+
+namespace Hamlet::Vms {
+
+// Where a VM's operating system comes from.
+enum class VmSource {
+    Tiny, // the host's kernel plus an initramfs Hamlet generates: boots with no download
+    Iso, // an installer ISO on a CD drive, with a new qcow2 disk in STATE to install onto
+    Disk, // an existing disk image (qcow2 or raw), used in place
+    Kernel, // direct kernel boot: kernel, optional initrd and command line
+};
+enum class Accelerator { Kvm, Tcg };
+enum class DiskFormat { Qcow2, Raw };
+
+QString toString(VmSource source);
+QString toString(Accelerator accelerator);
+QString toString(DiskFormat format);
+std::optional<VmSource> parseVmSource(const QString &text);
+std::optional<Accelerator> parseAccelerator(const QString &text);
+
+// Everything the domain XML is made from. Paths are absolute; sizes are bytes.
+struct VmSpec {
+    QString name;
+    VmSource source = VmSource::Tiny;
+    quint64 memoryBytes = 0;
+    uint vcpus = 0;
+    // Upper bound for vCPUs added to a running guest by SetLimits; 0 means the same as vcpus.
+    uint maxVcpus = 0;
+    Accelerator accelerator = Accelerator::Tcg;
+    QString kernelPath;
+    QString initrdPath;
+    QString cmdline;
+    QString diskPath;
+    DiskFormat diskFormat = DiskFormat::Qcow2;
+    quint64 diskSizeBytes = 0; // iso only: size of the disk Hamlet creates
+    bool diskOwnedByHamlet = false; // true when Hamlet created the disk (and Delete removes it)
+    QString isoPath;
+    QString osVariant; // libosinfo short id, kept in the metadata for the GUI
+    bool autostart = false;
+
+    friend bool operator==(const VmSpec &, const VmSpec &) = default;
+};
+
+// What the host allows: the bounds a spec is checked against.
+struct HostLimits {
+    quint64 memoryBytes = 0;
+    uint cpus = 0;
+    bool kvmWorks = false;
+};
+
+// Defaults for keys a caller leaves out, per source (a tiny VM needs far less than an installer).
+quint64 defaultMemoryBytes(VmSource source);
+inline constexpr quint64 DefaultDiskSizeBytes = 20ULL << 30;
+
+// Reads CreateVm's a{sv} (keys: source, memory, vcpus, diskSize, iso, disk, kernel, initrd,
+// cmdline, osVariant, autostart, accelerator). Unknown keys and wrongly typed values are refused
+// so a typo never silently becomes a default. Does not look at files: see vmSpecProblem.
+Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map, Accelerator hostAccelerator);
+
+// The first reason this spec cannot become a VM on this host (bad name, memory or vCPUs out of
+// range, a missing or unreadable kernel, ISO or disk), or nullopt when it can.
+std::optional<ErrorReply> vmSpecProblem(const VmSpec &spec, const HostLimits &host);
+
+// qcow2 when the file starts with the qcow2 magic, else raw (QEMU's own rule for untyped images).
+DiskFormat detectDiskFormat(const QString &path);
+
+// "128 MiB", "2.0 GiB": sizes in messages for a person.
+QString humanBytes(quint64 bytes);
+
+} // namespace Hamlet::Vms
