@@ -10,6 +10,7 @@
 #include <QAbstractButton>
 #include <QCheckBox>
 #include <QDBusUnixFileDescriptor>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -31,6 +32,13 @@ Capabilities host()
     caps.hostCpus = 2;
     caps.hostMemory = 2048 * MiB;
     return caps;
+}
+
+QString outputPath(const QString &name)
+{
+    const QString dir = qEnvironmentVariable("HAMLET_TEST_OUTPUT", QDir::tempPath());
+    QDir().mkpath(dir);
+    return dir + QLatin1Char('/') + name;
 }
 
 void typeInto(QLineEdit *edit, const QString &text)
@@ -146,6 +154,7 @@ private Q_SLOTS:
         wizard.isoPicker()->setPath(iso.fileName());
         QVERIFY(wizard.sourcePage()->isComplete());
         QVERIFY(wizard.button(QWizard::NextButton)->isEnabled());
+        QVERIFY(wizard.grab().save(outputPath(QStringLiteral("wizard-vm-source.png"))));
 
         wizard.next();
         QCOMPARE(wizard.currentPage(), wizard.machinePage());
