@@ -220,11 +220,25 @@ private Q_SLOTS:
         clickToolbar(*m_window, actions->action(InstanceActions::Start));
         QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("web1")), QStringLiteral("running"), 5000);
 
+        // Restart: running again afterwards, and no "stopped on its own".
+        clickToolbar(*m_window, actions->action(InstanceActions::Restart));
+        QTRY_VERIFY_WITH_TIMEOUT(!actions->action(InstanceActions::Restart)->isEnabled(), 2000);
+        QTRY_VERIFY_WITH_TIMEOUT(actions->action(InstanceActions::Restart)->isEnabled(), 20000);
+        QCOMPARE(shownState(*m_window, unique("web1")), QStringLiteral("running"));
+        // Force stop: killed at once.
+        QElapsedTimer killing;
+        killing.start();
+        clickToolbar(*m_window, actions->action(InstanceActions::ForceStop));
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("web1")), QStringLiteral("stopped"), 5000);
+        QVERIFY2(killing.elapsed() < 5000, "Force stop does not wait for the process");
+        QVERIFY2(!m_window->notifier()->lastMessage().contains(unique("web1")),
+                 qPrintable(m_window->notifier()->lastMessage()));
+
         clickToolbar(*m_window, actions->action(InstanceActions::Delete));
         QTRY_VERIFY_WITH_TIMEOUT(actions->pendingConfirmation() && actions->pendingConfirmation()->isVisible(), 3000);
         QVERIFY(actions->pendingConfirmation()->text().contains(unique("web1")));
         QTest::qWait(300);
-        QCOMPARE(stateOf(*m_window, unique("web1")), QStringLiteral("running")); // nothing before the answer
+        QCOMPARE(stateOf(*m_window, unique("web1")), QStringLiteral("stopped")); // nothing before the answer
         auto *confirm = actions->pendingConfirmation()->findChild<QPushButton *>(QStringLiteral("confirmDelete"));
         QVERIFY(confirm);
         QTest::mouseClick(confirm, Qt::LeftButton);
