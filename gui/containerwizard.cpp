@@ -93,11 +93,22 @@ void ContainerWizard::buildSetupPage(const Capabilities &capabilities, const QSt
     m_tty->setObjectName(QStringLiteral("tty"));
     m_tty->setChecked(true);
     auto *form = new QFormLayout(m_setup);
+    if (capabilities.runtime.isEmpty()) {
+        // Nothing can run a container: say so here rather than after Finish.
+        auto *missing = new QLabel(tr("This host has no OCI runtime, so containers cannot run: install the 'runc' "
+                                      "package (or 'crun' on cgroup v2), then restart the helper."),
+                                   m_setup);
+        missing->setObjectName(QStringLiteral("runtimeMissing"));
+        missing->setWordWrap(true);
+        missing->setStyleSheet(QStringLiteral("color: #b3261e;"));
+        form->addRow(missing);
+    }
     form->addRow(tr("&Image:"), m_image);
     form->addRow(tr("&Name:"), m_name);
     form->addRow(tr("&Command:"), m_command);
     form->addRow(QString(), m_tty);
-    m_setup->setRule([this] { return m_name->isValid() && m_image->isEnabled(); });
+    const bool runnable = !capabilities.runtime.isEmpty();
+    m_setup->setRule([this, runnable] { return runnable && m_name->isValid() && m_image->isEnabled(); });
     connect(m_name, &NameField::changed, m_setup, &FormPage::recheck);
     addPage(m_setup);
 }

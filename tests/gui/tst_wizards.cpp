@@ -27,6 +27,7 @@ Capabilities host()
 {
     Capabilities caps;
     caps.busybox = QStringLiteral("/usr/bin/busybox");
+    caps.runtime = QStringLiteral("/usr/sbin/runc");
     caps.kernel = QStringLiteral("/boot/vmlinuz");
     caps.virtualization = QStringLiteral("tcg");
     caps.hostCpus = 2;
@@ -132,6 +133,17 @@ private Q_SLOTS:
         QString problem;
         QCOMPARE(wizard.spec(&problem)->value(QStringLiteral("memory")).toULongLong(), 256 * MiB);
         QCOMPARE(wizard.spec(&problem)->value(QStringLiteral("pids")).toULongLong(), 1024ULL);
+    }
+
+    void containerWizard_withoutARuntimeSaysWhatToInstall()
+    {
+        Capabilities noRuntime = host();
+        noRuntime.runtime.clear();
+        ContainerWizard wizard(&m_client, noRuntime, QStringLiteral("apartment1"));
+        auto *missing = wizard.findChild<QLabel *>(QStringLiteral("runtimeMissing"));
+        QVERIFY(missing);
+        QVERIFY(missing->text().contains(QStringLiteral("install the 'runc' package")));
+        QVERIFY(!wizard.setupPage()->isComplete());
     }
 
     void vmWizard_needsAReadableFileForTheChosenSource()
