@@ -72,7 +72,7 @@ QCoro::Task<QList<InstanceInfo>> ContainerInstances::recover()
     co_return found;
 }
 
-QCoro::Task<Outcome> ContainerInstances::validate(QString name, QVariantMap spec)
+QCoro::Task<Outcome> ContainerInstances::validate(QString name, QVariantMap spec, Caller)
 {
     const Containers::Result<Containers::ContainerSpec> checked = m_backend.validate(name, withDefaults(spec));
     if (!checked.ok())
@@ -80,7 +80,7 @@ QCoro::Task<Outcome> ContainerInstances::validate(QString name, QVariantMap spec
     co_return std::nullopt;
 }
 
-QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVariantMap spec, Job *job)
+QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVariantMap spec, Caller, Job *job)
 {
     const Containers::Result<Containers::ContainerSpec> checked = m_backend.validate(name, withDefaults(spec));
     if (!checked.ok())
@@ -173,7 +173,12 @@ QCoro::Task<Expected<QDBusUnixFileDescriptor>> ContainerInstances::openDisplay(Q
                           QStringLiteral("%1 is a container: containers have a console, not a display.").arg(name)};
 }
 
-SampleBatch ContainerInstances::sample()
+QCoro::Task<SampleBatch> ContainerInstances::sample()
+{
+    co_return sampleNow();
+}
+
+SampleBatch ContainerInstances::sampleNow()
 {
     SampleBatch batch;
     for (const QString &name : m_backend.names()) {

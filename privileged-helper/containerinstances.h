@@ -15,8 +15,8 @@ public:
     QString kind() const override { return QStringLiteral("container"); }
     std::optional<InstanceInfo> find(const QString &name) const override;
     QCoro::Task<QList<InstanceInfo>> recover() override;
-    QCoro::Task<Outcome> validate(QString name, QVariantMap spec) override;
-    QCoro::Task<Expected<InstanceInfo>> create(QString name, QVariantMap spec, Job *job) override;
+    QCoro::Task<Outcome> validate(QString name, QVariantMap spec, Caller caller) override;
+    QCoro::Task<Expected<InstanceInfo>> create(QString name, QVariantMap spec, Caller caller, Job *job) override;
     QCoro::Task<Outcome> start(QString name) override;
     QCoro::Task<Outcome> stop(QString name, bool force) override;
     QCoro::Task<Outcome> pause(QString name) override;
@@ -26,7 +26,9 @@ public:
     QCoro::Task<Expected<QVariantMap>> inspect(QString name) override;
     QCoro::Task<Expected<QDBusUnixFileDescriptor>> openConsole(QString name) override;
     QCoro::Task<Expected<QDBusUnixFileDescriptor>> openDisplay(QString name) override;
-    SampleBatch sample() override;
+    QCoro::Task<SampleBatch> sample() override;
+    // The counters of running containers, read at once (a few small cgroup files each).
+    SampleBatch sampleNow();
 
     Containers::ContainerBackend &backend() { return m_backend; }
 

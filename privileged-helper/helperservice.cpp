@@ -4,7 +4,9 @@
 #include "dbusnames.h"
 #include "logging.h"
 #include "manager1adaptor.h"
+#include "vminstances.h"
 
+#include <QCryptographicHash>
 #include <QDBusConnectionInterface>
 #include <QDir>
 
@@ -98,8 +100,29 @@ void HelperService::createBackends(const Capabilities &caps)
         options.hostCpus = caps.hostCpus;
         if (!caps.busybox.isEmpty())
             options.busybox = caps.busybox;
+        // Being the subreaper makes every daemonized QEMU of the embedded libvirt our child: a
+        // zombie left for long makes libvirt wait for a process it killed (tens of seconds per
+        // probe or stop). Half a second, twice, is still far longer than any owner takes to reap.
+        options.orphanReapInterval = std::chrono::milliseconds(500);
+        // Cgroups are host-wide: a helper with another state dir (tests, a second instance) gets
+        // its own parent, so that cleaning up its orphans never touches the system helper's.
+        if (QDir(m_options.stateDir).canonicalPath() != QStringLiteral("/var/lib/hamlet"))
+            options.cgroupParent = QStringLiteral("/hamlet-%1")
+                                       .arg(QString::fromLatin1(QCryptographicHash::hash(m_options.stateDir.toUtf8(),
+                                                                                         QCryptographicHash::Sha256)
+                                                                    .toHex()
+                                                                    .left(12)));
         m_registry.addBackend(new ContainerInstances(options, this));
     }
+
+    Vms::VmBackend::Options vmOptions;
+    vmOptions.stateDir = m_options.stateDir;
+    vmOptions.accelerator = caps.virtualization == QLatin1String("kvm") ? Vms::Accelerator::Kvm : Vms::Accelerator::Tcg;
+    vmOptions.hostKernel = caps.kernel;
+    vmOptions.busybox = caps.busybox;
+    vmOptions.hostCpus = caps.hostCpus;
+    vmOptions.hostMemoryBytes = caps.hostMemory;
+    m_registry.addBackend(new VmInstances(caps.libvirtUri, vmOptions, this));
 }
 
 QCoro::Task<> HelperService::recoverInstances()

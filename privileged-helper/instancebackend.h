@@ -15,6 +15,13 @@ namespace Hamlet {
 
 class Job;
 
+// Who asked, as the bus daemon tells it (never as the caller claims): for checks such as "the
+// helper never opens a file the caller could not read".
+struct Caller {
+    QString busName;
+    uint uid = 0;
+};
+
 // What is known of one instance: the values behind dev.hamlet.Instance1's properties.
 struct InstanceInfo {
     QString name;
@@ -45,10 +52,10 @@ public:
     virtual QCoro::Task<QList<InstanceInfo>> recover() = 0;
 
     // Checks a spec before any work starts (InvalidArgument with a reason, or nothing).
-    virtual QCoro::Task<Outcome> validate(QString name, QVariantMap spec) = 0;
+    virtual QCoro::Task<Outcome> validate(QString name, QVariantMap spec, Caller caller) = 0;
     // Creates a validated spec; reports progress on the job; on success the instance exists (and
     // runs). On failure nothing of it is left behind. Should stop early when job->isCancelled().
-    virtual QCoro::Task<Expected<InstanceInfo>> create(QString name, QVariantMap spec, Job *job) = 0;
+    virtual QCoro::Task<Expected<InstanceInfo>> create(QString name, QVariantMap spec, Caller caller, Job *job) = 0;
     virtual QCoro::Task<Outcome> start(QString name) = 0;
     virtual QCoro::Task<Outcome> stop(QString name, bool force) = 0;
     virtual QCoro::Task<Outcome> pause(QString name) = 0;
@@ -61,7 +68,7 @@ public:
     virtual QCoro::Task<Expected<QDBusUnixFileDescriptor>> openDisplay(QString name) = 0;
 
     // Cumulative counters of every running instance of this kind, for one sampler tick.
-    virtual SampleBatch sample() = 0;
+    virtual QCoro::Task<SampleBatch> sample() = 0;
 
 Q_SIGNALS:
     // An instance changed state, by itself (exited, powered off) or through an operation.

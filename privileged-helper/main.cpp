@@ -1,5 +1,6 @@
 #include "hamlet_version.h"
 #include "helperservice.h"
+#include "libvirtconnection.h"
 #include "logging.h"
 
 #include <QCommandLineParser>
@@ -7,6 +8,7 @@
 
 int main(int argc, char *argv[])
 {
+    Hamlet::Vms::LibvirtConnection::prepareProcess(); // before Qt picks its event dispatcher
     QCoreApplication app(argc, argv);
     app.setApplicationName(QStringLiteral("hamlet-helper"));
     app.setApplicationVersion(QStringLiteral(HAMLET_VERSION));

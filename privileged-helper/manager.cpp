@@ -5,6 +5,10 @@
 #include "logging.h"
 #include "names.h"
 
+#include <QDBusPendingReply>
+
+#include <QCoro/QCoroDBus>
+
 namespace Hamlet {
 
 namespace {
@@ -12,9 +16,10 @@ const QString MonitorAction = QStringLiteral("dev.hamlet.monitor");
 const QString CreateAction = QStringLiteral("dev.hamlet.create");
 } // namespace
 
-Manager::Manager(QDBusConnection, CallGate &gate, Capabilities capabilities, InstanceRegistry &registry,
+Manager::Manager(QDBusConnection bus, CallGate &gate, Capabilities capabilities, InstanceRegistry &registry,
                  JobObjects &jobs, Subscriptions &subscriptions, QObject *parent)
     : QObject(parent)
+    , m_bus(std::move(bus))
     , m_gate(gate)
     , m_capabilities(std::move(capabilities))
     , m_registry(registry)
@@ -76,19 +81,31 @@ QCoro::Task<QDBusMessage> Manager::startCreate(QDBusMessage call, QString kind, 
     if (!m_registry.reserve(name))
         co_return call.createErrorReply(
             Error::Exists, QStringLiteral("An instance named '%1' exists already: choose another name.").arg(name));
-    if (const Outcome invalid = co_await backend->validate(name, spec)) {
+    const Caller caller = co_await callerOf(call.service());
+    if (const Outcome invalid = co_await backend->validate(name, spec, caller)) {
         m_registry.release(name);
         co_return call.createErrorReply(invalid->name, invalid->message);
     }
     Job *job = m_jobs.create(QStringLiteral("create-%1").arg(kind), CreateAction);
-    runCreate(backend, name, spec, job); // runs on; the job reports the outcome
+    runCreate(backend, name, spec, caller, job); // runs on; the job reports the outcome
     co_return call.createReply(QVariant::fromValue(QDBusObjectPath(job->path())));
 }
 
-QCoro::Task<> Manager::runCreate(InstanceBackend *backend, QString name, QVariantMap spec, Job *job)
+QCoro::Task<Caller> Manager::callerOf(QString busName)
+{
+    const QDBusMessage query = QDBusMessage::createMethodCall(
+                                   QStringLiteral("org.freedesktop.DBus"), QStringLiteral("/org/freedesktop/DBus"),
+                                   QStringLiteral("org.freedesktop.DBus"), QStringLiteral("GetConnectionUnixUser"))
+        << busName;
+    const QDBusPendingReply<uint> reply = co_await m_bus.asyncCall(query);
+    // No answer: treat the caller as nobody, so that no file is opened on its behalf.
+    co_return Caller {busName, reply.isError() ? 65534u : reply.value()};
+}
+
+QCoro::Task<> Manager::runCreate(InstanceBackend *backend, QString name, QVariantMap spec, Caller caller, Job *job)
 {
     Log::helper()->info("creating {} {}", backend->kind(), name);
-    const Expected<InstanceInfo> created = co_await backend->create(name, spec, job);
+    const Expected<InstanceInfo> created = co_await backend->create(name, spec, caller, job);
     if (!created.ok()) {
         Log::helper()->warn("creating {} failed: {}", name, created.error().message);
         // A process that could not start leaves its instance visible as "failed", with the reason.

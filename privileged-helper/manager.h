@@ -40,8 +40,11 @@ Q_SIGNALS:
 private:
     void serveCreate(const QString &kind, const QString &name, const QVariantMap &spec);
     QCoro::Task<QDBusMessage> startCreate(QDBusMessage call, QString kind, QString name, QVariantMap spec);
-    QCoro::Task<> runCreate(InstanceBackend *backend, QString name, QVariantMap spec, Job *job);
+    QCoro::Task<> runCreate(InstanceBackend *backend, QString name, QVariantMap spec, Caller caller, Job *job);
 
+    QCoro::Task<Caller> callerOf(QString busName);
+
+    QDBusConnection m_bus;
     CallGate &m_gate;
     Capabilities m_capabilities;
     InstanceRegistry &m_registry;

@@ -25,7 +25,7 @@ Sampler::Sampler(QDBusConnection bus, Subscriptions &subscriptions, InstanceRegi
     , m_registry(registry)
 {
     m_timer.setTimerType(Qt::PreciseTimer);
-    connect(&m_timer, &QTimer::timeout, this, &Sampler::tick);
+    connect(&m_timer, &QTimer::timeout, this, [this] { tick(); });
     connect(&m_subscriptions, &Subscriptions::changed, this, &Sampler::reschedule);
 }
 
@@ -45,13 +45,18 @@ void Sampler::reschedule()
     }
 }
 
-void Sampler::tick()
+QCoro::Task<> Sampler::tick()
 {
-    const qint64 cpuStart = nanoseconds(CLOCK_THREAD_CPUTIME_ID);
+    if (m_gathering)
+        co_return;
+    m_gathering = true;
+    // Process CPU time: the VM statistics are gathered on a libvirt worker thread.
+    const qint64 cpuStart = nanoseconds(CLOCK_PROCESS_CPUTIME_ID);
     ++m_ticks;
     SampleBatch batch;
     for (InstanceBackend *backend : m_registry.backends())
-        batch += backend->sample();
+        batch += co_await backend->sample();
+    m_gathering = false;
     const auto monotonic = static_cast<qulonglong>(nanoseconds(CLOCK_MONOTONIC));
     const QVariant samples = QVariant::fromValue(batch);
     for (const QString &subscriber : m_subscriptions.subscribers()) {
@@ -60,7 +65,7 @@ void Sampler::tick()
         signal << monotonic << samples;
         m_bus.send(signal);
     }
-    m_lastTickCpuNs = nanoseconds(CLOCK_THREAD_CPUTIME_ID) - cpuStart;
+    m_lastTickCpuNs = nanoseconds(CLOCK_PROCESS_CPUTIME_ID) - cpuStart;
 }
 
 } // namespace Hamlet

@@ -8,6 +8,8 @@
 #include <QObject>
 #include <QTimer>
 
+#include <QCoro/QCoroTask>
+
 namespace Hamlet {
 
 // One tick per interval, only while someone is subscribed: asks every backend for the cumulative
@@ -24,8 +26,8 @@ public:
     // CPU time the helper spent in the last tick, for the benchmarks.
     qint64 lastTickCpuNs() const { return m_lastTickCpuNs; }
 
-    // One tick now (also used by the timer).
-    void tick();
+    // One tick now (also used by the timer); a tick still gathering makes the next one skip.
+    QCoro::Task<> tick();
 
 private:
     void reschedule();
@@ -35,6 +37,7 @@ private:
     InstanceRegistry &m_registry;
     QTimer m_timer;
     qulonglong m_ticks = 0;
+    bool m_gathering = false;
     qint64 m_lastTickCpuNs = 0;
 };
 

@@ -67,7 +67,7 @@ QCoro::Task<Result<void>> VmBackend::createDisk(const QString &path, quint64 siz
     co_return Result<void> {};
 }
 
-QCoro::Task<Result<void>> VmBackend::prepareSpec(VmSpec &spec)
+void VmBackend::completeSpec(VmSpec &spec) const
 {
     if (spec.source == VmSource::Tiny) {
         spec.kernelPath = m_options.hostKernel;
@@ -76,6 +76,17 @@ QCoro::Task<Result<void>> VmBackend::prepareSpec(VmSpec &spec)
     // Room to add vCPUs to a running guest later (SetLimits), up to what the host has.
     if (spec.maxVcpus == 0)
         spec.maxVcpus = std::max(spec.vcpus, m_options.hostCpus);
+}
+
+std::optional<ErrorReply> VmBackend::problemWith(VmSpec spec) const
+{
+    completeSpec(spec);
+    return vmSpecProblem(spec, hostLimits());
+}
+
+QCoro::Task<Result<void>> VmBackend::prepareSpec(VmSpec &spec)
+{
+    completeSpec(spec);
     if (const std::optional<ErrorReply> problem = vmSpecProblem(spec, hostLimits()))
         co_return *problem;
 
@@ -217,7 +228,16 @@ QCoro::Task<Result<void>> VmBackend::stop(QString name, bool force)
         Log::vms()->info("{} did not power off within {} ms of the ACPI request; destroying it", name,
                          m_options.shutdownTimeout.count());
     }
-    co_return co_await simpleAction(name, QStringLiteral("Cannot stop the VM \"%1\""), virDomainDestroy);
+    const Result<void> destroyed
+        = co_await simpleAction(name, QStringLiteral("Cannot stop the VM \"%1\""), virDomainDestroy);
+    if (destroyed)
+        co_return destroyed;
+    // libvirt may see QEMU die on its own while it destroys it (a domain found again after a
+    // restart of the helper); what was asked for happened all the same.
+    const Result<QString> after = co_await state(name);
+    if (after && (after.value() == VmState::Stopped || after.value() == VmState::Failed))
+        co_return Result<void> {};
+    co_return destroyed;
 }
 
 QCoro::Task<Result<void>> VmBackend::pause(QString name)

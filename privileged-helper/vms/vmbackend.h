@@ -57,6 +57,8 @@ public:
     const Options &options() const { return m_options; }
     HostLimits hostLimits() const;
 
+    // The first reason the spec cannot become a VM here (after the tiny VM's defaults), or none.
+    std::optional<ErrorReply> problemWith(VmSpec spec) const;
     // Validates, prepares the disk or the tiny VM's initramfs, defines and starts the VM.
     QCoro::Task<Result<void>> create(VmSpec spec);
     QCoro::Task<Result<void>> start(QString name);
@@ -94,6 +96,7 @@ Q_SIGNALS:
     void stateChanged(const QString &name, const QString &state);
 
 private:
+    void completeSpec(VmSpec &spec) const;
     QCoro::Task<Result<void>> prepareSpec(VmSpec &spec);
     QCoro::Task<Result<void>> createDisk(const QString &path, quint64 sizeBytes);
     QCoro::Task<Result<void>> startStopped(const QString &name);

@@ -90,7 +90,8 @@ private:
                      .existingDirectories(),
                  QStringList());
         QVERIFY(!readFile(QStringLiteral("/proc/self/mountinfo"))
-                     .contains(QFile::encodeName(name + QStringLiteral("/rootfs"))));
+                     .contains(QFile::encodeName(m_options.stateDir + QStringLiteral("/containers/") + name
+                                                 + QStringLiteral("/rootfs"))));
     }
 
 private Q_SLOTS:

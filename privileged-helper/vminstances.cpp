@@ -1,0 +1,306 @@
+#include "vminstances.h"
+
+#include "errors.h"
+#include "job.h"
+#include "logging.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+
+#include <QCoro/QCoroProcess>
+#include <cstdlib>
+#include <libvirt/libvirt.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace Hamlet {
+
+namespace {
+const QStringList FileKeys {QStringLiteral("iso"), QStringLiteral("disk"), QStringLiteral("kernel"),
+                            QStringLiteral("initrd")};
+
+template <typename T> Outcome outcomeOf(const Vms::Result<T> &result)
+{
+    if (result.ok())
+        return std::nullopt;
+    return result.error();
+}
+
+qulonglong now()
+{
+    return static_cast<qulonglong>(QDateTime::currentMSecsSinceEpoch());
+}
+
+// The file an fd the caller opened refers to, as a path QEMU can open: the caller could read it,
+// since it opened it. The path must still name the same file (device and inode).
+Expected<QString> pathOfDescriptor(const QString &key, const QDBusUnixFileDescriptor &descriptor)
+{
+    const int fd = descriptor.fileDescriptor();
+    struct stat opened {
+    };
+    if (fd < 0 || ::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode))
+        return ErrorReply {Error::InvalidArgument, QStringLiteral("The %1 must be a regular file.").arg(key)};
+    const QString path = QFile::symLinkTarget(QStringLiteral("/proc/self/fd/%1").arg(fd));
+    struct stat named {
+    };
+    if (path.isEmpty() || ::stat(QFile::encodeName(path).constData(), &named) != 0 || named.st_dev != opened.st_dev
+        || named.st_ino != opened.st_ino)
+        return ErrorReply {
+            Error::InvalidArgument,
+            QStringLiteral("The %1 file passed has no path the VM could use (deleted or moved?).").arg(key)};
+    return path;
+}
+} // namespace
+
+VmInstances::VmInstances(const QString &libvirtUri, Vms::VmBackend::Options options, QObject *parent)
+    : InstanceBackend(parent)
+    , m_connection(libvirtUri)
+    , m_backend(m_connection, std::move(options))
+{
+    connect(&m_backend, &Vms::VmBackend::stateChanged, this,
+            [this](const QString &name, const QString &state) { setState(name, state); });
+}
+
+void VmInstances::setState(const QString &name, const QString &state)
+{
+    const auto it = m_known.find(name);
+    if (it == m_known.end() || it->state == state)
+        return;
+    const bool started = state == QLatin1String("running") && it->state != QLatin1String("paused");
+    it->state = state;
+    if (started)
+        it->startedAtMs = now();
+    Q_EMIT stateChanged(name, state, -1, started ? it->startedAtMs : 0);
+}
+
+std::optional<InstanceInfo> VmInstances::find(const QString &name) const
+{
+    const auto it = m_known.constFind(name);
+    if (it == m_known.cend())
+        return std::nullopt;
+    return *it;
+}
+
+QCoro::Task<InstanceInfo> VmInstances::describe(QString name, QString state)
+{
+    InstanceInfo info {name, QStringLiteral("vm"), state, -1, {}, 0, 0, {}};
+    const Vms::Result<QVariantMap> parts = co_await m_backend.inspect(name);
+    if (parts.ok()) {
+        for (const char *key : {"source", "memory", "vcpus", "osVariant", "accelerator"})
+            info.spec.insert(QString::fromLatin1(key), parts.value().value(QString::fromLatin1(key)));
+    }
+    if (state == QLatin1String("running"))
+        info.startedAtMs = now();
+    co_return info;
+}
+
+QCoro::Task<QList<InstanceInfo>> VmInstances::recover()
+{
+    QList<InstanceInfo> found;
+    const Vms::Result<void> opened = co_await m_connection.open();
+    if (!opened.ok()) {
+        Log::vms()->error("libvirt is not reachable yet ({}); retrying in the background", opened.error().message);
+        co_return found;
+    }
+    warmUp(); // runs on in the background
+    const Vms::Result<QList<Vms::VmBackend::VmInfo>> listed = co_await m_backend.list();
+    if (!listed.ok()) {
+        Log::vms()->error("cannot list the VMs: {}", listed.error().message);
+        co_return found;
+    }
+    for (const Vms::VmBackend::VmInfo &vm : listed.value()) {
+        if (vm.source.isEmpty())
+            continue; // a domain Hamlet did not create
+        const InstanceInfo info = co_await describe(vm.name, vm.state);
+        m_known.insert(vm.name, info);
+        found << info;
+    }
+    co_return found;
+}
+
+QCoro::Task<> VmInstances::warmUp()
+{
+    // libvirt probes QEMU's capabilities the first time a domain is defined under a new root,
+    // which takes seconds (tens under load, with TCG). Asking for them now, off the Qt thread,
+    // moves that wait from the person's first "New VM" to the helper's start.
+    const QString virtType
+        = m_backend.options().accelerator == Vms::Accelerator::Kvm ? QStringLiteral("kvm") : QStringLiteral("qemu");
+    std::function<Vms::Result<bool>(virConnectPtr)> probe = [virtType](virConnectPtr connection) {
+        char *xml
+            = virConnectGetDomainCapabilities(connection, nullptr, "x86_64", nullptr, virtType.toUtf8().constData(), 0);
+        const bool ok = xml != nullptr;
+        free(xml);
+        return Vms::Result<bool>(ok);
+    };
+    QElapsedTimer timer;
+    timer.start();
+    const Vms::Result<bool> probed = co_await m_connection.run<bool>(std::move(probe));
+    Log::vms()->info("QEMU capabilities {} in {} ms", probed.ok() && probed.value() ? "known" : "not known",
+                     timer.elapsed());
+}
+
+QCoro::Task<Expected<Vms::VmSpec>> VmInstances::specFor(QString name, QVariantMap map, Caller caller)
+{
+    if (!map.contains(QStringLiteral("source")))
+        map.insert(QStringLiteral("source"), QStringLiteral("tiny"));
+    for (const QString &key : FileKeys) {
+        const QVariant value = map.value(key);
+        if (value.canConvert<QDBusUnixFileDescriptor>() && value.userType() == qMetaTypeId<QDBusUnixFileDescriptor>()) {
+            const Expected<QString> path = pathOfDescriptor(key, value.value<QDBusUnixFileDescriptor>());
+            if (!path.ok())
+                co_return path.error();
+            map.insert(key, path.value());
+        } else if (!value.toString().isEmpty() && caller.uid != 0) {
+            // A path: the caller must be able to read it itself; the helper reads as root.
+            QProcess check;
+            check.start(QStringLiteral("setpriv"),
+                        {QStringLiteral("--reuid=%1").arg(caller.uid), QStringLiteral("--regid=%1").arg(caller.uid),
+                         QStringLiteral("--init-groups"), QStringLiteral("--"), QStringLiteral("test"),
+                         QStringLiteral("-r"), value.toString()});
+            const bool finished = co_await qCoro(check).waitForFinished();
+            if (!finished || check.exitCode() != 0)
+                co_return ErrorReply {Error::InvalidArgument,
+                                      QStringLiteral("You cannot read the %1 file %2: the helper only uses files "
+                                                     "their owner lets you read.")
+                                          .arg(key, value.toString())};
+        }
+    }
+    const Vms::Result<Vms::VmSpec> spec = Vms::vmSpecFromVariantMap(name, map, m_backend.options().accelerator);
+    if (!spec.ok())
+        co_return spec.error();
+    if (const std::optional<ErrorReply> problem = m_backend.problemWith(spec.value()))
+        co_return *problem;
+    co_return spec.value();
+}
+
+QCoro::Task<Outcome> VmInstances::validate(QString name, QVariantMap spec, Caller caller)
+{
+    const Expected<Vms::VmSpec> checked = co_await specFor(name, spec, caller);
+    if (!checked.ok())
+        co_return checked.error();
+    co_return std::nullopt;
+}
+
+QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMap spec, Caller caller, Job *job)
+{
+    const Expected<Vms::VmSpec> checked = co_await specFor(name, spec, caller);
+    if (!checked.ok())
+        co_return checked.error();
+    job->setFraction(0.1);
+    const Vms::Result<void> created = co_await m_backend.create(checked.value());
+    if (!created.ok())
+        co_return created.error();
+    InstanceInfo info = co_await describe(name, QStringLiteral("running"));
+    info.createdAtMs = now();
+    m_known.insert(name, info);
+    co_return info;
+}
+
+QCoro::Task<Outcome> VmInstances::start(QString name)
+{
+    const Vms::Result<void> result = co_await m_backend.start(name);
+    if (result.ok())
+        setState(name, QStringLiteral("running"));
+    co_return outcomeOf(result);
+}
+
+QCoro::Task<Outcome> VmInstances::stop(QString name, bool force)
+{
+    const Vms::Result<void> result = co_await m_backend.stop(name, force);
+    if (result.ok())
+        setState(name, QStringLiteral("stopped"));
+    co_return outcomeOf(result);
+}
+
+QCoro::Task<Outcome> VmInstances::pause(QString name)
+{
+    const Vms::Result<void> result = co_await m_backend.pause(name);
+    if (result.ok())
+        setState(name, QStringLiteral("paused"));
+    co_return outcomeOf(result);
+}
+
+QCoro::Task<Outcome> VmInstances::resume(QString name)
+{
+    const Vms::Result<void> result = co_await m_backend.resume(name);
+    if (result.ok())
+        setState(name, QStringLiteral("running"));
+    co_return outcomeOf(result);
+}
+
+QCoro::Task<Outcome> VmInstances::remove(QString name)
+{
+    const Vms::Result<void> result = co_await m_backend.remove(name);
+    if (result.ok())
+        m_known.remove(name);
+    co_return outcomeOf(result);
+}
+
+QCoro::Task<Expected<QString>> VmInstances::setLimits(QString name, QVariantMap limits)
+{
+    std::optional<quint64> memory;
+    std::optional<uint> vcpus;
+    for (auto it = limits.cbegin(); it != limits.cend(); ++it) {
+        if (it.key() == QLatin1String("memory"))
+            memory = it.value().toULongLong();
+        else if (it.key() == QLatin1String("vcpus") || it.key() == QLatin1String("cpus"))
+            vcpus = static_cast<uint>(it.value().toDouble());
+        else
+            co_return ErrorReply {Error::InvalidArgument,
+                                  QStringLiteral("A VM's limits are memory and vcpus, not %1.").arg(it.key())};
+    }
+    const Vms::Result<Vms::VmBackend::LimitsOutcome> outcome = co_await m_backend.setLimits(name, memory, vcpus);
+    if (!outcome.ok())
+        co_return outcome.error();
+    co_return outcome.value().notes.join(QLatin1Char(' '));
+}
+
+QCoro::Task<Expected<QVariantMap>> VmInstances::inspect(QString name)
+{
+    const Vms::Result<QVariantMap> parts = co_await m_backend.inspect(name);
+    if (!parts.ok())
+        co_return parts.error();
+    co_return parts.value();
+}
+
+QCoro::Task<Expected<QDBusUnixFileDescriptor>> VmInstances::openConsole(QString name)
+{
+    const Vms::Result<Vms::UniqueFd> fd = co_await m_backend.openConsole(name);
+    if (!fd.ok())
+        co_return fd.error();
+    co_return QDBusUnixFileDescriptor(fd.value().get()); // duplicates; ours closes on return
+}
+
+QCoro::Task<Expected<QDBusUnixFileDescriptor>> VmInstances::openDisplay(QString name)
+{
+    const Vms::Result<Vms::UniqueFd> fd = co_await m_backend.openDisplay(name);
+    if (!fd.ok())
+        co_return fd.error();
+    co_return QDBusUnixFileDescriptor(fd.value().get());
+}
+
+QCoro::Task<SampleBatch> VmInstances::sample()
+{
+    SampleBatch batch;
+    if (m_known.isEmpty() || !m_connection.isConnected())
+        co_return batch;
+    const Vms::Result<QList<Vms::VmSample>> samples = co_await m_backend.sampleRunning();
+    if (!samples.ok())
+        co_return batch;
+    for (const Vms::VmSample &sample : samples.value()) {
+        if (!m_known.contains(sample.name))
+            continue;
+        batch.append({sample.name,
+                      {{QStringLiteral("cpuNs"), QVariant::fromValue<qulonglong>(sample.cpuNs)},
+                       {QStringLiteral("cpuLimitCores"), static_cast<double>(sample.vcpus)},
+                       {QStringLiteral("memoryBytes"), QVariant::fromValue<qulonglong>(sample.memoryBytes)},
+                       {QStringLiteral("memoryLimitBytes"), QVariant::fromValue<qulonglong>(sample.memoryLimitBytes)},
+                       {QStringLiteral("state"), sample.state}}});
+    }
+    co_return batch;
+}
+
+} // namespace Hamlet

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "instancebackend.h"
+#include "libvirtconnection.h"
+#include "vmbackend.h"
+
+#include <QHash>
+
+namespace Hamlet {
+
+// Virtual machines on the bus: the InstanceBackend the D-Bus objects call, over VmBackend. Keeps
+// what the bus shows of each VM (libvirt is the record; this is its mirror, updated by events).
+class VmInstances : public InstanceBackend
+{
+    Q_OBJECT
+public:
+    VmInstances(const QString &libvirtUri, Vms::VmBackend::Options options, QObject *parent = nullptr);
+
+    QString kind() const override { return QStringLiteral("vm"); }
+    std::optional<InstanceInfo> find(const QString &name) const override;
+    QCoro::Task<QList<InstanceInfo>> recover() override;
+    QCoro::Task<Outcome> validate(QString name, QVariantMap spec, Caller caller) override;
+    QCoro::Task<Expected<InstanceInfo>> create(QString name, QVariantMap spec, Caller caller, Job *job) override;
+    QCoro::Task<Outcome> start(QString name) override;
+    QCoro::Task<Outcome> stop(QString name, bool force) override;
+    QCoro::Task<Outcome> pause(QString name) override;
+    QCoro::Task<Outcome> resume(QString name) override;
+    QCoro::Task<Outcome> remove(QString name) override;
+    QCoro::Task<Expected<QString>> setLimits(QString name, QVariantMap limits) override;
+    QCoro::Task<Expected<QVariantMap>> inspect(QString name) override;
+    QCoro::Task<Expected<QDBusUnixFileDescriptor>> openConsole(QString name) override;
+    QCoro::Task<Expected<QDBusUnixFileDescriptor>> openDisplay(QString name) override;
+    QCoro::Task<SampleBatch> sample() override;
+
+private:
+    // The CreateVm map with file descriptors turned into paths and every path checked readable
+    // by the caller, then parsed and checked against the host.
+    QCoro::Task<Expected<Vms::VmSpec>> specFor(QString name, QVariantMap map, Caller caller);
+    QCoro::Task<InstanceInfo> describe(QString name, QString state);
+    QCoro::Task<> warmUp();
+    void setState(const QString &name, const QString &state);
+
+    Vms::LibvirtConnection m_connection;
+    Vms::VmBackend m_backend;
+    QHash<QString, InstanceInfo> m_known;
+};
+
+} // namespace Hamlet
