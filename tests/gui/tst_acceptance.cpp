@@ -14,6 +14,7 @@
 #include "performancepage.h"
 #include "sidebar.h"
 #include "testsystem.h"
+#include "vmwizard.h"
 
 #include <QAbstractButton>
 #include <QCheckBox>
@@ -157,8 +158,8 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        for (const QString &name :
-             {unique("web1"), unique("dup1"), unique("short1"), unique("busy"), unique("bulk-a"), unique("bulk-b")})
+        for (const QString &name : {unique("web1"), unique("dup1"), unique("short1"), unique("busy"), unique("bulk-a"),
+                                    unique("bulk-b"), unique("tiny1")})
             m_system.run({}, TestSystem::ctlProgram(), {QStringLiteral("delete"), name});
         m_window.reset();
     }
@@ -193,6 +194,37 @@ private Q_SLOTS:
         const QString overview = m_window->details()->overview()->text();
         QVERIFY2(overview.contains(QStringLiteral("sleep 3600")), qPrintable(overview));
         QVERIFY(m_window->grab().save(outputPath(QStringLiteral("mainwindow-container.png"))));
+    }
+
+    // 2. New VM (tiny): a running house appears, with a moving CPU chart.
+    void newTinyVm_appearsRunningWithAMovingCpuChart()
+    {
+        QTest::mouseClick(m_window->findChild<QToolBar *>(QStringLiteral("actionsToolBar"))
+                              ->widgetForAction(m_window->actions()->newVm()),
+                          Qt::LeftButton);
+        VmWizard *wizard = nullptr;
+        for (VmWizard *candidate : m_window->findChildren<VmWizard *>())
+            if (candidate->isVisible())
+                wizard = candidate;
+        QVERIFY(wizard);
+        QVERIFY(QTest::qWaitForWindowExposed(wizard));
+        QCOMPARE(wizard->source(), VmWizard::Tiny);
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
+        typeInto(wizard->nameField()->lineEdit(), unique("tiny1"));
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
+        QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("tiny1")), QStringLiteral("running"), 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->details()->instance(), unique("tiny1"), 5000);
+        QCOMPARE(m_window->sidebar()->count(Sidebar::Vms), 1);
+        m_window->details()->showTab(DetailsPane::PerformanceTab);
+        PerformancePage *performance = m_window->details()->performance();
+        QTRY_VERIFY_WITH_TIMEOUT(performance->cpuPointCount() >= 2, 10000);
+        const int before = performance->cpuPointCount();
+        QTRY_VERIFY_WITH_TIMEOUT(performance->cpuPointCount() > before, 3000);
+        m_window->details()->showTab(DetailsPane::OverviewTab);
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->details()->overview()->text().contains(QStringLiteral("Accelerator")),
+                                 10000);
+        QVERIFY(m_window->grab().save(outputPath(QStringLiteral("mainwindow-container-and-vm.png"))));
     }
 
     // 3. Stop, Start, Pause, Resume and Delete from the toolbar change the state shown; Delete asks.
