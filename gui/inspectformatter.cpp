@@ -100,9 +100,17 @@ const Known KnownParts[] = {
     {"disks", QT_TRANSLATE_NOOP("InspectFormatter", "Disks"), nullptr},
     {"vcpus", QT_TRANSLATE_NOOP("InspectFormatter", "vCPUs"), nullptr},
     {"memory", QT_TRANSLATE_NOOP("InspectFormatter", "Memory"), bytesText},
+    {"maxVcpus", QT_TRANSLATE_NOOP("InspectFormatter", "vCPUs (most it can grow to)"), nullptr},
+    {"maxMemory", QT_TRANSLATE_NOOP("InspectFormatter", "Memory (most it can grow to)"), bytesText},
+    {"initrd", QT_TRANSLATE_NOOP("InspectFormatter", "Initrd"), nullptr},
+    {"cmdline", QT_TRANSLATE_NOOP("InspectFormatter", "Kernel command line"), nullptr},
+    {"cpuTimeNs", QT_TRANSLATE_NOOP("InspectFormatter", "CPU time used"),
+     [](const QVariant &v) { return tr("%1 s").arg(static_cast<double>(v.toULongLong()) / 1e9, 0, 'f', 2); }},
+    {"hasDisplay", QT_TRANSLATE_NOOP("InspectFormatter", "Display"), nullptr},
+    {"osVariant", QT_TRANSLATE_NOOP("InspectFormatter", "Guest OS"), nullptr},
 };
 // Shown elsewhere (state), or too long to be read here (the mount options, the domain XML).
-const char *const Hidden[] = {"namespaces", "state", "rootfsMount", "xml"};
+const char *const Hidden[] = {"namespaces", "state", "rootfsMount", "xml", "name", "source"};
 } // namespace
 
 QString InspectFormatter::row(const QString &label, const QString &value)
@@ -128,6 +136,8 @@ QVariant InspectFormatter::plain(const QVariant &value)
         return qdbus_cast<QVariantMap>(argument);
     if (signature == QLatin1String("as"))
         return qdbus_cast<QStringList>(argument);
+    if (signature == QLatin1String("av"))
+        return qdbus_cast<QVariantList>(argument);
     if (signature == QLatin1String("aa{sv}")) {
         QVariantList list;
         for (const QVariantMap &map : qdbus_cast<QList<QVariantMap>>(argument))
@@ -173,7 +183,8 @@ QString InspectFormatter::rows(const QVariantMap &parts)
         if (!parts.contains(key) || shown.contains(key))
             continue;
         const QVariant value = plain(parts.value(key));
-        html += row(tr(known.label), known.format ? known.format(value) : text(value));
+        const QString shown = known.format ? known.format(value) : text(value);
+        html += row(tr(known.label), shown.isEmpty() ? tr("none") : shown);
         shown << key;
     }
     for (auto it = parts.cbegin(); it != parts.cend(); ++it)

@@ -224,6 +224,9 @@ private Q_SLOTS:
         m_window->details()->showTab(DetailsPane::OverviewTab);
         QTRY_VERIFY_WITH_TIMEOUT(m_window->details()->overview()->text().contains(QStringLiteral("Accelerator")),
                                  10000);
+        // Every fact is readable: none left as a raw D-Bus signature like "(av)".
+        QVERIFY2(!m_window->details()->overview()->text().contains(QStringLiteral("(a")),
+                 qPrintable(m_window->details()->overview()->text()));
         QVERIFY(m_window->grab().save(outputPath(QStringLiteral("mainwindow-container-and-vm.png"))));
     }
 

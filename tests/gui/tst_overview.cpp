@@ -48,6 +48,17 @@ private Q_SLOTS:
         QVERIFY(html.contains(QStringLiteral("somethingNew")));
     }
 
+    void vmFacts_readInWords()
+    {
+        const QVariantMap parts {{QStringLiteral("accelerator"), QStringLiteral("tcg")},
+                                 {QStringLiteral("maxMemory"), 268435456ULL},
+                                 {QStringLiteral("name"), QStringLiteral("house1")}};
+        const QString html = InspectFormatter::rows(parts);
+        QVERIFY(html.contains(QStringLiteral("tcg")));
+        QVERIFY(html.contains(QStringLiteral("256 MiB")));
+        QVERIFY(!html.contains(QStringLiteral("house1"))); // already in the header
+    }
+
     void overview_showsSpecAndLimits()
     {
         OverviewPage page;
