@@ -183,8 +183,8 @@ QString InspectFormatter::rows(const QVariantMap &parts)
         if (!parts.contains(key) || shown.contains(key))
             continue;
         const QVariant value = plain(parts.value(key));
-        const QString shown = known.format ? known.format(value) : text(value);
-        html += row(tr(known.label), shown.isEmpty() ? tr("none") : shown);
+        const QString display = known.format ? known.format(value) : text(value);
+        html += row(tr(known.label), display.isEmpty() ? tr("none") : display);
         shown << key;
     }
     for (auto it = parts.cbegin(); it != parts.cend(); ++it)
