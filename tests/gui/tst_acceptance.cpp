@@ -216,6 +216,14 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("tiny1")), QStringLiteral("running"), 60000);
         QTRY_COMPARE_WITH_TIMEOUT(m_window->details()->instance(), unique("tiny1"), 5000);
         QCOMPARE(m_window->sidebar()->count(Sidebar::Vms), 1);
+        // The sidebar narrows the list to houses, and back.
+        m_window->sidebar()->select(Sidebar::Vms);
+        QCOMPARE(m_window->instanceView()->model()->rowCount(), 1);
+        QCOMPARE(m_window->instanceView()->model()->index(0, 0).data(InstanceListModel::KindRole).toString(),
+                 QStringLiteral("vm"));
+        m_window->sidebar()->select(Sidebar::All);
+        QCOMPARE(m_window->instanceView()->model()->rowCount(), m_window->model()->rowCount());
+        QVERIFY(m_window->showInstance(unique("tiny1")));
         m_window->details()->showTab(DetailsPane::PerformanceTab);
         PerformancePage *performance = m_window->details()->performance();
         QTRY_VERIFY_WITH_TIMEOUT(performance->cpuPointCount() >= 2, 10000);
