@@ -35,5 +35,7 @@ macro(hamlet_require_pkgconfig target module debian_package)
 endmacro()
 hamlet_require_pkgconfig(LIBVIRT libvirt libvirt-dev)
 hamlet_require_pkgconfig(LIBARCHIVE libarchive libarchive-dev)
+hamlet_require_pkgconfig(LIBVTERM vterm libvterm-dev)
+hamlet_require_pkgconfig(LIBVNCCLIENT libvncclient libvncserver-dev)
 
 qcoro_enable_coroutines()

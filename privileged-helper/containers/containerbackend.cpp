@@ -10,6 +10,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -249,7 +250,9 @@ QCoro::Task<Status> ContainerBackend::launch(Container &container)
     }
 
     // A leftover runtime container of this name (a stopped run, a crash) would block create.
-    co_await m_runtime.remove(name, true);
+    // The runtime keeps one directory per container under its root: no directory, nothing left.
+    if (QFileInfo::exists(m_runtime.stateRoot() + QLatin1Char('/') + name))
+        co_await m_runtime.remove(name, true);
     const QString pidFile = bundle + QStringLiteral("/init.pid");
     QFile::remove(pidFile);
     std::optional<ConsoleSocket> console;

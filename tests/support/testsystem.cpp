@@ -247,6 +247,11 @@ bool TestSystem::helperRunning() const
     return m_helper && m_helper->state() == QProcess::Running;
 }
 
+qint64 TestSystem::helperPid() const
+{
+    return helperRunning() ? m_helper->processId() : 0;
+}
+
 QString TestSystem::helperLog() const
 {
     QFile log(m_dir.path() + QStringLiteral("/helper.log"));

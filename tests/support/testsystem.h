@@ -42,6 +42,7 @@ public:
     bool startHelper(const QStringList &extraArguments = {});
     void stopHelper(int signal = 15);
     bool helperRunning() const;
+    qint64 helperPid() const;
 
     QString busAddress() const { return m_busAddress; }
     QString stateDir() const { return m_dir.path() + QStringLiteral("/state"); }
