@@ -1,5 +1,6 @@
 #include "hamlet_version.h"
 #include "helperclient.h"
+#include "kindicons.h"
 #include "logging.h"
 #include "mainwindow.h"
 
@@ -10,9 +11,11 @@ int main(int argc, char *argv[])
 {
     QApplication app(argc, argv);
     app.setApplicationName(QStringLiteral("Hamlet"));
+    app.setOrganizationName(QStringLiteral("Hamlet")); // QSettings: ~/.config/Hamlet/Hamlet.conf
     app.setOrganizationDomain(QStringLiteral("hamlet.dev"));
     app.setDesktopFileName(QStringLiteral("dev.hamlet.Hamlet"));
     app.setApplicationVersion(QStringLiteral(HAMLET_VERSION));
+    app.setWindowIcon(QIcon::fromTheme(QStringLiteral("dev.hamlet.Hamlet"), Hamlet::KindIcons::application()));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Containers and virtual machines, side by side."));

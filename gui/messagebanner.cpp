@@ -26,7 +26,14 @@ MessageBanner::MessageBanner(QWidget *parent)
     m_details->setWordWrap(true);
     m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_retry = new QPushButton(tr("&Retry"), this);
+    m_retry->setObjectName(QStringLiteral("retry"));
     connect(m_retry, &QPushButton::clicked, this, &MessageBanner::retryRequested);
+    m_close = new QPushButton(this);
+    m_close->setObjectName(QStringLiteral("dismiss"));
+    m_close->setIcon(style()->standardIcon(QStyle::SP_TitleBarCloseButton));
+    m_close->setFlat(true);
+    m_close->setToolTip(tr("Dismiss"));
+    connect(m_close, &QPushButton::clicked, this, &QWidget::hide);
 
     auto *texts = new QVBoxLayout;
     texts->addWidget(m_title);
@@ -35,11 +42,13 @@ MessageBanner::MessageBanner(QWidget *parent)
     layout->addWidget(icon, 0, Qt::AlignTop);
     layout->addLayout(texts, 1);
     layout->addWidget(m_retry, 0, Qt::AlignVCenter);
+    layout->addWidget(m_close, 0, Qt::AlignTop);
     hide();
 }
 
-void MessageBanner::showError(const QString &title, const QString &details)
+void MessageBanner::showError(const QString &title, const QString &details, bool offerRetry)
 {
+    m_retry->setVisible(offerRetry);
     m_title->setText(title);
     m_details->setText(details);
     show();

@@ -1,15 +1,19 @@
 // The main window against the real helper on the test bus, drawn on a real X server (Xvfb).
+#include "hamlet_version.h"
 #include "helperclient.h"
 #include "hostpanel.h"
 #include "mainwindow.h"
 #include "messagebanner.h"
 #include "testsystem.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QDir>
+#include <QMessageBox>
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTest>
 
 using Hamlet::MainWindow;
@@ -62,6 +66,39 @@ private Q_SLOTS:
         QVERIFY(saveScreenshot(window, QStringLiteral("mainwindow-capabilities.png")));
     }
 
+    void remembersGeometryAndOffersAnAboutBox()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        Hamlet::HelperClient client(m_system.busAddress());
+        {
+            MainWindow window(&client);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            window.resize(1210, 710);
+            QTRY_COMPARE(window.size(), QSize(1210, 710));
+            window.close();
+        }
+        MainWindow again(&client);
+        QCOMPARE(again.size(), QSize(1210, 710));
+        again.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&again));
+        again.refresh();
+        QTRY_VERIFY_WITH_TIMEOUT(again.capabilities().has_value(), 10000);
+        QAction *about = nullptr;
+        for (QAction *action : again.findChildren<QAction *>())
+            if (action->text() == QStringLiteral("&About Hamlet"))
+                about = action;
+        QVERIFY(about);
+        about->trigger();
+        auto *box = again.findChild<QMessageBox *>(QStringLiteral("aboutBox"));
+        QVERIFY(box);
+        QTRY_VERIFY(box->isVisible());
+        QVERIFY2(box->text().contains(QStringLiteral(HAMLET_VERSION)), qPrintable(box->text()));
+        QVERIFY2(box->text().contains(QString::fromLatin1(qVersion())), qPrintable(box->text()));
+        QVERIFY2(box->text().contains(QStringLiteral("hamlet-helper")), qPrintable(box->text()));
+        box->close();
+    }
+
     void explainsAnUnreachableHelperAndRecoversOnRetry()
     {
         m_system.stopHelper();
@@ -81,7 +118,7 @@ private Q_SLOTS:
         QVERIFY(saveScreenshot(window, QStringLiteral("mainwindow-helper-unreachable.png")));
 
         QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
-        auto *retry = window.banner()->findChild<QPushButton *>();
+        auto *retry = window.banner()->findChild<QPushButton *>(QStringLiteral("retry"));
         QVERIFY(retry);
         QTest::mouseClick(retry, Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(window.capabilities().has_value(), 10000);

@@ -1,0 +1,63 @@
+#pragma once
+
+#include "capabilities.h"
+#include "createwizard.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+
+namespace Hamlet {
+
+class FormPage;
+class NameField;
+
+// New container: image (the built-in busybox), name (checked as typed), command and terminal,
+// then CPU, memory and process limits with defaults that suit this host, and autostart.
+class ContainerWizard : public CreateWizard
+{
+    Q_OBJECT
+public:
+    ContainerWizard(HelperClient *client, const Capabilities &capabilities, const QString &suggestedName,
+                    QWidget *parent = nullptr);
+
+    NameField *nameField() const { return m_name; }
+    QLineEdit *commandEdit() const { return m_command; }
+    QCheckBox *ttyBox() const { return m_tty; }
+    QDoubleSpinBox *cpusBox() const { return m_cpus; }
+    QLineEdit *memoryEdit() const { return m_memory; }
+    QSpinBox *pidsBox() const { return m_pids; }
+    QCheckBox *autostartBox() const { return m_autostart; }
+    FormPage *setupPage() const { return m_setup; }
+    FormPage *limitsPage() const { return m_limits; }
+
+    std::optional<QVariantMap> spec(QString *problem) const override;
+
+protected:
+    QString instanceName() const override;
+    QString summary() const override;
+    bool createsVm() const override { return false; }
+
+private:
+    void buildSetupPage(const Capabilities &capabilities, const QString &suggestedName);
+    void buildLimitsPage(const Capabilities &capabilities);
+    QString memoryProblem() const;
+
+    qulonglong m_hostMemory;
+    FormPage *m_setup = nullptr;
+    FormPage *m_limits = nullptr;
+    QComboBox *m_image = nullptr;
+    NameField *m_name = nullptr;
+    QLineEdit *m_command = nullptr;
+    QCheckBox *m_tty = nullptr;
+    QDoubleSpinBox *m_cpus = nullptr;
+    QLineEdit *m_memory = nullptr;
+    QLabel *m_memoryProblem = nullptr;
+    QSpinBox *m_pids = nullptr;
+    QCheckBox *m_autostart = nullptr;
+};
+
+} // namespace Hamlet

@@ -1,0 +1,151 @@
+#include "detailspane.h"
+
+#include "helperclient.h"
+#include "instancelistmodel.h"
+#include "kindicons.h"
+#include "overviewpage.h"
+#include "performancepage.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QTabWidget>
+#include <QVBoxLayout>
+
+namespace Hamlet {
+
+namespace {
+QWidget *placeholder(const QString &text, QWidget *parent)
+{
+    auto *label = new QLabel(text, parent);
+    label->setWordWrap(true);
+    label->setAlignment(Qt::AlignCenter);
+    label->setMargin(24);
+    return label;
+}
+} // namespace
+
+DetailsPane::DetailsPane(HelperClient *client, InstanceListModel *model, QWidget *parent)
+    : QWidget(parent)
+    , m_client(client)
+    , m_model(model)
+    , m_header(new QLabel(this))
+    , m_tabs(new QTabWidget(this))
+    , m_overview(new OverviewPage(this))
+    , m_performance(new PerformancePage(this))
+{
+    m_header->setObjectName(QStringLiteral("detailsHeader"));
+    QFont font = m_header->font();
+    font.setPointSizeF(font.pointSizeF() * 1.3);
+    font.setBold(true);
+    m_header->setFont(font);
+    m_header->setWordWrap(true);
+    auto *icon = new QLabel(this);
+    icon->setObjectName(QStringLiteral("detailsIcon"));
+    auto *top = new QHBoxLayout;
+    top->addWidget(icon);
+    top->addWidget(m_header, 1);
+
+    m_tabs->addTab(m_overview, tr("Overview"));
+    m_tabs->addTab(m_performance, tr("Performance"));
+    m_tabs->addTab(placeholder(tr("The console (a terminal on the container's tty, or the VM's serial console) "
+                                  "comes with the consoles work; this tab will show it then."),
+                               this),
+                   tr("Console"));
+    m_tabs->addTab(placeholder(tr("The VM's screen (VNC) comes with the consoles work; this tab will show it "
+                                  "then. Containers have no display."),
+                               this),
+                   tr("Display"));
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(m_tabs, 1);
+
+    connect(m_model, &InstanceListModel::dataChanged, this,
+            [this, icon](const QModelIndex &topLeft, const QModelIndex &bottomRight, const QList<int> &roles) {
+                const int row = m_model->rowOf(m_name);
+                if (row < topLeft.row() || row > bottomRight.row())
+                    return;
+                if (!roles.isEmpty() && !roles.contains(Qt::DisplayRole))
+                    return;
+                if (topLeft.column() == 0 || !roles.contains(InstanceListModel::CpuPercentRole)) {
+                    if (const auto *instance = m_model->instance(m_name))
+                        icon->setPixmap(KindIcons::forKind(instance->kind).pixmap(32, 32));
+                    refreshOverview();
+                }
+            });
+    connect(m_model, &InstanceListModel::samplesAdded, this, [this](const QStringList &names) {
+        if (names.contains(m_name) && m_tabs->currentWidget() == m_performance)
+            refreshPerformance();
+    });
+    connect(m_model, &InstanceListModel::modelReset, this, [this, icon] {
+        if (const auto *instance = m_model->instance(m_name))
+            icon->setPixmap(KindIcons::forKind(instance->kind).pixmap(32, 32));
+        refreshOverview();
+    });
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+        if (m_tabs->currentWidget() == m_performance)
+            refreshPerformance();
+    });
+}
+
+void DetailsPane::setInstance(const QString &name)
+{
+    if (name == m_name)
+        return;
+    m_name = name;
+    m_lastState.clear();
+    m_overview->clear();
+    m_performance->clear();
+    if (const auto *instance = m_model->instance(name))
+        findChild<QLabel *>(QStringLiteral("detailsIcon"))
+            ->setPixmap(KindIcons::forKind(instance->kind).pixmap(32, 32));
+    refreshOverview();
+    refreshPerformance();
+}
+
+void DetailsPane::showTab(Tab tab)
+{
+    m_tabs->setCurrentIndex(tab);
+}
+
+void DetailsPane::refreshOverview()
+{
+    const auto *instance = m_model->instance(m_name);
+    if (!instance) {
+        m_header->setText(m_name.isEmpty() ? QString() : tr("%1 · removed").arg(m_name));
+        return;
+    }
+    const QString kind = instance->kind == QLatin1String("vm") ? tr("VM") : tr("container");
+    m_header->setText(QStringLiteral("%1 · %2 · %3").arg(instance->name, kind, instance->state));
+    m_overview->showInstance(*instance);
+    if (instance->state != m_lastState) {
+        m_lastState = instance->state;
+        inspect();
+    }
+}
+
+void DetailsPane::refreshPerformance()
+{
+    const auto *instance = m_model->instance(m_name);
+    if (!instance) {
+        m_performance->clear();
+        return;
+    }
+    m_performance->showHistory(m_model->stats().history(m_name), instance->cpuLimitCores, instance->memoryLimitBytes);
+}
+
+void DetailsPane::inspect()
+{
+    const int generation = ++m_inspectGeneration;
+    const QString name = m_name;
+    QCoro::connect(m_client->inspect(name), this, [this, generation, name](const Result<QVariantMap> &result) {
+        if (generation != m_inspectGeneration || name != m_name)
+            return; // an answer about an instance no longer shown
+        if (const auto *parts = std::get_if<QVariantMap>(&result))
+            m_overview->showInspect(*parts);
+        else
+            m_overview->showInspectProblem(tr("Cannot inspect %1: %2").arg(name, std::get<ClientError>(result).text()));
+    });
+}
+
+} // namespace Hamlet

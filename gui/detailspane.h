@@ -1,0 +1,51 @@
+#pragma once
+
+#include <QWidget>
+
+class QLabel;
+class QTabWidget;
+
+namespace Hamlet {
+
+class HelperClient;
+class InstanceListModel;
+class OverviewPage;
+class PerformancePage;
+
+// The right-hand side for one selected instance: a header ("web1 · container · running") and
+// the Overview, Performance, Console and Display tabs. It follows the instance in the model:
+// state changes refresh the overview (and Inspect when it starts), every tick redraws the charts.
+class DetailsPane : public QWidget
+{
+    Q_OBJECT
+public:
+    enum Tab { OverviewTab, PerformanceTab, ConsoleTab, DisplayTab };
+
+    DetailsPane(HelperClient *client, InstanceListModel *model, QWidget *parent = nullptr);
+
+    void setInstance(const QString &name);
+    QString instance() const { return m_name; }
+    void showTab(Tab tab);
+
+    QLabel *header() const { return m_header; }
+    QTabWidget *tabs() const { return m_tabs; }
+    OverviewPage *overview() const { return m_overview; }
+    PerformancePage *performance() const { return m_performance; }
+
+private:
+    void refreshOverview();
+    void refreshPerformance();
+    void inspect();
+
+    HelperClient *m_client;
+    InstanceListModel *m_model;
+    QString m_name;
+    QString m_lastState;
+    QLabel *m_header;
+    QTabWidget *m_tabs;
+    OverviewPage *m_overview;
+    PerformancePage *m_performance;
+    int m_inspectGeneration = 0;
+};
+
+} // namespace Hamlet

@@ -1,0 +1,64 @@
+#include "formatting.h"
+
+#include <QCoreApplication>
+#include <array>
+#include <cmath>
+
+namespace Hamlet::Format {
+
+namespace {
+struct Unit {
+    const char *name;
+    double size;
+};
+constexpr std::array<Unit, 5> Units {{{"B", 1.0},
+                                      {"KiB", 1024.0},
+                                      {"MiB", 1024.0 * 1024},
+                                      {"GiB", 1024.0 * 1024 * 1024},
+                                      {"TiB", 1024.0 * 1024 * 1024 * 1024}}};
+
+const Unit &unitFor(qulonglong value)
+{
+    std::size_t i = 0;
+    while (i + 1 < Units.size() && static_cast<double>(value) >= Units[i + 1].size)
+        ++i;
+    return Units[i];
+}
+
+QString number(double value)
+{
+    if (value >= 10 || value == std::floor(value))
+        return QString::number(std::round(value), 'f', 0);
+    return QString::number(value, 'f', 1);
+}
+} // namespace
+
+QString bytes(qulonglong value)
+{
+    const Unit &unit = unitFor(value);
+    return number(static_cast<double>(value) / unit.size) + QLatin1Char(' ') + QLatin1String(unit.name);
+}
+
+QString memoryOf(qulonglong used, qulonglong limit)
+{
+    if (limit == 0)
+        return bytes(used);
+    const Unit &unit = unitFor(limit);
+    return number(static_cast<double>(used) / unit.size) + QLatin1Char('/')
+        + number(static_cast<double>(limit) / unit.size) + QLatin1Char(' ') + QLatin1String(unit.name);
+}
+
+QString percent(double value)
+{
+    if (value < 9.95 && value > 0)
+        return QString::number(value, 'f', 1) + QLatin1Char('%');
+    return QString::number(std::round(value), 'f', 0) + QLatin1Char('%');
+}
+
+QString cores(double value)
+{
+    const QString shown = QString::number(value, 'g', 3);
+    return value == 1.0 || value < 1.0 ? shown + QStringLiteral(" CPU") : shown + QStringLiteral(" CPUs");
+}
+
+} // namespace Hamlet::Format

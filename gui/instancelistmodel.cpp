@@ -1,0 +1,240 @@
+#include "instancelistmodel.h"
+
+#include "formatting.h"
+#include "kindicons.h"
+
+#include <QDBusArgument>
+#include <QDBusMetaType>
+
+namespace Hamlet {
+
+namespace {
+QString stateText(const InstanceListModel::Instance &instance)
+{
+    if (instance.state == QLatin1String("stopped") && instance.exitCode >= 0)
+        return InstanceListModel::tr("stopped (exit %1)").arg(instance.exitCode);
+    return instance.state;
+}
+} // namespace
+
+InstanceListModel::InstanceListModel(QObject *parent)
+    : QAbstractTableModel(parent)
+{ }
+
+int InstanceListModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
+}
+
+int InstanceListModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant InstanceListModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case NameColumn:
+        return tr("Name");
+    case StateColumn:
+        return tr("State");
+    case CpuColumn:
+        return tr("CPU");
+    case MemoryColumn:
+        return tr("Memory");
+    default:
+        return {};
+    }
+}
+
+QVariant InstanceListModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= m_rows.size())
+        return {};
+    const Instance &row = m_rows.at(index.row());
+    const InstanceHistory *history = m_stats.history(row.name);
+    const std::optional<StatPoint> latestPoint = history ? history->latest() : std::nullopt;
+    const StatPoint latest = latestPoint.value_or(StatPoint {});
+    const bool live = latestPoint && (row.state == QLatin1String("running") || row.state == QLatin1String("paused"));
+    switch (role) {
+    case NameRole:
+        return row.name;
+    case KindRole:
+        return row.kind;
+    case StateRole:
+        return row.state;
+    case SpecRole:
+        return row.spec;
+    case ErrorRole:
+        return row.error;
+    case ExitCodeRole:
+        return row.exitCode;
+    case CpuPercentRole:
+        return latest.cpuPercent;
+    case CpuLimitRole:
+        return row.cpuLimitCores;
+    case MemoryBytesRole:
+        return latest.memoryBytes;
+    case MemoryLimitRole:
+        return row.memoryLimitBytes;
+    case HasStatsRole:
+        return live;
+    case Qt::DecorationRole:
+        return index.column() == NameColumn ? QVariant(KindIcons::forKind(row.kind)) : QVariant();
+    case Qt::ToolTipRole:
+        if (index.column() == StateColumn && !row.error.isEmpty())
+            return row.error;
+        if (index.column() == NameColumn)
+            return row.kind == QLatin1String("vm") ? tr("%1: a virtual machine (house)").arg(row.name)
+                                                   : tr("%1: a container (apartment)").arg(row.name);
+        return {};
+    case Qt::DisplayRole:
+        switch (index.column()) {
+        case NameColumn:
+            return row.name;
+        case StateColumn:
+            return stateText(row);
+        case CpuColumn:
+            return live ? Format::percent(latest.cpuPercent) : QString();
+        case MemoryColumn:
+            return live ? Format::memoryOf(latest.memoryBytes, row.memoryLimitBytes) : QString();
+        default:
+            return {};
+        }
+    default:
+        return {};
+    }
+}
+
+void InstanceListModel::reset(const InstanceSummaryList &instances)
+{
+    beginResetModel();
+    QHash<QString, Instance> previous;
+    for (const Instance &row : std::as_const(m_rows))
+        previous.insert(row.name, row);
+    m_rows.clear();
+    for (const InstanceSummary &summary : instances) {
+        Instance row = previous.value(summary.name);
+        row.name = summary.name;
+        row.kind = summary.kind;
+        row.state = summary.state;
+        m_rows << row;
+        previous.remove(summary.name);
+    }
+    for (auto it = previous.cbegin(); it != previous.cend(); ++it)
+        m_stats.forget(it.key());
+    rebuildIndex();
+    endResetModel();
+    Q_EMIT countsChanged();
+}
+
+void InstanceListModel::addInstance(const QString &name, const QString &kind, const QString &state)
+{
+    if (m_rowOf.contains(name))
+        return;
+    const int row = static_cast<int>(m_rows.size());
+    beginInsertRows({}, row, row);
+    m_rows << Instance {name, kind, state, {}, {}, -1, 0, 0};
+    m_rowOf.insert(name, row);
+    endInsertRows();
+    Q_EMIT countsChanged();
+}
+
+void InstanceListModel::removeInstance(const QString &name)
+{
+    const int row = rowOf(name);
+    if (row < 0)
+        return;
+    beginRemoveRows({}, row, row);
+    m_rows.removeAt(row);
+    rebuildIndex();
+    endRemoveRows();
+    m_stats.forget(name);
+    Q_EMIT countsChanged();
+}
+
+void InstanceListModel::updateProperties(const QString &name, const QVariantMap &properties)
+{
+    const int row = rowOf(name);
+    if (row < 0)
+        return;
+    Instance &instance = m_rows[row];
+    const QString before = instance.state;
+    if (const auto it = properties.constFind(QStringLiteral("State")); it != properties.cend())
+        instance.state = it->toString();
+    if (const auto it = properties.constFind(QStringLiteral("Kind")); it != properties.cend())
+        instance.kind = it->toString();
+    if (const auto it = properties.constFind(QStringLiteral("ExitCode")); it != properties.cend())
+        instance.exitCode = it->toInt();
+    if (const auto it = properties.constFind(QStringLiteral("Error")); it != properties.cend())
+        instance.error = it->toString();
+    if (const auto it = properties.constFind(QStringLiteral("Spec")); it != properties.cend()) {
+        // Nested in a{sv}, the a{sv} spec arrives as a QDBusArgument.
+        instance.spec = it->userType() == qMetaTypeId<QDBusArgument>() ? qdbus_cast<QVariantMap>(*it) : it->toMap();
+        if (instance.cpuLimitCores == 0)
+            instance.cpuLimitCores
+                = instance.spec.value(QStringLiteral("cpus"), instance.spec.value(QStringLiteral("vcpus"))).toDouble();
+        if (instance.memoryLimitBytes == 0)
+            instance.memoryLimitBytes = instance.spec.value(QStringLiteral("memory")).toULongLong();
+    }
+    Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    if (before != instance.state)
+        Q_EMIT stateChanged(name, before, instance.state);
+}
+
+QStringList InstanceListModel::addSamples(qulonglong monotonicNs, const SampleBatch &batch)
+{
+    for (const SampleEntry &entry : batch) {
+        const int row = rowOf(entry.name);
+        if (row < 0)
+            continue;
+        Instance &instance = m_rows[row];
+        instance.cpuLimitCores = entry.values.value(QStringLiteral("cpuLimitCores")).toDouble();
+        instance.memoryLimitBytes = entry.values.value(QStringLiteral("memoryLimitBytes")).toULongLong();
+    }
+    const QStringList updated = m_stats.addBatch(monotonicNs, batch);
+    if (!m_rows.isEmpty())
+        Q_EMIT dataChanged(index(0, CpuColumn), index(static_cast<int>(m_rows.size()) - 1, MemoryColumn),
+                           {Qt::DisplayRole, CpuPercentRole, MemoryBytesRole});
+    if (!updated.isEmpty())
+        Q_EMIT samplesAdded(updated);
+    return updated;
+}
+
+int InstanceListModel::rowOf(const QString &name) const
+{
+    return m_rowOf.value(name, -1);
+}
+
+const InstanceListModel::Instance *InstanceListModel::instance(const QString &name) const
+{
+    const int row = rowOf(name);
+    return row < 0 ? nullptr : &m_rows.at(row);
+}
+
+QStringList InstanceListModel::names() const
+{
+    QStringList result;
+    for (const Instance &row : m_rows)
+        result << row.name;
+    return result;
+}
+
+int InstanceListModel::count(const QString &kind) const
+{
+    if (kind.isEmpty())
+        return static_cast<int>(m_rows.size());
+    return static_cast<int>(
+        std::count_if(m_rows.cbegin(), m_rows.cend(), [&kind](const Instance &row) { return row.kind == kind; }));
+}
+
+void InstanceListModel::rebuildIndex()
+{
+    m_rowOf.clear();
+    for (int i = 0; i < m_rows.size(); ++i)
+        m_rowOf.insert(m_rows.at(i).name, i);
+}
+
+} // namespace Hamlet

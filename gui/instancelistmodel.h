@@ -1,0 +1,83 @@
+#pragma once
+
+#include "dbustypes.h"
+#include "instancehistory.h"
+
+#include <QAbstractTableModel>
+#include <QHash>
+#include <QVariantMap>
+
+namespace Hamlet {
+
+// Every instance the helper knows, one row each, with its live numbers. It is fed from outside
+// (InstanceFeed: ListInstances, InstanceAdded/Removed, PropertiesChanged, Samples) and keeps the
+// bounded history of each instance, so the views only read. One Samples tick is one dataChanged
+// over the CPU and memory columns, whatever the number of rows.
+class InstanceListModel : public QAbstractTableModel
+{
+    Q_OBJECT
+public:
+    enum Column { NameColumn, StateColumn, CpuColumn, MemoryColumn, ColumnCount };
+    enum Role {
+        NameRole = Qt::UserRole + 1,
+        KindRole,
+        StateRole,
+        SpecRole,
+        ErrorRole,
+        ExitCodeRole,
+        CpuPercentRole, // of one core, latest point
+        CpuLimitRole, // cores, 0: none
+        MemoryBytesRole,
+        MemoryLimitRole, // bytes, 0: none
+        HasStatsRole,
+    };
+
+    struct Instance {
+        QString name;
+        QString kind;
+        QString state;
+        QVariantMap spec;
+        QString error;
+        int exitCode = -1;
+        double cpuLimitCores = 0;
+        qulonglong memoryLimitBytes = 0;
+    };
+
+    explicit InstanceListModel(QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    // Replaces every row with what ListInstances returned (histories of known names are kept).
+    void reset(const InstanceSummaryList &instances);
+    void addInstance(const QString &name, const QString &kind, const QString &state);
+    void removeInstance(const QString &name);
+    // Applies Instance1 properties (all of GetAll, or a PropertiesChanged subset).
+    void updateProperties(const QString &name, const QVariantMap &properties);
+    // One Samples tick; returns the names that gained a point.
+    QStringList addSamples(qulonglong monotonicNs, const SampleBatch &batch);
+
+    int rowOf(const QString &name) const;
+    const Instance *instance(const QString &name) const;
+    QStringList names() const;
+    int count(const QString &kind = {}) const;
+    const StatsStore &stats() const { return m_stats; }
+
+Q_SIGNALS:
+    void countsChanged();
+    // The state of an instance changed (not on first sight).
+    void stateChanged(const QString &name, const QString &from, const QString &to);
+    // New points arrived for these instances.
+    void samplesAdded(const QStringList &names);
+
+private:
+    void rebuildIndex();
+
+    QList<Instance> m_rows;
+    QHash<QString, int> m_rowOf;
+    StatsStore m_stats;
+};
+
+} // namespace Hamlet

@@ -1,0 +1,117 @@
+#include "overviewpage.h"
+
+#include "formatting.h"
+#include "inspectformatter.h"
+
+#include <QLabel>
+#include <QRegularExpression>
+#include <QScrollArea>
+#include <QVBoxLayout>
+
+namespace Hamlet {
+
+namespace {
+QString row(const QString &label, const QString &value)
+{
+    return InspectFormatter::row(label, value);
+}
+
+QString valueText(const QVariant &value)
+{
+    return InspectFormatter::text(value);
+}
+} // namespace
+
+OverviewPage::OverviewPage(QWidget *parent)
+    : QWidget(parent)
+    , m_summary(new QLabel(this))
+    , m_isolation(new QLabel(this))
+{
+    for (QLabel *label : {m_summary, m_isolation}) {
+        label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        label->setWordWrap(true);
+        label->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    }
+    auto *content = new QWidget;
+    auto *inner = new QVBoxLayout(content);
+    inner->addWidget(m_summary);
+    inner->addWidget(m_isolation);
+    inner->addStretch(1);
+    auto *scroll = new QScrollArea(this);
+    scroll->setWidget(content);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(scroll);
+}
+
+void OverviewPage::showInstance(const InstanceListModel::Instance &instance)
+{
+    const bool vm = instance.kind == QLatin1String("vm");
+    const QVariantMap &spec = instance.spec;
+    QString html = QStringLiteral("<h3>%1</h3><table>").arg(tr("Instance"));
+    html += row(tr("Kind"),
+                vm ? tr("virtual machine (house): its own kernel on a hypervisor")
+                   : tr("container (apartment): shares the host's kernel"));
+    QString state = instance.state;
+    if (instance.state == QLatin1String("stopped") && instance.exitCode >= 0)
+        state += tr(" (exit code %1)").arg(instance.exitCode);
+    html += row(tr("State"), state);
+    if (!instance.error.isEmpty())
+        html += row(tr("Error"), instance.error);
+    if (vm) {
+        html += row(tr("Source"), spec.value(QStringLiteral("source"), tr("unknown")).toString());
+    } else {
+        html += row(tr("Image"), spec.value(QStringLiteral("image"), QStringLiteral("busybox")).toString());
+        const QString command
+            = InspectFormatter::plain(spec.value(QStringLiteral("command"))).toStringList().join(QLatin1Char(' '));
+        html += row(tr("Command"), command.isEmpty() ? tr("the image's default") : command);
+        html += row(tr("Terminal"), spec.value(QStringLiteral("tty")).toBool() ? tr("yes") : tr("no"));
+    }
+    html += row(tr("Start with the helper"), spec.value(QStringLiteral("autostart")).toBool() ? tr("yes") : tr("no"));
+    html += QStringLiteral("</table><h3>%1</h3><table>").arg(tr("Limits"));
+    const double cpus = instance.cpuLimitCores > 0
+        ? instance.cpuLimitCores
+        : spec.value(vm ? QStringLiteral("vcpus") : QStringLiteral("cpus")).toDouble();
+    html += row(vm ? tr("vCPUs") : tr("CPU"), cpus > 0 ? Format::cores(cpus) : tr("no limit"));
+    const qulonglong memory = instance.memoryLimitBytes > 0 ? instance.memoryLimitBytes
+                                                            : spec.value(QStringLiteral("memory")).toULongLong();
+    html += row(tr("Memory"), memory > 0 ? Format::bytes(memory) : tr("no limit"));
+    if (!vm) {
+        const qulonglong pids = spec.value(QStringLiteral("pids")).toULongLong();
+        html += row(tr("Processes"), pids > 0 ? QString::number(pids) : tr("no limit"));
+    } else if (spec.contains(QStringLiteral("diskSize"))) {
+        html += row(tr("Disk"), Format::bytes(spec.value(QStringLiteral("diskSize")).toULongLong()));
+    }
+    html += QStringLiteral("</table>");
+    m_summary->setText(html);
+}
+
+void OverviewPage::showInspect(const QVariantMap &parts)
+{
+    m_isolation->setText(
+        QStringLiteral("<h3>%1</h3><table>%2</table>").arg(tr("Isolation"), InspectFormatter::rows(parts)));
+}
+
+void OverviewPage::showInspectProblem(const QString &problem)
+{
+    m_isolation->setText(QStringLiteral("<h3>%1</h3><p>%2</p>").arg(tr("Isolation"), problem.toHtmlEscaped()));
+}
+
+void OverviewPage::clear()
+{
+    m_summary->clear();
+    m_isolation->clear();
+}
+
+QString OverviewPage::text() const
+{
+    QString html = m_summary->text() + m_isolation->text();
+    html.replace(QStringLiteral("</tr>"), QStringLiteral("\n"));
+    html.replace(QStringLiteral("</td><td>"), QStringLiteral(": "));
+    html.remove(QRegularExpression(QStringLiteral("<[^>]*>")));
+    return html;
+}
+
+} // namespace Hamlet

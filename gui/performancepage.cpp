@@ -1,0 +1,216 @@
+#include "performancepage.h"
+
+#include "formatting.h"
+#include "instancehistory.h"
+
+#include <QButtonGroup>
+#include <QChart>
+#include <QChartView>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineSeries>
+#include <QSettings>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <QValueAxis>
+#include <algorithm>
+#include <cmath>
+
+namespace Hamlet {
+
+namespace {
+constexpr double MiB = 1024.0 * 1024.0;
+const QString WindowKey = QStringLiteral("performance/windowSeconds");
+
+// A "nice" axis top above value: 1, 2 or 5 times a power of ten.
+double niceCeiling(double value)
+{
+    if (value <= 0)
+        return 1;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(value)));
+    for (const double step : {1.0, 2.0, 5.0, 10.0})
+        if (step * magnitude >= value)
+            return step * magnitude;
+    return 10 * magnitude;
+}
+} // namespace
+
+PerformancePage::PerformancePage(QWidget *parent)
+    : QWidget(parent)
+    , m_windows(new QButtonGroup(this))
+    , m_summary(new QLabel(this))
+    , m_cpu(new QLineSeries(this))
+    , m_cpuLimit(new QLineSeries(this))
+    , m_memory(new QLineSeries(this))
+    , m_memoryLimit(new QLineSeries(this))
+    , m_cpuX(new QValueAxis(this))
+    , m_cpuY(new QValueAxis(this))
+    , m_memoryX(new QValueAxis(this))
+    , m_memoryY(new QValueAxis(this))
+{
+    m_summary->setWordWrap(true);
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(m_summary, 1);
+    for (const auto &[seconds, label] : {std::pair {60, tr("1 min")}, {600, tr("10 min")}, {3600, tr("1 h")}}) {
+        auto *button = new QToolButton(this);
+        button->setText(label);
+        button->setCheckable(true);
+        button->setObjectName(QStringLiteral("window%1").arg(seconds));
+        m_windows->addButton(button, seconds);
+        bar->addWidget(button);
+    }
+    m_windows->setExclusive(true);
+    connect(m_windows, &QButtonGroup::idClicked, this, &PerformancePage::setWindowSeconds);
+
+    auto *cpuChart = new QChart;
+    setUpChart(cpuChart, m_cpuX, m_cpuY, m_cpu, m_cpuLimit, tr("CPU (100% = one core)"), tr("%"),
+               QColor(0x2e, 0x86, 0xde));
+    auto *memoryChart = new QChart;
+    setUpChart(memoryChart, m_memoryX, m_memoryY, m_memory, m_memoryLimit, tr("Memory"), tr("MiB"),
+               QColor(0x8e, 0x44, 0xad));
+    m_cpuView = new QChartView(cpuChart, this);
+    m_memoryView = new QChartView(memoryChart, this);
+    for (QChartView *view : {m_cpuView, m_memoryView}) {
+        view->setRenderHint(QPainter::Antialiasing);
+        view->setMinimumHeight(160);
+    }
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(bar);
+    layout->addWidget(m_cpuView, 1);
+    layout->addWidget(m_memoryView, 1);
+
+    const int saved = QSettings().value(WindowKey, 60).toInt();
+    setWindowSeconds(saved == 600 || saved == 3600 ? saved : 60);
+    clear();
+}
+
+void PerformancePage::setUpChart(QChart *chart, QValueAxis *x, QValueAxis *y, QLineSeries *series, QLineSeries *limit,
+                                 const QString &title, const QString &yTitle, const QColor &color)
+{
+    chart->setTitle(title);
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->setMargins(QMargins(4, 4, 4, 4));
+    chart->setAnimationOptions(QChart::NoAnimation);
+    series->setName(title.section(QLatin1Char(' '), 0, 0));
+    series->setPen(QPen(color, 2));
+    limit->setName(tr("limit"));
+    QPen dashed(QColor(0xc0, 0x39, 0x2b), 1.5, Qt::DashLine);
+    limit->setPen(dashed);
+    chart->addSeries(series);
+    chart->addSeries(limit);
+    x->setLabelFormat(QStringLiteral("%g"));
+    y->setLabelFormat(QStringLiteral("%g"));
+    y->setTitleText(yTitle);
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    for (QLineSeries *s : {series, limit}) {
+        s->attachAxis(x);
+        s->attachAxis(y);
+    }
+}
+
+void PerformancePage::setWindowSeconds(int seconds)
+{
+    m_windowSeconds = seconds;
+    if (QAbstractButton *button = m_windows->button(seconds))
+        button->setChecked(true);
+    QSettings().setValue(WindowKey, seconds);
+    const bool minutes = seconds > 60;
+    const QString title = minutes ? tr("minutes ago") : tr("seconds ago");
+    const double span = minutes ? seconds / 60.0 : seconds;
+    for (QValueAxis *x : {m_cpuX, m_memoryX}) {
+        x->setTitleText(title);
+        x->setRange(-span, 0);
+        x->setTickCount(minutes ? 7 : 7);
+    }
+    showHistory(m_history, m_cpuLimitCores, m_memoryLimitBytes);
+}
+
+void PerformancePage::clear()
+{
+    m_history = nullptr;
+    for (QLineSeries *series : {m_cpu, m_cpuLimit, m_memory, m_memoryLimit})
+        series->clear();
+    m_cpuY->setRange(0, 100);
+    m_memoryY->setRange(0, 64);
+    m_summary->setText(tr("No samples yet: numbers appear while the instance runs."));
+}
+
+void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimitCores, qulonglong memoryLimitBytes)
+{
+    m_history = history;
+    m_cpuLimitCores = cpuLimitCores;
+    m_memoryLimitBytes = memoryLimitBytes;
+    if (!history || history->size() == 0) {
+        const int window = m_windowSeconds;
+        clear();
+        m_windowSeconds = window;
+        return;
+    }
+    const double divisor = m_windowSeconds > 60 ? 60.0 : 1.0;
+    const double now = history->at(history->size() - 1).seconds;
+    const double from = now - m_windowSeconds;
+    // At most ~600 points per series: a 1 h window keeps every 6th point (the chart is no wider).
+    std::size_t first = history->size();
+    while (first > 0 && history->at(first - 1).seconds >= from)
+        --first;
+    const std::size_t count = history->size() - first;
+    const std::size_t stride = std::max<std::size_t>(1, count / 600);
+    QList<QPointF> cpu;
+    QList<QPointF> memory;
+    cpu.reserve(static_cast<qsizetype>(count / stride + 1));
+    memory.reserve(static_cast<qsizetype>(count / stride + 1));
+    double cpuTop = cpuLimitCores > 0 ? cpuLimitCores * 100.0 : 100.0;
+    double memoryTop = static_cast<double>(memoryLimitBytes) / MiB;
+    // Start so that the latest point is always drawn.
+    for (std::size_t i = first + (count - 1) % stride; i < history->size(); i += stride) {
+        const StatPoint &point = history->at(i);
+        const double x = (point.seconds - now) / divisor;
+        const double bytes = static_cast<double>(point.memoryBytes) / MiB;
+        cpu.append(QPointF(x, point.cpuPercent));
+        memory.append(QPointF(x, bytes));
+        cpuTop = std::max(cpuTop, point.cpuPercent);
+        memoryTop = std::max(memoryTop, bytes);
+    }
+    m_cpu->replace(cpu);
+    m_memory->replace(memory);
+    const double left = -m_windowSeconds / divisor;
+    const QList<QPointF> noLine;
+    const double cpuLimit = cpuLimitCores * 100.0;
+    const double memoryLimit = static_cast<double>(memoryLimitBytes) / MiB;
+    m_cpuLimit->replace(cpuLimitCores > 0 ? QList<QPointF> {{left, cpuLimit}, {0, cpuLimit}} : noLine);
+    m_memoryLimit->replace(memoryLimitBytes > 0 ? QList<QPointF> {{left, memoryLimit}, {0, memoryLimit}} : noLine);
+    m_cpuY->setRange(0, niceCeiling(cpuTop * 1.05));
+    m_memoryY->setRange(0, niceCeiling(std::max(memoryTop * 1.05, 1.0)));
+
+    const StatPoint &latest = history->at(history->size() - 1);
+    QString text = tr("CPU %1 of one core").arg(Format::percent(latest.cpuPercent));
+    if (cpuLimitCores > 0)
+        text
+            += tr(" (%1 of its %2 limit)").arg(Format::percent(latest.cpuPercentOfLimit), Format::cores(cpuLimitCores));
+    text += tr(" · memory %1").arg(Format::memoryOf(latest.memoryBytes, memoryLimitBytes));
+    m_summary->setText(text);
+}
+
+int PerformancePage::cpuPointCount() const
+{
+    return static_cast<int>(m_cpu->count());
+}
+
+int PerformancePage::memoryPointCount() const
+{
+    return static_cast<int>(m_memory->count());
+}
+
+double PerformancePage::cpuLimitLine() const
+{
+    return m_cpuLimit->count() > 0 ? m_cpuLimit->at(0).y() : -1;
+}
+
+double PerformancePage::memoryLimitLine() const
+{
+    return m_memoryLimit->count() > 0 ? m_memoryLimit->at(0).y() : -1;
+}
+
+} // namespace Hamlet
