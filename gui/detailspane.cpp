@@ -1,5 +1,7 @@
 #include "detailspane.h"
 
+#include "consolepage.h"
+#include "displaypage.h"
 #include "helperclient.h"
 #include "instancelistmodel.h"
 #include "kindicons.h"
@@ -13,17 +15,6 @@
 
 namespace Hamlet {
 
-namespace {
-QWidget *placeholder(const QString &text, QWidget *parent)
-{
-    auto *label = new QLabel(text, parent);
-    label->setWordWrap(true);
-    label->setAlignment(Qt::AlignCenter);
-    label->setMargin(24);
-    return label;
-}
-} // namespace
-
 DetailsPane::DetailsPane(HelperClient *client, InstanceListModel *model, QWidget *parent)
     : QWidget(parent)
     , m_client(client)
@@ -32,6 +23,8 @@ DetailsPane::DetailsPane(HelperClient *client, InstanceListModel *model, QWidget
     , m_tabs(new QTabWidget(this))
     , m_overview(new OverviewPage(this))
     , m_performance(new PerformancePage(this))
+    , m_console(new ConsolePage(client, this))
+    , m_displayPage(new DisplayPage(client, this))
 {
     m_header->setObjectName(QStringLiteral("detailsHeader"));
     QFont font = m_header->font();
@@ -47,14 +40,8 @@ DetailsPane::DetailsPane(HelperClient *client, InstanceListModel *model, QWidget
 
     m_tabs->addTab(m_overview, tr("Overview"));
     m_tabs->addTab(m_performance, tr("Performance"));
-    m_tabs->addTab(placeholder(tr("The console (a terminal on the container's tty, or the VM's serial console) "
-                                  "comes with the consoles work; this tab will show it then."),
-                               this),
-                   tr("Console"));
-    m_tabs->addTab(placeholder(tr("The VM's screen (VNC) comes with the consoles work; this tab will show it "
-                                  "then. Containers have no display."),
-                               this),
-                   tr("Display"));
+    m_tabs->addTab(m_console, tr("Console"));
+    m_tabs->addTab(m_displayPage, tr("Display"));
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -85,6 +72,15 @@ DetailsPane::DetailsPane(HelperClient *client, InstanceListModel *model, QWidget
     connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
         if (m_tabs->currentWidget() == m_performance)
             refreshPerformance();
+        // Consoles are opened only while their tab is shown, and kept until another instance.
+        if (m_tabs->currentWidget() == m_console)
+            m_console->activate();
+        else
+            m_console->deactivate();
+        if (m_tabs->currentWidget() == m_displayPage)
+            m_displayPage->activate();
+        else
+            m_displayPage->deactivate();
     });
 }
 
@@ -113,11 +109,16 @@ void DetailsPane::refreshOverview()
     const auto *instance = m_model->instance(m_name);
     if (!instance) {
         m_header->setText(m_name.isEmpty() ? QString() : tr("%1 · removed").arg(m_name));
+        m_console->showInstance({}, {}, false, {});
+        m_displayPage->showInstance({}, {}, {});
         return;
     }
     const QString kind = instance->kind == QLatin1String("vm") ? tr("VM") : tr("container");
     m_header->setText(QStringLiteral("%1 · %2 · %3").arg(instance->name, kind, instance->state));
     m_overview->showInstance(*instance);
+    m_console->showInstance(instance->name, instance->kind, instance->spec.value(QStringLiteral("tty")).toBool(),
+                            instance->state);
+    m_displayPage->showInstance(instance->name, instance->kind, instance->state);
     if (instance->state != m_lastState) {
         m_lastState = instance->state;
         inspect();

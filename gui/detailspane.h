@@ -7,6 +7,8 @@ class QTabWidget;
 
 namespace Hamlet {
 
+class ConsolePage;
+class DisplayPage;
 class HelperClient;
 class InstanceListModel;
 class OverviewPage;
@@ -31,6 +33,8 @@ public:
     QTabWidget *tabs() const { return m_tabs; }
     OverviewPage *overview() const { return m_overview; }
     PerformancePage *performance() const { return m_performance; }
+    ConsolePage *console() const { return m_console; }
+    DisplayPage *displayPage() const { return m_displayPage; }
 
 private:
     void refreshOverview();
@@ -45,6 +49,8 @@ private:
     QTabWidget *m_tabs;
     OverviewPage *m_overview;
     PerformancePage *m_performance;
+    ConsolePage *m_console;
+    DisplayPage *m_displayPage;
     int m_inspectGeneration = 0;
 };
 

@@ -90,6 +90,7 @@ QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
             {QStringLiteral("machine"), facts.machine},
             {QStringLiteral("pid"), pid},
             {QStringLiteral("kernel"), facts.kernel},
+            {QStringLiteral("kernelRelease"), facts.kernel.isEmpty() ? QString() : kernelReleaseOf(facts.kernel)},
             {QStringLiteral("initrd"), facts.initrd},
             {QStringLiteral("cmdline"), facts.cmdline},
             {QStringLiteral("disks"), disks},
