@@ -181,23 +181,25 @@ QCoro::Task<SampleBatch> ContainerInstances::sample()
 SampleBatch ContainerInstances::sampleNow()
 {
     SampleBatch batch;
-    for (const QString &name : m_backend.names()) {
+    const QStringList names = m_backend.names();
+    batch.reserve(names.size());
+    for (const QString &name : names) {
         const std::optional<Containers::ContainerInfo> info = m_backend.info(name);
         if (!info
             || (info->state != Containers::ContainerState::Running
                 && info->state != Containers::ContainerState::Paused))
             continue;
-        const Containers::Result<Containers::CgroupStats> stats = m_backend.stats(name);
-        if (!stats.ok())
+        const Containers::Result<Containers::CgroupStats> counters = m_backend.counters(name);
+        if (!counters.ok())
             continue;
-        batch.append(
-            {name,
-             {{QStringLiteral("cpuNs"), QVariant::fromValue<qulonglong>(stats->cpuUsageNs)},
-              {QStringLiteral("cpuLimitCores"), stats->cpus.value_or(0.0)},
-              {QStringLiteral("memoryBytes"), QVariant::fromValue<qulonglong>(stats->memoryUsage)},
-              {QStringLiteral("memoryLimitBytes"), QVariant::fromValue<qulonglong>(stats->memoryLimit.value_or(0))},
-              {QStringLiteral("pids"), QVariant::fromValue<qulonglong>(stats->pids)},
-              {QStringLiteral("state"), Containers::toString(info->state)}}});
+        // Limits as set (the spec); Inspect reads them back from the cgroup.
+        batch.append({name,
+                      {{QStringLiteral("cpuNs"), QVariant::fromValue<qulonglong>(counters->cpuUsageNs)},
+                       {QStringLiteral("cpuLimitCores"), info->spec.cpus},
+                       {QStringLiteral("memoryBytes"), QVariant::fromValue<qulonglong>(counters->memoryUsage)},
+                       {QStringLiteral("memoryLimitBytes"), QVariant::fromValue<qulonglong>(info->spec.memory)},
+                       {QStringLiteral("pids"), QVariant::fromValue<qulonglong>(counters->pids)},
+                       {QStringLiteral("state"), Containers::toString(info->state)}}});
     }
     return batch;
 }

@@ -127,6 +127,37 @@ QStringList ContainerCgroup::existingDirectories() const
     return existing;
 }
 
+Result<CgroupStats> ContainerCgroup::counters() const
+{
+    CgroupStats stats;
+    bool ok = false;
+    if (isV2()) {
+        const QString dir = directory();
+        const QByteArray cpuStat = read(dir + QStringLiteral("/cpu.stat"), &ok);
+        if (!ok)
+            return ErrorReply {Error::NotFound, QStringLiteral("the container's cgroup %1 is gone").arg(m_path)};
+        stats.cpuUsageNs = CgroupFiles::keyedValue(cpuStat, "usage_usec").value_or(0) * 1000;
+        const quint64 current = read(dir + QStringLiteral("/memory.current"), &ok).trimmed().toULongLong();
+        const quint64 inactive
+            = CgroupFiles::keyedValue(read(dir + QStringLiteral("/memory.stat"), &ok), "inactive_file").value_or(0);
+        stats.memoryUsage = current > inactive ? current - inactive : current;
+        stats.pids = read(dir + QStringLiteral("/pids.current"), &ok).trimmed().toULongLong();
+        return stats;
+    }
+    const QByteArray usage = read(directory(QStringLiteral("cpuacct")) + QStringLiteral("/cpuacct.usage"), &ok);
+    if (!ok)
+        return ErrorReply {Error::NotFound, QStringLiteral("the container's cgroup %1 is gone").arg(m_path)};
+    stats.cpuUsageNs = usage.trimmed().toULongLong();
+    const QString memory = directory(QStringLiteral("memory"));
+    const quint64 current = read(memory + QStringLiteral("/memory.usage_in_bytes"), &ok).trimmed().toULongLong();
+    const quint64 inactive
+        = CgroupFiles::keyedValue(read(memory + QStringLiteral("/memory.stat"), &ok), "total_inactive_file")
+              .value_or(0);
+    stats.memoryUsage = current > inactive ? current - inactive : current;
+    stats.pids = read(directory(QStringLiteral("pids")) + QStringLiteral("/pids.current"), &ok).trimmed().toULongLong();
+    return stats;
+}
+
 Result<CgroupStats> ContainerCgroup::stats() const
 {
     CgroupStats stats;

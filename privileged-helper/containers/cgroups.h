@@ -36,6 +36,9 @@ public:
     QStringList existingDirectories() const;
 
     Result<CgroupStats> stats() const;
+    // Only what changes from tick to tick (CPU, memory, pids), for the sampler: the limits are
+    // known from the spec and are read back by stats() when someone inspects the container.
+    Result<CgroupStats> counters() const;
     // Applies the limits that are set; memory below current usage is refused by the kernel
     // (EBUSY on v1), and that error reaches the caller.
     Status setLimits(const ContainerLimits &limits) const;

@@ -100,6 +100,8 @@ public:
     Status setLimits(const QString &name, const ContainerLimits &limits);
     // Cumulative counters for the sampler; cheap (a few small file reads, no process).
     Result<CgroupStats> stats(const QString &name) const;
+    // The counters only (CPU, memory, pids), for each sampler tick.
+    Result<CgroupStats> counters(const QString &name) const;
     // A new fd of the pty master of a running tty container (the caller owns it).
     Result<UniqueFd> openConsole(const QString &name) const;
     // Where the output of a container without a tty goes (size-capped).

@@ -199,6 +199,16 @@ Result<CgroupStats> ContainerBackend::stats(const QString &name) const
     return cgroupOf(name).stats();
 }
 
+Result<CgroupStats> ContainerBackend::counters(const QString &name) const
+{
+    const Container *container = find(name);
+    if (!container)
+        return notFound(name);
+    if (!isLive(container->record.state))
+        return notRunning(name);
+    return cgroupOf(name).counters();
+}
+
 Result<UniqueFd> ContainerBackend::openConsole(const QString &name) const
 {
     const Container *container = find(name);
