@@ -16,10 +16,6 @@ QString row(const QString &label, const QString &value)
     return InspectFormatter::row(label, value);
 }
 
-QString valueText(const QVariant &value)
-{
-    return InspectFormatter::text(value);
-}
 } // namespace
 
 OverviewPage::OverviewPage(QWidget *parent)

@@ -41,23 +41,6 @@ QString cgroupDirectory(qint64 pid, const QString &controller)
     return {};
 }
 
-QByteArray readFd(int fd, const QByteArray &until, int timeoutMs)
-{
-    QByteArray data;
-    QElapsedTimer timer;
-    timer.start();
-    while (!data.contains(until) && timer.elapsed() < timeoutMs) {
-        pollfd p {fd, POLLIN, 0};
-        if (::poll(&p, 1, 100) > 0) {
-            char buffer[4096];
-            const ssize_t n = ::read(fd, buffer, sizeof buffer);
-            if (n <= 0)
-                break;
-            data.append(buffer, n);
-        }
-    }
-    return data;
-}
 } // namespace
 
 class TestContainers : public QObject
@@ -216,7 +199,7 @@ private Q_SLOTS:
         QVERIFY(std::holds_alternative<int>(fd));
         const int console = std::get<int>(fd);
         QVERIFY(::write(console, "echo h''i\n", 10) == 10);
-        const QByteArray seen = readFd(console, "\nhi", 5000);
+        const QByteArray seen = readUntil(console, "\nhi", 5000);
         ::close(console);
         QVERIFY2(seen.contains("\nhi"), seen.constData());
     }

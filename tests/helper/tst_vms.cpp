@@ -26,24 +26,6 @@ QVariantMap tiny()
             {QStringLiteral("vcpus"), 1u}};
 }
 
-// Reads until `until` shows up (or the time is up); returns everything read.
-QByteArray readUntil(int fd, const QByteArray &until, int timeoutMs)
-{
-    QByteArray data;
-    QElapsedTimer timer;
-    timer.start();
-    while (!data.contains(until) && timer.elapsed() < timeoutMs) {
-        pollfd p {fd, POLLIN, 0};
-        if (::poll(&p, 1, 100) > 0) {
-            char buffer[4096];
-            const ssize_t n = ::read(fd, buffer, sizeof buffer);
-            if (n <= 0)
-                break;
-            data.append(buffer, n);
-        }
-    }
-    return data;
-}
 // Asks until the guest's shell answers: the banner comes before the shell reads its input.
 bool waitForShell(int console, int timeoutMs)
 {

@@ -3,10 +3,13 @@
 #include "helperclient.h"
 
 #include <QCoro/QCoroTask>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QString>
 #include <QVariantMap>
 #include <optional>
+#include <poll.h>
+#include <unistd.h>
 
 // Small helpers for tests that drive the helper through HelperClient (the GUI's own client).
 namespace Hamlet::Test {
@@ -52,6 +55,25 @@ inline QVariantMap instanceProperties(HelperClient &client, const QString &name)
     const auto properties = QCoro::waitFor(client.instanceProperties(name));
     const auto *values = std::get_if<QVariantMap>(&properties);
     return values ? *values : QVariantMap();
+}
+
+// Reads an fd (a console) until `until` shows up or the time is up; returns all it read.
+inline QByteArray readUntil(int fd, const QByteArray &until, int timeoutMs)
+{
+    QByteArray data;
+    QElapsedTimer timer;
+    timer.start();
+    while (!data.contains(until) && timer.elapsed() < timeoutMs) {
+        pollfd p {fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) > 0) {
+            char buffer[4096];
+            const ssize_t n = ::read(fd, buffer, sizeof buffer);
+            if (n <= 0)
+                break;
+            data.append(buffer, n);
+        }
+    }
+    return data;
 }
 
 inline QByteArray readFile(const QString &path)
