@@ -27,23 +27,6 @@ QVariantMap tiny()
             {QStringLiteral("vcpus"), 1u}};
 }
 
-bool readUntil(int fd, const QByteArray &until, int timeoutMs)
-{
-    QByteArray data;
-    QElapsedTimer timer;
-    timer.start();
-    while (!data.contains(until) && timer.elapsed() < timeoutMs) {
-        pollfd p {fd, POLLIN, 0};
-        if (::poll(&p, 1, 50) > 0) {
-            char buffer[4096];
-            const ssize_t n = ::read(fd, buffer, sizeof buffer);
-            if (n <= 0)
-                return false;
-            data.append(buffer, n);
-        }
-    }
-    return data.contains(until);
-}
 } // namespace
 
 int main(int argc, char *argv[])
@@ -127,7 +110,7 @@ int main(int argc, char *argv[])
         const auto fd = QCoro::waitFor(client.openFd(QStringLiteral("boot"), QStringLiteral("OpenConsole")));
         if (!std::holds_alternative<int>(fd))
             return 1;
-        const bool seen = readUntil(std::get<int>(fd), "Hamlet tiny VM", 60000);
+        const bool seen = readUntil(std::get<int>(fd), "Hamlet tiny VM", 60000).contains("Hamlet tiny VM");
         ::close(std::get<int>(fd));
         if (seen)
             banner << static_cast<double>(timer.nsecsElapsed()) / 1e6;
