@@ -66,6 +66,7 @@ void DisplayPage::connectDisplay()
                        }
                        if (const auto *error = std::get_if<ClientError>(&result)) {
                            // The tiny and kernel-boot VMs have a serial console only.
+                           m_connected = false;
                            m_display->setPlaceholderText(error->message);
                            return;
                        }

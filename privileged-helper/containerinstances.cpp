@@ -85,10 +85,16 @@ QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVa
     const Containers::Result<Containers::ContainerSpec> checked = m_backend.validate(name, withDefaults(spec));
     if (!checked.ok())
         co_return checked.error();
+    if (job->isCancelled())
+        co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
     job->setFraction(0.1);
     const Containers::Status created = co_await m_backend.create(checked.value());
     if (!created.ok())
         co_return created.error();
+    if (job->isCancelled()) { // too late to stop the create: undo it
+        co_await m_backend.remove(name);
+        co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
+    }
     std::optional<InstanceInfo> info = find(name);
     if (!info)
         co_return ErrorReply {Error::Failed,

@@ -130,7 +130,8 @@ void InstanceObjects::call(const QDBusMessage &message)
                   [](InstanceBackend *b, QString name, QDBusMessage call) -> QCoro::Task<QDBusMessage> {
                       if (const Outcome stopped = co_await b->stop(name, false))
                           co_return errorReply(call, *stopped);
-                      co_return co_await reply(call, b->start(name));
+                      auto starting = b->start(name); // named: GCC 12 destroys temporaries in co_await twice
+                      co_return co_await reply(call, std::move(starting));
                   });
     } else if (member == QLatin1String("Delete")) {
         serveVerb(message, DeleteAction,

@@ -40,8 +40,10 @@ int main(int argc, char *argv[])
     Hamlet::HelperService service({parser.value(bus), parser.value(stateDir), parser.value(runDir),
                                    parser.value(runtime), parser.value(libvirtUri), parser.value(probeCache)});
     service.start().then([](bool ready) {
+        // Queued: start() may fail before the event loop runs, when exit() would do nothing.
         if (!ready)
-            QCoreApplication::exit(1);
+            QMetaObject::invokeMethod(
+                qApp, [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
     });
     return app.exec();
 }

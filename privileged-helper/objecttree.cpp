@@ -69,7 +69,11 @@ bool ObjectTree::handleMessage(const QDBusMessage &message, const QDBusConnectio
     const QString path = message.path();
     const bool isRoot = path == m_rootPath;
     if (!isRoot && !exists(path)) {
-        m_bus.send(message.createErrorReply(QDBusError::UnknownObject, QStringLiteral("No object at %1.").arg(path)));
+        // Gated like the rest: a refused caller must not learn which objects exist.
+        m_gate.serve(message, {readAction(path), message.member()}, CallGate::immediate([](const QDBusMessage &call) {
+                         return call.createErrorReply(QDBusError::UnknownObject,
+                                                      QStringLiteral("No object at %1.").arg(call.path()));
+                     }));
         return true;
     }
     if (message.interface() == IntrospectableInterface && message.member() == QLatin1String("Introspect")) {

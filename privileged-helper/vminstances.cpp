@@ -12,7 +12,9 @@
 
 #include <QCoro/QCoroProcess>
 #include <cstdlib>
+#include <fcntl.h>
 #include <libvirt/libvirt.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,15 +36,23 @@ qulonglong now()
     return static_cast<qulonglong>(QDateTime::currentMSecsSinceEpoch());
 }
 
-// The file an fd the caller opened refers to, as a path QEMU can open: the caller could read it,
-// since it opened it. The path must still name the same file (device and inode).
-Expected<QString> pathOfDescriptor(const QString &key, const QDBusUnixFileDescriptor &descriptor)
+// The file an fd the caller opened refers to, as a path QEMU can open. The fd's access mode is the
+// proof of what the caller may do: read for a kernel, initrd or ISO, read and write for a disk the
+// VM will write (an O_PATH fd proves nothing). The path must still name the same file.
+Expected<QString> pathOfDescriptor(const QString &key, const QDBusUnixFileDescriptor &descriptor, bool needsWrite)
 {
     const int fd = descriptor.fileDescriptor();
     struct stat opened {
     };
     if (fd < 0 || ::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode))
         return ErrorReply {Error::InvalidArgument, QStringLiteral("The %1 must be a regular file.").arg(key)};
+    const int flags = ::fcntl(fd, F_GETFL);
+    const int access = flags & O_ACCMODE;
+    if (flags < 0 || (flags & O_PATH) || (needsWrite ? access != O_RDWR : access == O_WRONLY))
+        return ErrorReply {
+            Error::InvalidArgument,
+            needsWrite ? QStringLiteral("The %1 must be opened for reading and writing: the VM writes it.").arg(key)
+                       : QStringLiteral("The %1 must be opened for reading.").arg(key)};
     const QString path = QFile::symLinkTarget(QStringLiteral("/proc/self/fd/%1").arg(fd));
     struct stat named {
     };
@@ -52,6 +62,23 @@ Expected<QString> pathOfDescriptor(const QString &key, const QDBusUnixFileDescri
             Error::InvalidArgument,
             QStringLiteral("The %1 file passed has no path the VM could use (deleted or moved?).").arg(key)};
     return path;
+}
+
+// Whether the caller itself may read (and, for a disk, write) a path, asked as the caller:
+// setpriv with its uid, primary group and supplementary groups.
+QCoro::Task<bool> callerMay(uint uid, QString path, bool needsWrite)
+{
+    const passwd *account = ::getpwuid(uid);
+    if (!account)
+        co_return false;
+    QProcess check;
+    check.start(QStringLiteral("setpriv"),
+                {QStringLiteral("--reuid=%1").arg(uid), QStringLiteral("--regid=%1").arg(account->pw_gid),
+                 QStringLiteral("--init-groups"), QStringLiteral("--"), QStringLiteral("test"),
+                 needsWrite ? QStringLiteral("-w") : QStringLiteral("-r"), path});
+    auto checking = qCoro(check); // named: GCC 12 destroys temporaries in co_await twice
+    const bool finished = co_await checking.waitForFinished();
+    co_return finished &&check.exitStatus() == QProcess::NormalExit &&check.exitCode() == 0;
 }
 } // namespace
 
@@ -148,24 +175,21 @@ QCoro::Task<Expected<Vms::VmSpec>> VmInstances::specFor(QString name, QVariantMa
         map.insert(QStringLiteral("source"), QStringLiteral("tiny"));
     for (const QString &key : FileKeys) {
         const QVariant value = map.value(key);
-        if (value.canConvert<QDBusUnixFileDescriptor>() && value.userType() == qMetaTypeId<QDBusUnixFileDescriptor>()) {
-            const Expected<QString> path = pathOfDescriptor(key, value.value<QDBusUnixFileDescriptor>());
+        const bool needsWrite = key == QLatin1String("disk");
+        if (value.userType() == qMetaTypeId<QDBusUnixFileDescriptor>()) {
+            const Expected<QString> path = pathOfDescriptor(key, value.value<QDBusUnixFileDescriptor>(), needsWrite);
             if (!path.ok())
                 co_return path.error();
             map.insert(key, path.value());
         } else if (!value.toString().isEmpty() && caller.uid != 0) {
-            // A path: the caller must be able to read it itself; the helper reads as root.
-            QProcess check;
-            check.start(QStringLiteral("setpriv"),
-                        {QStringLiteral("--reuid=%1").arg(caller.uid), QStringLiteral("--regid=%1").arg(caller.uid),
-                         QStringLiteral("--init-groups"), QStringLiteral("--"), QStringLiteral("test"),
-                         QStringLiteral("-r"), value.toString()});
-            const bool finished = co_await qCoro(check).waitForFinished();
-            if (!finished || check.exitCode() != 0)
-                co_return ErrorReply {Error::InvalidArgument,
-                                      QStringLiteral("You cannot read the %1 file %2: the helper only uses files "
-                                                     "their owner lets you read.")
-                                          .arg(key, value.toString())};
+            // A path: the caller must be able to use it itself; the helper opens it as root.
+            const bool allowed = co_await callerMay(caller.uid, value.toString(), needsWrite);
+            if (!allowed)
+                co_return ErrorReply {
+                    Error::InvalidArgument,
+                    QStringLiteral("You cannot %1 the %2 file %3: the helper only uses files their "
+                                   "owner lets you use that way.")
+                        .arg(needsWrite ? QStringLiteral("write") : QStringLiteral("read"), key, value.toString())};
         }
     }
     const Vms::Result<Vms::VmSpec> spec = Vms::vmSpecFromVariantMap(name, map, m_backend.options().accelerator);
@@ -189,11 +213,18 @@ QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMa
     const Expected<Vms::VmSpec> checked = co_await specFor(name, spec, caller);
     if (!checked.ok())
         co_return checked.error();
+    if (job->isCancelled())
+        co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
     job->setFraction(0.1);
     const Vms::Result<void> created = co_await m_backend.create(checked.value());
     if (!created.ok())
         co_return created.error();
-    InstanceInfo info = co_await describe(name, QStringLiteral("running"));
+    if (job->isCancelled()) { // too late to stop the create: undo it
+        co_await m_backend.remove(name);
+        co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
+    }
+    const QString running = QStringLiteral("running"); // named: see callerMay
+    InstanceInfo info = co_await describe(name, running);
     info.createdAtMs = now();
     m_known.insert(name, info);
     co_return info;

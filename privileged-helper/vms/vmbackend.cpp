@@ -52,12 +52,13 @@ QCoro::Task<Result<void>> VmBackend::createDisk(const QString &path, quint64 siz
     const QStringList arguments {
         QStringLiteral("create"),  QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("qcow2"), path,
         QString::number(sizeBytes)};
-    if (!co_await qCoro(process).start(m_options.qemuImg, arguments))
+    auto coProcess = qCoro(process); // named: GCC 12 destroys temporaries in co_await twice
+    if (!co_await coProcess.start(m_options.qemuImg, arguments))
         co_return failure(Error::Failed,
                           QStringLiteral("Cannot run %1 to create the VM's disk: %2; install the "
                                          "'qemu-utils' package.")
                               .arg(m_options.qemuImg, process.errorString()));
-    co_await qCoro(process).waitForFinished(60s);
+    co_await coProcess.waitForFinished(60s);
     if (process.exitStatus() != QProcess::NormalExit || process.exitCode() != 0) {
         QFile::remove(path);
         co_return failure(Error::Failed,
@@ -205,15 +206,16 @@ QCoro::Task<Result<void>> VmBackend::startStopped(const QString &name)
 
 QCoro::Task<Result<void>> VmBackend::stop(QString name, bool force)
 {
+    // Named: GCC 12 destroys temporaries made inside a co_await expression twice.
+    const QString shutdownFailed = QStringLiteral("Cannot ask the VM \"%1\" to shut down");
+    const QString destroyFailed = QStringLiteral("Cannot stop the VM \"%1\"");
     const Result<QString> current = co_await state(name);
     if (!current)
         co_return current.error();
     if (current.value() == VmState::Stopped || current.value() == VmState::Failed)
         co_return Result<void> {};
     if (!force && current.value() == VmState::Running) {
-        if (Result<void> asked
-            = co_await simpleAction(name, QStringLiteral("Cannot ask the VM \"%1\" to shut down"), virDomainShutdown);
-            !asked)
+        if (Result<void> asked = co_await simpleAction(name, shutdownFailed, virDomainShutdown); !asked)
             co_return asked.error();
         QElapsedTimer waited;
         waited.start();
@@ -228,8 +230,7 @@ QCoro::Task<Result<void>> VmBackend::stop(QString name, bool force)
         Log::vms()->info("{} did not power off within {} ms of the ACPI request; destroying it", name,
                          m_options.shutdownTimeout.count());
     }
-    const Result<void> destroyed
-        = co_await simpleAction(name, QStringLiteral("Cannot stop the VM \"%1\""), virDomainDestroy);
+    const Result<void> destroyed = co_await simpleAction(name, destroyFailed, virDomainDestroy);
     if (destroyed)
         co_return destroyed;
     // libvirt may see QEMU die on its own while it destroys it (a domain found again after a

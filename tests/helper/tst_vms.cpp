@@ -196,6 +196,20 @@ private Q_SLOTS:
         QVERIFY(std::get<InstanceSummaryList>(list).isEmpty());
     }
 
+    void aDiskTheCallerCannotWriteIsRefused()
+    {
+        // /etc/passwd is readable by everyone but writable by root only: never a VM's disk.
+        const Run run
+            = m_system.run(TestSystem::AllowedUser, TestSystem::ctlProgram(),
+                           {QStringLiteral("create-vm"), QStringLiteral("sneaky2"), QStringLiteral("source=disk"),
+                            QStringLiteral("disk=/etc/passwd"), QStringLiteral("memory=128MiB")});
+        QVERIFY(run.exitCode != 0);
+        QVERIFY2(run.err.contains("dev.hamlet.Error.InvalidArgument") && run.err.contains("cannot write"),
+                 run.err.constData());
+        const auto list = QCoro::waitFor(m_client->listInstances());
+        QVERIFY(std::get<InstanceSummaryList>(list).isEmpty());
+    }
+
     void aFileTheCallerCannotReadIsRefused()
     {
         // /boot's kernel is world-readable; a copy only root may read is not.
