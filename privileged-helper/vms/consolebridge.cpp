@@ -26,6 +26,9 @@ struct Bridge {
     int socket = -1; // our end
     int watch = -1;
     bool closed = false;
+    // The client closed its end: what it wrote last (often "poweroff -f" and a newline) still
+    // goes to the guest before the bridge closes.
+    bool clientGone = false;
     QByteArray toSocket; // from the console, not yet written to the socket
     QByteArray toStream; // from the socket, not yet sent to the console
 
@@ -46,6 +49,10 @@ struct Bridge {
 
     void flushToSocket()
     {
+        if (clientGone) { // nobody reads the guest's output any more
+            toSocket.clear();
+            return;
+        }
         while (!closed && !toSocket.isEmpty()) {
             const ssize_t written = ::send(socket, toSocket.constData(), toSocket.size(), MSG_NOSIGNAL);
             if (written > 0) {
@@ -55,7 +62,29 @@ struct Bridge {
             } else if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
                 return;
             } else {
-                shutdown("the client's socket closed");
+                // The client is gone; what it wrote before it left is still to be read.
+                clientGone = true;
+                toSocket.clear();
+                readSocket();
+            }
+        }
+    }
+
+    // Reads what the client wrote; its EOF marks it gone (the data before it still counts).
+    void readSocket()
+    {
+        char buffer[4096];
+        while (!closed && toStream.size() < BufferLimit) {
+            const ssize_t received = ::read(socket, buffer, sizeof(buffer));
+            if (received > 0) {
+                toStream.append(buffer, received);
+            } else if (received < 0 && errno == EINTR) {
+                continue;
+            } else if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                break;
+            } else {
+                clientGone = true;
+                break;
             }
         }
     }
@@ -84,7 +113,7 @@ struct Bridge {
             streamEvents |= VIR_STREAM_EVENT_WRITABLE;
         virStreamEventUpdateCallback(stream, streamEvents);
         int socketEvents = 0;
-        if (toStream.size() < BufferLimit)
+        if (toStream.size() < BufferLimit && !clientGone)
             socketEvents |= VIR_EVENT_HANDLE_READABLE;
         if (!toSocket.isEmpty())
             socketEvents |= VIR_EVENT_HANDLE_WRITABLE;
@@ -111,38 +140,30 @@ void onStreamEvent(virStreamPtr, int events, void *opaque)
         }
     }
     bridge->flushToSocket();
-    if (events & VIR_STREAM_EVENT_WRITABLE)
+    if ((events & VIR_STREAM_EVENT_WRITABLE) || bridge->clientGone)
         bridge->flushToStream();
+    if (!bridge->closed && bridge->clientGone && bridge->toStream.isEmpty())
+        bridge->shutdown("the client closed its end");
     if (events & (VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP))
         bridge->shutdown("the console stream hung up");
     bridge->updateEvents();
 }
 
-void onSocketEvent(int, int fd, int events, void *opaque)
+void onSocketEvent(int, int, int events, void *opaque)
 {
     auto *bridge = static_cast<Bridge *>(opaque);
     std::lock_guard lock(bridge->mutex);
     if (bridge->closed)
         return;
-    if (events & VIR_EVENT_HANDLE_READABLE) {
-        char buffer[4096];
-        while (!bridge->closed && bridge->toStream.size() < BufferLimit) {
-            const ssize_t received = ::read(fd, buffer, sizeof(buffer));
-            if (received > 0)
-                bridge->toStream.append(buffer, received);
-            else if (received < 0 && errno == EINTR)
-                continue;
-            else if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                break;
-            else
-                bridge->shutdown("the client closed its end");
-        }
-    }
-    bridge->flushToStream();
-    if (events & VIR_EVENT_HANDLE_WRITABLE)
-        bridge->flushToSocket();
+    if (events & VIR_EVENT_HANDLE_READABLE)
+        bridge->readSocket();
     if (!bridge->closed && (events & (VIR_EVENT_HANDLE_ERROR | VIR_EVENT_HANDLE_HANGUP)))
-        bridge->shutdown("the client's socket hung up");
+        bridge->clientGone = true;
+    bridge->flushToStream();
+    if (!bridge->closed && (events & VIR_EVENT_HANDLE_WRITABLE) && !bridge->clientGone)
+        bridge->flushToSocket();
+    if (!bridge->closed && bridge->clientGone && bridge->toStream.isEmpty())
+        bridge->shutdown("the client closed its end");
     bridge->updateEvents();
 }
 
