@@ -3,6 +3,7 @@
 #include "clienttest.h"
 #include "testsystem.h"
 
+#include <QDBusMessage>
 #include <QDir>
 #include <QSignalSpy>
 #include <QTest>
@@ -253,6 +254,24 @@ private Q_SLOTS:
         QVERIFY(!properties.value(QStringLiteral("Error")).toString().isEmpty());
         QVERIFY(std::holds_alternative<bool>(
             QCoro::waitFor(m_client->instanceCall(QStringLiteral("nocmd"), QStringLiteral("Delete")))));
+    }
+
+    void cancel_leavesNoContainerBehind()
+    {
+        const auto job = QCoro::waitFor(m_client->createContainer(QStringLiteral("cancelled1"), sleeper()));
+        QVERIFY(std::holds_alternative<QString>(job));
+        const QString path = std::get<QString>(job);
+        QDBusMessage cancel = QDBusMessage::createMethodCall(
+            QStringLiteral("dev.hamlet.Helper1"), path, QStringLiteral("dev.hamlet.Job1"), QStringLiteral("Cancel"));
+        const QDBusMessage cancelled = m_client->bus().call(cancel);
+        QCOMPARE(cancelled.type(), QDBusMessage::ReplyMessage);
+        const auto done = QCoro::waitFor(m_client->waitForJob(path));
+        const auto *error = std::get_if<ClientError>(&done);
+        QVERIFY2(error && error->message.contains(QStringLiteral("cancelled")), "the job must end cancelled");
+        const auto list = QCoro::waitFor(m_client->listInstances());
+        for (const InstanceSummary &summary : std::get<InstanceSummaryList>(list))
+            QVERIFY(summary.name != QLatin1String("cancelled1"));
+        QVERIFY(!QDir(m_system.stateDir() + QStringLiteral("/containers/cancelled1")).exists());
     }
 
     void deniedUserCannotTouchAnInstance()
