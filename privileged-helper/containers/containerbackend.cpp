@@ -275,7 +275,8 @@ QCoro::Task<Status> ContainerBackend::launch(Container &container)
 
     // Bound first: GCC 12 destroys a temporary made inside a co_await expression twice.
     const QString consoleSocketPath = console ? console->path() : QString();
-    Status created = co_await m_runtime.create(name, bundle, pidFile, consoleSocketPath, stdio);
+    // create + start in one runtime process: a container's start is mostly the runtime's own.
+    Status created = co_await m_runtime.run(name, bundle, pidFile, consoleSocketPath, stdio);
     if (created && console) {
         Result<UniqueFd> master = console->receiveMaster();
         if (master)
@@ -285,25 +286,17 @@ QCoro::Task<Status> ContainerBackend::launch(Container &container)
     }
     const qint64 pid = created ? readSmallFile(pidFile).trimmed().toLongLong() : 0;
     if (created && pid <= 0)
-        created = failed(QStringLiteral("the runtime created container %1 but wrote no pid to %2").arg(name, pidFile));
+        created = failed(QStringLiteral("the runtime started container %1 but wrote no pid to %2").arg(name, pidFile));
     if (!created) {
         co_await undo();
         co_return created;
     }
+    // The helper is the child subreaper: an init that already exited is a zombie of ours until
+    // the watcher (a pidfd, which works on a zombie) collects it with its exit code.
     watchExit(container, pid);
     container.record.startedAt = QDateTime::currentDateTimeUtc();
-    if (const Status started = co_await m_runtime.start(name); !started) {
-        // Stop watching first: this init is killed by the undo, and its exit must not turn the
-        // failure into "stopped". The orphan reaper collects it.
-        delete container.watcher;
-        container.watcher = nullptr;
-        container.pid = 0;
-        co_await undo();
-        co_return started;
-    }
     if (container.pid == 0) {
-        // It ran and exited while start was awaited (a command that ends at once): it is
-        // "stopped" already, with its exit code; only the runtime's leftovers remain.
+        // Gone before it could be watched: "stopped" already; only the runtime's leftovers remain.
         co_await undo();
         co_return success();
     }

@@ -121,8 +121,20 @@ QCoro::Task<Status> OciRuntime::simple(QStringList arguments, QString what)
 
 QCoro::Task<Status> OciRuntime::create(QString id, QString bundle, QString pidFile, QString consoleSocket, Stdio stdio)
 {
-    QStringList arguments {QStringLiteral("create"), QStringLiteral("--bundle"), bundle, QStringLiteral("--pid-file"),
-                           pidFile};
+    return createProcess({QStringLiteral("create")}, id, bundle, pidFile, consoleSocket, stdio);
+}
+
+QCoro::Task<Status> OciRuntime::run(QString id, QString bundle, QString pidFile, QString consoleSocket, Stdio stdio)
+{
+    return createProcess({QStringLiteral("run"), QStringLiteral("--detach")}, id, bundle, pidFile, consoleSocket,
+                         stdio);
+}
+
+QCoro::Task<Status> OciRuntime::createProcess(QStringList verb, QString id, QString bundle, QString pidFile,
+                                              QString consoleSocket, Stdio stdio)
+{
+    QStringList arguments = verb;
+    arguments << QStringLiteral("--bundle") << bundle << QStringLiteral("--pid-file") << pidFile;
     if (!consoleSocket.isEmpty())
         arguments << QStringLiteral("--console-socket") << consoleSocket;
     arguments << id;
@@ -136,7 +148,7 @@ QCoro::Task<Status> OciRuntime::create(QString id, QString bundle, QString pidFi
     };
     const Run result = co_await run(arguments, std::chrono::seconds(120), setup);
     if (result.exitCode != 0)
-        co_return errorFor(result, QStringLiteral("create"), id);
+        co_return errorFor(result, verb.first(), id);
     co_return success();
 }
 

@@ -50,6 +50,8 @@ public:
     // `create --bundle B --pid-file P [--console-socket S] ID`. With a console socket the runtime
     // sends the pty master there (ConsoleSocket); otherwise the container gets stdio.
     QCoro::Task<Status> create(QString id, QString bundle, QString pidFile, QString consoleSocket, Stdio stdio);
+    // create and start in one runtime process ("run --detach"): one process start less.
+    QCoro::Task<Status> run(QString id, QString bundle, QString pidFile, QString consoleSocket, Stdio stdio);
     QCoro::Task<Status> start(QString id);
     // Signals init, or every process of the container with all = true.
     QCoro::Task<Status> kill(QString id, int signal, bool all = false);
@@ -69,6 +71,8 @@ public:
     static RuntimeState stateFromJson(const QByteArray &json);
 
 private:
+    QCoro::Task<Status> createProcess(QStringList verb, QString id, QString bundle, QString pidFile,
+                                      QString consoleSocket, Stdio stdio);
     struct Run {
         int exitCode = -1;
         QByteArray output;
