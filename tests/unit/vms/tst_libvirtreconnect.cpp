@@ -11,11 +11,15 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "awaittask.h"
+
 using namespace Hamlet;
 using namespace Hamlet::Vms;
 
 // LibvirtConnection against a real libvirtd that the test starts on private sockets, kills and
 // starts again: calls fail at once while it is gone, and the connection comes back by itself.
+using Hamlet::Test::await;
+
 class TestLibvirtReconnect : public QObject
 {
     Q_OBJECT
@@ -49,20 +53,6 @@ class TestLibvirtReconnect : public QObject
         m_daemon.waitForFinished();
         QFile::remove(socketPath()); // libvirtd refuses to start over a leftover socket's pid file
         QFile::remove(m_dir.filePath(QStringLiteral("pid")));
-    }
-
-    template <typename T> static T await(QCoro::Task<T> task)
-    {
-        std::optional<T> result;
-        QEventLoop loop;
-        auto runner = [&]() -> QCoro::Task<> {
-            result.emplace(co_await std::move(task));
-            loop.quit();
-        };
-        auto running = runner();
-        if (!result)
-            loop.exec();
-        return std::move(*result);
     }
 
     static QCoro::Task<Result<unsigned long>> libraryVersion(LibvirtConnection &connection)

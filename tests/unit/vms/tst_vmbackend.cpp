@@ -15,6 +15,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "awaittask.h"
+
 #include <poll.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -25,6 +27,8 @@ using namespace std::chrono_literals;
 
 // The VM backend against real libvirt: the embedded QEMU driver under a temporary root, guests
 // under TCG. The test functions run in order and follow one tiny VM through its life.
+using Hamlet::Test::await;
+
 class TestVmBackend : public QObject
 {
     Q_OBJECT
@@ -35,22 +39,6 @@ class TestVmBackend : public QObject
     std::unique_ptr<QSignalSpy> m_states;
     UniqueFd m_console;
     QByteArray m_consoleOutput;
-
-    // Runs a backend coroutine to its end in a nested event loop (QCoro::waitFor needs results that
-    // can be default-constructed, which Result cannot).
-    template <typename T> static T await(QCoro::Task<T> task)
-    {
-        std::optional<T> result;
-        QEventLoop loop;
-        auto runner = [&]() -> QCoro::Task<> {
-            result.emplace(co_await std::move(task));
-            loop.quit();
-        };
-        auto running = runner();
-        if (!result)
-            loop.exec();
-        return std::move(*result);
-    }
 
     // Reads the console until text appears (after `from`), or the timeout passes.
     bool readConsoleUntil(const QByteArray &text, int timeoutMs, qsizetype from = 0)

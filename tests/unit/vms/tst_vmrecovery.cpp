@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "awaittask.h"
+
 #include <poll.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -18,21 +20,9 @@
 using namespace Hamlet;
 using namespace Hamlet::Vms;
 
-namespace {
+using Hamlet::Test::await;
 
-template <typename T> T await(QCoro::Task<T> task)
-{
-    std::optional<T> result;
-    QEventLoop loop;
-    auto runner = [&]() -> QCoro::Task<> {
-        result.emplace(co_await std::move(task));
-        loop.quit();
-    };
-    auto running = runner();
-    if (!result)
-        loop.exec();
-    return std::move(*result);
-}
+namespace {
 
 VmBackend::Options backendOptions(const QString &stateDir)
 {
