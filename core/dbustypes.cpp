@@ -11,6 +11,7 @@ void registerDBusTypes()
         qDBusRegisterMetaType<InstanceSummaryList>();
         qDBusRegisterMetaType<SampleEntry>();
         qDBusRegisterMetaType<SampleBatch>();
+        qDBusRegisterMetaType<VariantMapList>();
         return true;
     }();
     Q_UNUSED(registered);

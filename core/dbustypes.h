@@ -29,6 +29,9 @@ struct SampleEntry {
 };
 using SampleBatch = QList<SampleEntry>;
 
+// aa{sv}: ListImages, Job1.Layers.
+using VariantMapList = QList<QVariantMap>;
+
 void registerDBusTypes();
 
 } // namespace Hamlet

@@ -95,7 +95,7 @@ HelperClient::HelperClient(const QString &busAddress, QObject *parent)
     m_manager->setTimeout(CallTimeoutMs);
     // The manager's signals are matched on the connection itself: relaying them through the
     // generated proxy adds no match rule with Qt 6.4 (seen with dbus-monitor), so none arrive.
-    for (const char *member : {"InstanceAdded", "InstanceRemoved", "Samples"})
+    for (const char *member : {"InstanceAdded", "InstanceRemoved", "Samples", "ImagesChanged"})
         m_bus.connect(Bus::ServiceName, Bus::ManagerPath, Bus::ManagerInterface, QString::fromLatin1(member), this,
                       SLOT(onManagerSignal(QDBusMessage)));
     // Instance properties: one match for the whole subtree.
@@ -105,10 +105,16 @@ HelperClient::HelperClient(const QString &busAddress, QObject *parent)
 
 void HelperClient::onPropertiesChanged(const QDBusMessage &message)
 {
-    const QString name = Bus::instanceNameFromPath(message.path());
-    if (name.isEmpty() || message.arguments().value(0).toString() != Bus::InstanceInterface)
+    const QString interface = message.arguments().value(0).toString();
+    const auto changed = qdbus_cast<QVariantMap>(message.arguments().value(1));
+    if (interface == Bus::JobInterface) {
+        Q_EMIT jobChanged(message.path(), changed);
         return;
-    Q_EMIT instanceChanged(name, qdbus_cast<QVariantMap>(message.arguments().value(1)));
+    }
+    const QString name = Bus::instanceNameFromPath(message.path());
+    if (name.isEmpty() || interface != Bus::InstanceInterface)
+        return;
+    Q_EMIT instanceChanged(name, changed);
 }
 
 void HelperClient::onManagerSignal(const QDBusMessage &message)
@@ -118,6 +124,8 @@ void HelperClient::onManagerSignal(const QDBusMessage &message)
         Q_EMIT instanceAdded(arguments.value(0).toString(), arguments.value(1).toString());
     else if (message.member() == QLatin1String("InstanceRemoved"))
         Q_EMIT instanceRemoved(arguments.value(0).toString());
+    else if (message.member() == QLatin1String("ImagesChanged"))
+        Q_EMIT imagesChanged();
     else if (message.member() == QLatin1String("Samples"))
         Q_EMIT samples(arguments.value(0).toULongLong(), qdbus_cast<SampleBatch>(arguments.value(1)));
 }
@@ -272,6 +280,49 @@ QCoro::Task<Result<int>> HelperClient::openFd(QString name, QString verb)
         co_return *error;
     const auto descriptor = qdbus_cast<QDBusUnixFileDescriptor>(std::get<QDBusMessage>(reply).arguments().value(0));
     co_return ::dup(descriptor.fileDescriptor());
+}
+
+QCoro::Task<Result<VariantMapList>> HelperClient::listImages()
+{
+    if (!m_bus.isConnected())
+        co_return notConnected(m_bus);
+    const QDBusPendingReply<VariantMapList> reply = co_await m_manager->ListImages();
+    co_return toResult(reply);
+}
+
+QCoro::Task<Result<QString>> HelperClient::pullImage(QString reference, QVariantMap options)
+{
+    const QDBusPendingReply<QDBusObjectPath> reply = co_await m_manager->PullImage(reference, options);
+    if (reply.isError())
+        co_return ClientError::fromDBus(reply.error());
+    co_return reply.value().path();
+}
+
+QCoro::Task<Result<QString>> HelperClient::importImage(int archiveFd, QString format, QVariantMap options)
+{
+    const QDBusUnixFileDescriptor archive(archiveFd); // dups the fd; the caller keeps its own
+    const QDBusPendingReply<QDBusObjectPath> reply = co_await m_manager->ImportImage(archive, format, options);
+    if (reply.isError())
+        co_return ClientError::fromDBus(reply.error());
+    co_return reply.value().path();
+}
+
+QCoro::Task<Result<bool>> HelperClient::removeImage(QString name)
+{
+    const QDBusPendingReply<> reply = co_await m_manager->RemoveImage(name);
+    if (reply.isError())
+        co_return ClientError::fromDBus(reply.error());
+    co_return true;
+}
+
+QCoro::Task<Result<bool>> HelperClient::cancelJob(QString jobPath)
+{
+    const QDBusMessage call
+        = QDBusMessage::createMethodCall(Bus::ServiceName, jobPath, Bus::JobInterface, QStringLiteral("Cancel"));
+    const QDBusMessage reply = co_await m_bus.asyncCall(call, CallTimeoutMs);
+    if (reply.type() == QDBusMessage::ErrorMessage)
+        co_return ClientError::fromName(reply.errorName(), reply.errorMessage());
+    co_return true;
 }
 
 QCoro::Task<Result<bool>> HelperClient::subscribe(uint intervalMs)

@@ -61,6 +61,14 @@ public:
     // "OpenConsole" or "OpenDisplay": the fd is the caller's to close.
     QCoro::Task<Result<int>> openFd(QString name, QString verb);
 
+    QCoro::Task<Result<VariantMapList>> listImages();
+    // Start a pull or an import and return the job's path; follow it with jobChanged and
+    // waitForJob. importImage does not take ownership of archiveFd.
+    QCoro::Task<Result<QString>> pullImage(QString reference, QVariantMap options);
+    QCoro::Task<Result<QString>> importImage(int archiveFd, QString format, QVariantMap options);
+    QCoro::Task<Result<bool>> removeImage(QString name);
+    QCoro::Task<Result<bool>> cancelJob(QString jobPath);
+
     QCoro::Task<Result<bool>> subscribe(uint intervalMs);
     QCoro::Task<Result<bool>> unsubscribe();
 
@@ -70,6 +78,9 @@ Q_SIGNALS:
     // A PropertiesChanged of an instance (State, ExitCode, StartedAt, Spec).
     void instanceChanged(const QString &name, const QVariantMap &changed);
     void samples(qulonglong monotonicNs, const Hamlet::SampleBatch &batch);
+    void imagesChanged();
+    // A PropertiesChanged of a job (Progress, BytesDone, BytesTotal, Layers, Done, ...).
+    void jobChanged(const QString &jobPath, const QVariantMap &changed);
 
 private Q_SLOTS:
     void onPropertiesChanged(const QDBusMessage &message);

@@ -2,6 +2,7 @@
 
 #include "containerinstances.h"
 #include "dbusnames.h"
+#include "imageservice.h"
 #include "logging.h"
 #include "manager1adaptor.h"
 #include "vminstances.h"
@@ -132,7 +133,9 @@ void HelperService::createBackends(const Capabilities &caps)
                                                                                          QCryptographicHash::Sha256)
                                                                     .toHex()
                                                                     .left(12)));
-        m_registry.addBackend(new ContainerInstances(options, this));
+        auto *containers = new ContainerInstances(options, this);
+        m_registry.addBackend(containers);
+        m_manager->setImageService(new ImageService(&containers->backend(), *m_jobs, this));
     }
 
     Vms::VmBackend::Options vmOptions;
@@ -143,6 +146,8 @@ void HelperService::createBackends(const Capabilities &caps)
     vmOptions.hostCpus = caps.hostCpus;
     vmOptions.hostMemoryBytes = caps.hostMemory;
     m_registry.addBackend(new VmInstances(caps.libvirtUri, vmOptions, this));
+    if (caps.runtime.isEmpty())
+        m_manager->setImageService(new ImageService(nullptr, *m_jobs, this));
 }
 
 QCoro::Task<> HelperService::recoverInstances()

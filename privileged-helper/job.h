@@ -1,10 +1,13 @@
 #pragma once
 
+#include "dbustypes.h"
 #include "expected.h"
 
 #include <QDBusObjectPath>
 #include <QObject>
+#include <QSet>
 #include <QString>
+#include <QTimer>
 #include <QVariantMap>
 
 namespace Hamlet {
@@ -24,6 +27,8 @@ public:
 
     void setProgress(qulonglong bytesDone, qulonglong bytesTotal);
     void setFraction(double progress); // for work not measured in bytes
+    // Per-layer progress of a pull or import (Job1.Layers: digest, bytesDone, bytesTotal, state).
+    void setLayers(const VariantMapList &layers);
     void complete(const Outcome &outcome, const QString &resultPath = QStringLiteral("/"));
 
     void cancel();
@@ -38,6 +43,11 @@ Q_SIGNALS:
     void cancelRequested();
 
 private:
+    // Progress changes are announced at most every ThrottleMs; completion flushes at once.
+    static constexpr int ThrottleMs = 100;
+    void announce(const QStringList &names);
+    void flushAnnouncements();
+
     uint m_id;
     QString m_operation;
     QString m_polkitAction;
@@ -50,6 +60,9 @@ private:
     QString m_errorName;
     QString m_errorMessage;
     QString m_result = QStringLiteral("/");
+    VariantMapList m_layers;
+    QSet<QString> m_pendingNames;
+    QTimer m_announceTimer;
 };
 
 } // namespace Hamlet

@@ -14,6 +14,12 @@ namespace Hamlet {
 namespace {
 const QString MonitorAction = QStringLiteral("dev.hamlet.monitor");
 const QString CreateAction = QStringLiteral("dev.hamlet.create");
+const QString ImagesAction = QStringLiteral("dev.hamlet.images");
+
+QDBusMessage noImageService(const QDBusMessage &call)
+{
+    return call.createErrorReply(Error::Unsupported, QStringLiteral("The helper is still starting; try again."));
+}
 } // namespace
 
 Manager::Manager(QDBusConnection bus, CallGate &gate, Capabilities capabilities, InstanceRegistry &registry,
@@ -118,6 +124,47 @@ QCoro::Task<> Manager::runCreate(InstanceBackend *backend, QString name, QVarian
     }
     m_registry.add(created.value());
     job->complete(std::nullopt, Bus::instancePath(name));
+}
+
+void Manager::setImageService(ImageService *images)
+{
+    m_images = images;
+    connect(images, &ImageService::imagesChanged, this, &Manager::ImagesChanged);
+}
+
+VariantMapList Manager::ListImages()
+{
+    m_gate.serve(*this, {MonitorAction, QStringLiteral("ListImages")}, [this](const QDBusMessage &call) {
+        return m_images ? m_images->list(call) : CallGate::immediate(noImageService)(call);
+    });
+    return {};
+}
+
+QDBusObjectPath Manager::PullImage(const QString &reference, const QVariantMap &options)
+{
+    m_gate.serve(
+        *this, {ImagesAction, QStringLiteral("PullImage")}, [this, reference, options](const QDBusMessage &call) {
+            return m_images ? m_images->pull(call, reference, options) : CallGate::immediate(noImageService)(call);
+        });
+    return {};
+}
+
+QDBusObjectPath Manager::ImportImage(const QDBusUnixFileDescriptor &archive, const QString &format,
+                                     const QVariantMap &options)
+{
+    m_gate.serve(*this, {ImagesAction, QStringLiteral("ImportImage")},
+                 [this, archive, format, options](const QDBusMessage &call) {
+                     return m_images ? m_images->importArchive(call, archive, format, options)
+                                     : CallGate::immediate(noImageService)(call);
+                 });
+    return {};
+}
+
+void Manager::RemoveImage(const QString &name)
+{
+    m_gate.serve(*this, {ImagesAction, QStringLiteral("RemoveImage")}, [this, name](const QDBusMessage &call) {
+        return m_images ? m_images->remove(call, name) : CallGate::immediate(noImageService)(call);
+    });
 }
 
 void Manager::Subscribe(uint intervalMs)

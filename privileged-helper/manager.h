@@ -3,6 +3,7 @@
 #include "callgate.h"
 #include "capabilities.h"
 #include "dbustypes.h"
+#include "imageservice.h"
 #include "instanceregistry.h"
 #include "jobobjects.h"
 #include "subscriptions.h"
@@ -22,18 +23,26 @@ public:
             JobObjects &jobs, Subscriptions &subscriptions, QObject *parent = nullptr);
 
     const Capabilities &capabilities() const { return m_capabilities; }
+    // The image methods answer Unsupported until this is set (after the backends exist).
+    void setImageService(ImageService *images);
 
 public Q_SLOTS:
     QVariantMap GetCapabilities();
     Hamlet::InstanceSummaryList ListInstances();
     QDBusObjectPath CreateContainer(const QString &name, const QVariantMap &spec);
     QDBusObjectPath CreateVm(const QString &name, const QVariantMap &spec);
+    Hamlet::VariantMapList ListImages();
+    QDBusObjectPath PullImage(const QString &reference, const QVariantMap &options);
+    QDBusObjectPath ImportImage(const QDBusUnixFileDescriptor &archive, const QString &format,
+                                const QVariantMap &options);
+    void RemoveImage(const QString &name);
     void Subscribe(uint intervalMs);
     void Unsubscribe();
 
 Q_SIGNALS:
     void InstanceAdded(const QString &name, const QString &kind, const QDBusObjectPath &path);
     void InstanceRemoved(const QString &name, const QDBusObjectPath &path);
+    void ImagesChanged();
     // Never emitted through the adaptor: the Sampler sends batches to each subscriber, targeted.
     void Samples(qulonglong monotonicNs, const Hamlet::SampleBatch &samples);
 
@@ -50,6 +59,7 @@ private:
     InstanceRegistry &m_registry;
     JobObjects &m_jobs;
     Subscriptions &m_subscriptions;
+    ImageService *m_images = nullptr;
 };
 
 } // namespace Hamlet

@@ -82,6 +82,16 @@ QStringList ContainerBackend::names() const
     return list;
 }
 
+QStringList ContainerBackend::containersUsing(const QString &manifestDigest) const
+{
+    QStringList users;
+    for (const auto &[name, container] : m_containers) {
+        if (container->record.imageDigest == manifestDigest)
+            users << name;
+    }
+    return users;
+}
+
 std::optional<ContainerInfo> ContainerBackend::info(const QString &name) const
 {
     const Container *container = find(name);
@@ -190,13 +200,10 @@ QCoro::Task<Status> ContainerBackend::removeImage(QString image)
     const Result<ImageInfo> info = m_images.image(image);
     if (!info)
         co_return info.error();
-    QStringList users;
+    const QStringList users = containersUsing(info->manifestDigest);
     QStringList layersInUse;
-    for (const auto &[name, container] : m_containers) {
-        if (container->record.imageDigest == info->manifestDigest)
-            users << name;
+    for (const auto &[name, container] : m_containers)
         layersInUse << container->record.diffIds;
-    }
     if (!users.isEmpty())
         co_return ErrorReply {Error::Busy,
                               QStringLiteral("image \"%1\" is used by %2: delete those containers first")

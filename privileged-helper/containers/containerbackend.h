@@ -72,6 +72,8 @@ public:
     ImageStore &imageStore() { return m_images; }
     const Options &options() const { return m_options; }
     QStringList names() const;
+    // The containers created from the image with this manifest digest.
+    QStringList containersUsing(const QString &manifestDigest) const;
     std::optional<ContainerInfo> info(const QString &name) const;
 
     // Validates a CreateContainer request completely (name, spec, Exists, unknown image)
