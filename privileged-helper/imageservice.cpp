@@ -38,6 +38,10 @@ QCoro::Task<QDBusMessage> ImageService::list(QDBusMessage call)
             {QStringLiteral("digest"), image.manifestDigest},
             {QStringLiteral("size"), QVariant::fromValue<qulonglong>(image.size)},
             {QStringLiteral("layers"), QVariant::fromValue<uint>(image.layerDigests.size())},
+            {QStringLiteral("created"),
+             QVariant::fromValue<qlonglong>(image.created.isValid() ? image.created.toSecsSinceEpoch() : 0)},
+            {QStringLiteral("pulledAt"), QVariant::fromValue<qlonglong>(image.addedAt.toSecsSinceEpoch())},
+            {QStringLiteral("source"), image.source},
             {QStringLiteral("usedBy"), m_containers->containersUsing(image.manifestDigest)},
         };
     }
