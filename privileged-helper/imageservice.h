@@ -6,6 +6,7 @@
 #include <QDBusMessage>
 #include <QDBusUnixFileDescriptor>
 #include <QObject>
+#include <QThread>
 
 #include <QCoro/QCoroTask>
 
@@ -24,6 +25,7 @@ class ImageService : public QObject
     Q_OBJECT
 public:
     ImageService(Containers::ContainerBackend *containers, JobObjects &jobs, QObject *parent = nullptr);
+    ~ImageService() override;
 
     QCoro::Task<QDBusMessage> list(QDBusMessage call);
     QCoro::Task<QDBusMessage> pull(QDBusMessage call, QString reference, QVariantMap options);
@@ -36,6 +38,10 @@ Q_SIGNALS:
 
 private:
     QDBusMessage unsupported(const QDBusMessage &call) const;
+    // Pulls hash and write what they download: they run in this thread, not on the bus's.
+    QThread *pullThread();
+
+    QThread *m_pullThread = nullptr;
 
     Containers::ContainerBackend *m_containers;
     JobObjects &m_jobs;

@@ -73,7 +73,10 @@ QString ImageStore::layerPath(const QString &diffId) const
 
 Status ImageStore::initialize()
 {
-    for (const QString &dir : {m_root, m_root + QStringLiteral("/blobs/sha256"), m_root + QStringLiteral("/layers")}) {
+    // A pull that was interrupted (the helper stopped) left only temporary files there.
+    removeTree(incomingDir());
+    for (const QString &dir :
+         {m_root, m_root + QStringLiteral("/blobs/sha256"), m_root + QStringLiteral("/layers"), incomingDir()}) {
         if (!QDir().mkpath(dir))
             return failed(QStringLiteral("cannot create the image store directory %1").arg(dir));
     }

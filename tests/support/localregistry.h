@@ -149,6 +149,24 @@ private:
     std::unique_ptr<QProcess> m_process;
 };
 
+// A TCP proxy on a free loopback port that forwards to a target port and slows the answers down
+// to bytesPerSecond, so that a pull through it lasts long enough to watch or cancel.
+class ThrottledProxy
+{
+public:
+    ThrottledProxy(quint16 targetPort, qint64 bytesPerSecond);
+    ~ThrottledProxy();
+    ThrottledProxy(const ThrottledProxy &) = delete;
+    ThrottledProxy &operator=(const ThrottledProxy &) = delete;
+
+    bool start();
+    QString hostPort() const; // "127.0.0.1:PORT"
+
+private:
+    class Server;
+    std::unique_ptr<Server> m_server;
+};
+
 // A minimal token issuer for registry token auth (docker's token spec): an HTTP server on a
 // loopback port that accepts Basic credentials user:password and answers {"token": JWT}, a JWT
 // signed (RS256, with the certificate in the x5c header) by a self-signed key made with openssl.
