@@ -71,7 +71,8 @@ public:
     bool hasLayer(const QString &diffId) const;
     // Moves a file whose content the caller verified against digest into blobs/.
     Status adoptBlob(const QString &verifiedFile, const QString &digest);
-    // Unpacks one layer from a blob the caller verified, unless it is unpacked already.
+    // Unpacks one layer from a blob the caller verified, unless it is unpacked already; the
+    // uncompressed content must hash to diffId.
     Status unpackVerifiedLayer(const QString &digest, const QString &diffId);
     // The undo of a failed pull: removes these blobs and unpacked layers unless an image of the
     // index refers to them.

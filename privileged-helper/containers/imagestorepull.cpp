@@ -40,7 +40,9 @@ Status ImageStore::unpackVerifiedLayer(const QString &digest, const QString &dif
     const QMutexLocker locker(&m_unpackMutex);
     if (hasLayer(diffId))
         return success();
-    const auto stats = LayerExtractor::extractFile(blobPath(digest), layerPath(diffId));
+    LayerExtractor::Limits limits;
+    limits.diffId = diffId;
+    const auto stats = LayerExtractor::extractFile(blobPath(digest), layerPath(diffId), limits);
     if (!stats)
         return ErrorReply {stats.error().name,
                            QStringLiteral("cannot unpack layer %1: %2").arg(digest, stats.error().message)};

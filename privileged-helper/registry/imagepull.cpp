@@ -3,8 +3,8 @@
 #include "imagestore.h"
 #include "logging.h"
 #include "manifest.h"
+#include "sha256.h"
 
-#include <QCryptographicHash>
 #include <QFile>
 #include <QHash>
 #include <QJsonArray>
@@ -253,7 +253,7 @@ QCoro::Task<Status> ImagePull::download(qsizetype index)
     QFile file(tempPath);
     if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly))
         co_return ErrorReply {Error::Failed, QStringLiteral("cannot create %1: %2").arg(tempPath, file.errorString())};
-    QCryptographicHash hash(QCryptographicHash::Sha256);
+    Containers::Sha256 hash;
     const QString host = m_reference.apiHost();
     RegistryClient::Sink sink = [&layer, &hash, &file, &host, this](const QByteArray &chunk) -> Status {
         layer.done += chunk.size();
@@ -263,7 +263,7 @@ QCoro::Task<Status> ImagePull::download(qsizetype index)
                                               "manifest gives: refused, nothing was stored")
                                    .arg(layer.digest, host)
                                    .arg(layer.size)};
-        hash.addData(chunk);
+        hash.add(chunk);
         if (file.write(chunk) != chunk.size())
             return ErrorReply {Error::Failed,
                                QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString())};
@@ -272,7 +272,7 @@ QCoro::Task<Status> ImagePull::download(qsizetype index)
     };
     const QString digest = layer.digest;
     const Status streamed = co_await m_client.streamBlob(digest, &sink);
-    const QString got = QStringLiteral("sha256:") + QString::fromLatin1(hash.result().toHex());
+    const QString got = hash.digest();
     Status outcome = streamed;
     if (streamed.ok() && (layer.done != layer.size || got != layer.digest))
         outcome

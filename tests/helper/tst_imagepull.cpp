@@ -264,6 +264,26 @@ private Q_SLOTS:
         QVERIFY(image(local(QStringLiteral("hamlet/tampered:1"))).isEmpty());
     }
 
+    void pull_layerNotMatchingItsDiffIdIsRefused()
+    {
+        // The blob matches its digest, but the config claims another uncompressed content: the
+        // unpacked layer (shared by diff id) must not be published under that name.
+        BuiltLayer layer = buildLayer(TestLayer {{LayerFile::file("lie", "not what the config says\n")}});
+        layer.diffId = m_multi.diffIds[0]; // poses as the busybox base layer of hamlet/multi
+        const auto liar
+            = m_registry.pushBuiltImage(QStringLiteral("hamlet/liar"), QStringLiteral("1"), {layer}, kShell);
+        QVERIFY2(liar, qPrintable(m_registry.error()));
+        QCoro::waitFor(m_client->instanceCall(QStringLiteral("pulled1"), QStringLiteral("Delete")));
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(m_client->removeImage(local(QStringLiteral("hamlet/multi:1"))))));
+        const QStringList before = storeSnapshot(storeRoot());
+        QVERIFY(!before.contains(storeRoot() + QStringLiteral("/layers/") + m_multi.diffIds[0].mid(7)));
+        const QString error = pull(local(QStringLiteral("hamlet/liar:1")));
+        QVERIFY2(error.startsWith(Error::Failed) && error.contains(QStringLiteral("not to the diff id")),
+                 qPrintable(error));
+        QCOMPARE(storeSnapshot(storeRoot()), before);
+    }
+
     void pull_refusesMalformedReferenceAtOnce()
     {
         QSignalSpy jobs(m_client.get(), &HelperClient::jobChanged);
