@@ -111,11 +111,15 @@ public:
     // Unpacks the layers not unpacked yet and returns the layer directories, TOP layer first:
     // the order of overlayfs lowerdir=.
     Result<QStringList> unpackLayers(const ImageInfo &image);
-    // Unpacks one layer blob unless its directory exists; true when it unpacked it now.
+    // Unpacks one layer blob unless its directory exists; true when it unpacked it now. The blob
+    // is checked against its digest and the unpacked content against diffId first.
     Result<bool> unpackLayer(const QString &layerDigest, const QString &diffId);
 
     // Streams the blob through sha256: a layer is checked before it is unpacked.
     Status verifyBlob(const QString &digest) const;
+
+    bool hasBlob(const QString &digest) const;
+    bool hasLayer(const QString &diffId) const;
 
     // "sha256:" + hex of data.
     static QString digestOf(const QByteArray &data);
