@@ -3,6 +3,7 @@
 // are made by the test: a busybox rootfs it builds, turned into docker-archive and oci-archive
 // files by skopeo from an OCI layout the test writes.
 #include "clienttest.h"
+#include "localregistry.h"
 #include "tarbuilder.h"
 #include "testsystem.h"
 
@@ -534,6 +535,30 @@ private Q_SLOTS:
             = m_system.run(QString(), TestSystem::ctlProgram(), {QStringLiteral("rmi"), QStringLiteral("ctl-root")});
         QCOMPARE(again.exitCode, 1);
         QVERIFY(again.err.contains("dev.hamlet.Error.NotFound"));
+    }
+
+    void hamletctl_pull_printsPerLayerAndOverallProgress()
+    {
+        LocalRegistry registry;
+        QVERIFY2(registry.start(), qPrintable(registry.error()));
+        const auto pushed = registry.pushImage(
+            QStringLiteral("hamlet/ctl"), QStringLiteral("1"),
+            {TestLayer {busyboxFiles(), Hamlet::Test::Compression::Gzip},
+             TestLayer {{LayerFile::file("etc/motd", "pulled by hamletctl\n")}, Hamlet::Test::Compression::Zstd}});
+        QVERIFY2(pushed, qPrintable(registry.error()));
+        const QString reference = registry.hostPort() + QStringLiteral("/hamlet/ctl:1");
+        const Run pulled = m_system.run(QString(), TestSystem::ctlProgram(), {QStringLiteral("pull"), reference});
+        QVERIFY2(pulled.exitCode == 0, pulled.err.constData());
+        for (const QString &digest : pushed->layerDigests) {
+            const QByteArray line = "layer " + digest.mid(7, 12).toUtf8() + ": done";
+            QVERIFY2(pulled.out.contains(line), pulled.out.constData());
+        }
+        QVERIFY2(pulled.out.contains("progress: 100%"), pulled.out.constData());
+        QVERIFY(listed(reference));
+        const Run bad
+            = m_system.run(QString(), TestSystem::ctlProgram(), {QStringLiteral("pull"), QStringLiteral("Not/Valid")});
+        QCOMPARE(bad.exitCode, 1);
+        QVERIFY2(bad.err.contains("dev.hamlet.Error.InvalidArgument"), bad.err.constData());
     }
 
     void cleanupTestCase()
