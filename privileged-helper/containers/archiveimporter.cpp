@@ -128,6 +128,8 @@ Result<ImageInfo> ArchiveImporter::run(int fd)
         Log::containers()->warn("import failed: {}", result.error().message);
         m_holds.discardCreated();
     }
+    // Tagged (or discarded): from now on the image, not this job, keeps its blobs.
+    m_holds.release();
     return result;
 }
 

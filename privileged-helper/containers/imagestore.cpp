@@ -345,11 +345,19 @@ BlobHolds::BlobHolds(ImageStore &store)
 
 BlobHolds::~BlobHolds()
 {
+    release();
+}
+
+void BlobHolds::release()
+{
     const QMutexLocker locker(&m_store.m_holdMutex);
     for (const QString &hex : std::as_const(m_held)) {
         if (--m_store.m_holds[hex] <= 0)
             m_store.m_holds.remove(hex);
     }
+    m_held.clear();
+    m_createdBlobs.clear();
+    m_createdLayers.clear();
 }
 
 void BlobHolds::holdHex(const QString &hex)

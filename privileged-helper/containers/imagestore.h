@@ -55,6 +55,8 @@ public:
     void hold(const QString &blobDigest, bool created);
     void holdLayer(const QString &diffId, bool created);
     void discardCreated();
+    // Lets go of everything held (the destructor does it too): once the image is tagged.
+    void release();
 
 private:
     void holdHex(const QString &hex);

@@ -1,6 +1,9 @@
-// Writes the fuzzer's seed corpus: small nasty layer archives aimed at the fuzz target's sandbox
-// (/tmp/hamlet-fuzz/outside/canary), made here rather than checked in as binaries.
-//   hamlet-fuzz-seeds DIR
+// Writes the fuzzers' seed corpora, made here rather than checked in as binaries:
+//   hamlet-fuzz-seeds layers DIR     nasty layer tars aimed at the extractor target's sandbox
+//                                    (/tmp/hamlet-fuzz/outside/canary)
+//   hamlet-fuzz-seeds archives DIR   image archives for the importer target: its first byte
+//                                    picks the format (0 docker-archive, 1 oci-archive, 2 rootfs)
+#include "imagearchivebuilder.h"
 #include "tarbuilder.h"
 
 #include <QDir>
@@ -10,20 +13,53 @@
 
 using namespace Hamlet::Test;
 
+namespace {
+
+using Seeds = QList<std::pair<const char *, QByteArray>>;
+
+Seeds archiveSeeds()
+{
+    const auto withFormat = [](char format, const QByteArray &archive) { return QByteArray(1, format) + archive; };
+    DockerArchive legacy;
+    DockerArchive docker25;
+    docker25.blobsLayout = true;
+    DockerArchive escaping;
+    escaping.layerNames = {QStringLiteral("../../outside/canary")};
+    DockerArchive lying;
+    lying.layers = {helloLayer(), helloLayer("second\n")};
+    lying.config = configFor({sha256Of(helloLayer()), sha256Of("not the second layer")});
+    OciArchive oci;
+    OciArchive tampered;
+    tampered.corruptLayerBlob = true;
+    return {
+        {"docker-legacy", withFormat(0, legacy.build())},
+        {"docker-25", withFormat(0, docker25.build())},
+        {"docker-escaping-layer-name", withFormat(0, escaping.build())},
+        {"docker-lying-config", withFormat(0, lying.build())},
+        {"oci", withFormat(1, oci.build())},
+        {"oci-tampered-blob", withFormat(1, tampered.build())},
+        {"rootfs-gzip", withFormat(2, makeTar({{"bin/hello", AE_IFREG, "hi"}}, TarCompression::Gzip))},
+        {"rootfs-escaping", withFormat(2, makeTar({{"a/../../x", AE_IFREG, "x"}}))},
+    };
+}
+
+} // namespace
+
 int main(int argc, char *argv[])
 {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: hamlet-fuzz-seeds DIR\n");
+    const QByteArray kind = argc == 3 ? QByteArray(argv[1]) : QByteArray();
+    if (kind != "layers" && kind != "archives") {
+        std::fprintf(stderr, "usage: hamlet-fuzz-seeds layers|archives DIR\n");
         return 2;
     }
-    const QString dir = QString::fromLocal8Bit(argv[1]);
+    const QString dir = QString::fromLocal8Bit(argv[2]);
     QDir().mkpath(dir);
     const QByteArray outside = "/tmp/hamlet-fuzz/outside";
     QByteArray longPath;
     while (longPath.size() <= 4200)
         longPath += QByteArray(120, 'd') + '/';
     const QByteArray gz = makeTar({{"big", AE_IFREG, QByteArray(100000, 'x')}}, TarCompression::Gzip);
-    const QList<std::pair<const char *, QByteArray>> seeds {
+    const Seeds layerSeeds {
         {"ordinary.tar",
          makeTar({{"bin", AE_IFDIR, {}, {}, false, 0755},
                   {"bin/busybox", AE_IFREG, "ELF", {}, false, 04755},
@@ -54,6 +90,7 @@ int main(int argc, char *argv[])
         {"truncated.tar.gz", gz.left(gz.size() / 2)},
         {"bomb.tar.gz", makeTar({{"zeros", AE_IFREG, QByteArray(8 * 1024 * 1024, '\0')}}, TarCompression::Gzip)},
     };
+    const Seeds seeds = kind == "layers" ? layerSeeds : archiveSeeds();
     for (const auto &[name, data] : seeds) {
         QFile file(dir + QLatin1Char('/') + QLatin1String(name));
         if (!file.open(QIODevice::WriteOnly) || file.write(data) != data.size()) {
@@ -61,6 +98,6 @@ int main(int argc, char *argv[])
             return 1;
         }
     }
-    std::printf("%lld seeds in %s\n", static_cast<long long>(seeds.size()), argv[1]);
+    std::printf("%lld seeds in %s\n", static_cast<long long>(seeds.size()), argv[2]);
     return 0;
 }

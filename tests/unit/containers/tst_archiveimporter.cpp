@@ -2,6 +2,7 @@
 // tarballs, good and hostile. Every refused archive must leave the store exactly as it was.
 #include "archiveimporter.h"
 #include "busyboximage.h"
+#include "imagearchivebuilder.h"
 #include "tarbuilder.h"
 
 #include <QDir>
@@ -17,161 +18,9 @@
 #include <unistd.h>
 
 using namespace Hamlet::Containers;
-using Hamlet::Test::makeTar;
-using Hamlet::Test::TarCompression;
-using Hamlet::Test::TarMember;
+using namespace Hamlet::Test;
 
 namespace {
-
-QString hexOf(const QString &digest)
-{
-    return digest.mid(7);
-}
-
-QByteArray json(const QJsonValue &value)
-{
-    return value.isArray() ? QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact)
-                           : QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact);
-}
-
-QByteArray helloLayer(const QByteArray &greeting = "hi\n")
-{
-    return makeTar({{"bin", AE_IFDIR, {}, {}, false, 0755}, {"bin/hello", AE_IFREG, greeting, {}, false, 0755}});
-}
-
-QJsonObject configFor(const QStringList &diffIds)
-{
-    return QJsonObject {
-        {QStringLiteral("architecture"), QStringLiteral("amd64")},
-        {QStringLiteral("os"), QStringLiteral("linux")},
-        {QStringLiteral("created"), QStringLiteral("2024-01-02T03:04:05Z")},
-        {QStringLiteral("config"), QJsonObject {{QStringLiteral("Cmd"), QJsonArray {QStringLiteral("/bin/hello")}}}},
-        {QStringLiteral("rootfs"),
-         QJsonObject {{QStringLiteral("type"), QStringLiteral("layers")},
-                      {QStringLiteral("diff_ids"), QJsonArray::fromStringList(diffIds)}}},
-    };
-}
-
-// A docker save archive the way docker and skopeo write it: layers as HEX.tar with a legacy
-// ID/layer.tar symlink to each, which is the name manifest.json uses; or, as docker 25 and
-// later write it, an OCI layout whose manifest.json names blobs/sha256/HEX.
-struct DockerArchive {
-    QList<QByteArray> layers {helloLayer()};
-    QStringList repoTags {QStringLiteral("alpine:3")};
-    QStringList layerNames; // default: the symlinks
-    QJsonObject config; // default: configFor(the layers' digests)
-    QByteArray manifestOverride;
-    bool withManifest = true;
-    bool blobsLayout = false; // docker 25+
-
-    QByteArray build() const
-    {
-        QList<TarMember> members;
-        QStringList names;
-        QStringList diffIds;
-        if (blobsLayout)
-            members << TarMember {"oci-layout", AE_IFREG, R"({"imageLayoutVersion":"1.0.0"})"};
-        for (const QByteArray &layer : layers) {
-            const QString hex = hexOf(ImageStore::digestOf(layer));
-            diffIds << ImageStore::digestOf(layer);
-            if (blobsLayout) {
-                members << TarMember {"blobs/sha256/" + hex.toUtf8(), AE_IFREG, layer};
-                names << QStringLiteral("blobs/sha256/") + hex;
-                continue;
-            }
-            members << TarMember {hex.toUtf8() + ".tar", AE_IFREG, layer};
-            members << TarMember {"legacy" + hex.left(8).toUtf8(), AE_IFDIR, {}, {}, false, 0755};
-            members << TarMember {
-                "legacy" + hex.left(8).toUtf8() + "/layer.tar", AE_IFLNK, {}, "../" + hex.toUtf8() + ".tar"};
-            names << QStringLiteral("legacy%1/layer.tar").arg(hex.left(8));
-        }
-        const QByteArray configData = json(config.isEmpty() ? configFor(diffIds) : config);
-        const QString configName = blobsLayout
-            ? QStringLiteral("blobs/sha256/") + hexOf(ImageStore::digestOf(configData))
-            : hexOf(ImageStore::digestOf(configData)) + QStringLiteral(".json");
-        members << TarMember {configName.toUtf8(), AE_IFREG, configData};
-        const QJsonArray manifest {QJsonObject {
-            {QStringLiteral("Config"), configName},
-            {QStringLiteral("RepoTags"), QJsonArray::fromStringList(repoTags)},
-            {QStringLiteral("Layers"), QJsonArray::fromStringList(layerNames.isEmpty() ? names : layerNames)},
-        }};
-        if (withManifest)
-            members << TarMember {"manifest.json", AE_IFREG,
-                                  manifestOverride.isEmpty() ? json(manifest) : manifestOverride};
-        return makeTar(members);
-    }
-};
-
-// A tar of an OCI image layout holding one image.
-struct OciArchive {
-    QList<QByteArray> layers {makeTar({{"etc/os-release", AE_IFREG, "ID=oci\n"}}, TarCompression::Gzip)};
-    QString refName = QStringLiteral("latest");
-    bool corruptLayerBlob = false;
-    bool dropConfigBlob = false;
-
-    QByteArray build() const
-    {
-        QList<TarMember> members {{"oci-layout", AE_IFREG, R"({"imageLayoutVersion":"1.0.0"})"},
-                                  {"blobs/sha256", AE_IFDIR, {}, {}, false, 0755}};
-        QJsonArray descriptors;
-        QStringList diffIds;
-        for (const QByteArray &layer : layers) {
-            const QString digest = ImageStore::digestOf(layer);
-            members << TarMember {"blobs/sha256/" + hexOf(digest).toUtf8(), AE_IFREG,
-                                  corruptLayerBlob ? QByteArray(layer).append("tampered") : layer};
-            descriptors.append(QJsonObject {
-                {QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.layer.v1.tar+gzip")},
-                {QStringLiteral("digest"), digest},
-                {QStringLiteral("size"), layer.size()}});
-            QTemporaryDir scratch; // the diff id: the layer uncompressed
-            diffIds << ImageStore::digestOf(gunzip(layer));
-        }
-        const QByteArray config = json(configFor(diffIds));
-        if (!dropConfigBlob)
-            members << TarMember {"blobs/sha256/" + hexOf(ImageStore::digestOf(config)).toUtf8(), AE_IFREG, config};
-        const QByteArray manifest = json(QJsonObject {
-            {QStringLiteral("schemaVersion"), 2},
-            {QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.manifest.v1+json")},
-            {QStringLiteral("config"),
-             QJsonObject {{QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.config.v1+json")},
-                          {QStringLiteral("digest"), ImageStore::digestOf(config)},
-                          {QStringLiteral("size"), config.size()}}},
-            {QStringLiteral("layers"), descriptors},
-        });
-        members << TarMember {"blobs/sha256/" + hexOf(ImageStore::digestOf(manifest)).toUtf8(), AE_IFREG, manifest};
-        members << TarMember {
-            "index.json", AE_IFREG,
-            json(QJsonObject {
-                {QStringLiteral("schemaVersion"), 2},
-                {QStringLiteral("manifests"),
-                 QJsonArray {QJsonObject {
-                     {QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.manifest.v1+json")},
-                     {QStringLiteral("digest"), ImageStore::digestOf(manifest)},
-                     {QStringLiteral("size"), manifest.size()},
-                     {QStringLiteral("annotations"),
-                      QJsonObject {{QStringLiteral("org.opencontainers.image.ref.name"), refName}}},
-                 }}},
-            })};
-        return makeTar(members);
-    }
-
-    static QByteArray gunzip(const QByteArray &data)
-    {
-        archive *reader = archive_read_new();
-        archive_read_support_filter_all(reader);
-        archive_read_support_format_raw(reader);
-        archive_read_open_memory(reader, data.constData(), data.size());
-        archive_entry *entry = nullptr;
-        archive_read_next_header(reader, &entry);
-        QByteArray out;
-        char buffer[65536];
-        la_ssize_t n = 0;
-        while ((n = archive_read_data(reader, buffer, sizeof buffer)) > 0)
-            out.append(buffer, n);
-        archive_read_free(reader);
-        return out;
-    }
-};
 
 // Every file and directory under the store with its size, and index.json: what "nothing
 // changed" means.
@@ -495,6 +344,26 @@ private Q_SLOTS:
         QCOMPARE(snapshot(*m_store), before);
         QVERIFY(m_store->verifyBlob(busybox->layerDigests.first()).ok());
         QVERIFY(QFileInfo(m_store->layerPath(busybox->diffIds.first()) + QStringLiteral("/bin/busybox")).isFile());
+    }
+
+    // Found by the importer's fuzz target: the job's holds must end with run(), or the image's
+    // blobs outlive its removal for as long as the importer object lives.
+    void finishedImport_letsGoOfItsBlobs()
+    {
+        const QStringList before = snapshot(*m_store);
+        ImportProgress progress;
+        ArchiveImporter importer(
+            *m_store, *ImportRequest::fromOptions(QStringLiteral("rootfs"), {{"name", "short-lived"}}), {}, progress);
+        const QByteArray archive = makeTar({{"short-lived", AE_IFREG, "x"}});
+        QFile file(m_dir.filePath(QStringLiteral("short-lived.tar")));
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        file.write(archive);
+        file.seek(0);
+        const auto image = importer.run(file.handle());
+        QVERIFY2(image.ok(), image.ok() ? "" : qPrintable(image.error().message));
+        QVERIFY(m_store->removeImage(image->name).ok());
+        m_store->garbageCollect({});
+        QCOMPARE(snapshot(*m_store), before);
     }
 
     void cancelledImport_leavesNothing()
