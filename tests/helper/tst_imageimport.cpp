@@ -528,6 +528,13 @@ private Q_SLOTS:
         const Run images = m_system.run(QString(), TestSystem::ctlProgram(), {QStringLiteral("images")});
         QVERIFY2(images.out.contains("ctl-root\t"), images.out.constData());
         QVERIFY2(images.out.contains("\tarchive\t"), images.out.constData());
+        // "-": standard input, here a pipe from cat, as `docker save IMAGE | hamletctl import -` does.
+        const Run piped = m_system.run(
+            QString(), QStringLiteral("sh"),
+            {QStringLiteral("-c"),
+             QStringLiteral("cat '%1' | '%2' import - rootfs name=ctl-piped").arg(path, TestSystem::ctlProgram())});
+        QVERIFY2(piped.exitCode == 0, piped.err.constData());
+        QVERIFY(listed(QStringLiteral("ctl-piped")));
         const Run removed
             = m_system.run(QString(), TestSystem::ctlProgram(), {QStringLiteral("rmi"), QStringLiteral("ctl-root")});
         QCOMPARE(removed.exitCode, 0);
