@@ -31,7 +31,8 @@ qint64 octal(const QByteArray &header, int offset, int length)
 bool isCompressed(const QByteArray &start)
 {
     return start.startsWith("\x1f\x8b") // gzip
-        || start.startsWith("\xfd" "7zXZ") // xz
+        || start.startsWith("\xfd"
+                            "7zXZ") // xz
         || start.startsWith("\x28\xb5\x2f\xfd") // zstd
         || start.startsWith("BZh"); // bzip2
 }
@@ -52,7 +53,8 @@ ArchiveGuess guessArchiveFormat(const QString &path)
         if (header.size() < Block || header.count('\0') == Block)
             break;
         if (header.mid(257, 5) != "ustar" && octal(header, 148, 8) < 0)
-            return {QStringLiteral("rootfs"), tr("Not a tar archive Hamlet can look into: taken for a root filesystem.")};
+            return {QStringLiteral("rootfs"),
+                    tr("Not a tar archive Hamlet can look into: taken for a root filesystem.")};
         const QString prefix = header.mid(257, 5) == "ustar" ? field(header, 345, 155) : QString();
         QString name = field(header, 0, 100);
         if (!longName.isEmpty())

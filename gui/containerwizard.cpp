@@ -74,7 +74,8 @@ void ContainerWizard::buildSetupPage(const Capabilities &capabilities, const QSt
     form->addRow(tr("&Command:"), m_command);
     form->addRow(QString(), m_tty);
     const bool runnable = !capabilities.runtime.isEmpty();
-    m_setup->setRule([this, runnable] { return runnable && m_name->isValid() && m_image->isEnabled() && !image().isEmpty(); });
+    m_setup->setRule(
+        [this, runnable] { return runnable && m_name->isValid() && m_image->isEnabled() && !image().isEmpty(); });
     connect(m_name, &NameField::changed, m_setup, &FormPage::recheck);
     connect(m_command, &QLineEdit::textEdited, this, [this] { m_commandEdited = true; });
     connect(m_image, &QComboBox::currentIndexChanged, this, &ContainerWizard::onImageChosen);

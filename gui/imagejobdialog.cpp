@@ -153,12 +153,11 @@ void ImageJobDialog::watch(const QString &jobPath)
     });
     QCoro::connect(m_client->waitForJob(jobPath), this, [this, jobPath](const Result<QString> &result) {
         // The job stays on the bus a few seconds after Completed: its final figures, then the outcome.
-        QCoro::connect(m_client->jobProperties(jobPath), this,
-                       [this, result](const Result<QVariantMap> &properties) {
-                           if (const auto *values = std::get_if<QVariantMap>(&properties))
-                               m_progress->apply(*values);
-                           finish(result);
-                       });
+        QCoro::connect(m_client->jobProperties(jobPath), this, [this, result](const Result<QVariantMap> &properties) {
+            if (const auto *values = std::get_if<QVariantMap>(&properties))
+                m_progress->apply(*values);
+            finish(result);
+        });
     });
 }
 

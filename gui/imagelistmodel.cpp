@@ -79,8 +79,27 @@ void ImageListModel::refresh()
     });
 }
 
-void ImageListModel::setImages(QList<ImageRow> images)
+void ImageListModel::setBuiltinAvailable(bool available)
 {
+    if (available == m_builtinAvailable)
+        return;
+    m_builtinAvailable = available;
+    setImages(m_stored);
+}
+
+void ImageListModel::setImages(QList<ImageRow> stored)
+{
+    m_stored = stored;
+    QList<ImageRow> images = std::move(stored);
+    const bool hasBuiltin
+        = std::any_of(images.begin(), images.end(), [](const ImageRow &image) { return image.name == BusyboxName; });
+    if (m_builtinAvailable && !hasBuiltin) {
+        ImageRow builtin;
+        builtin.name = BusyboxName;
+        builtin.source = QStringLiteral("builtin");
+        builtin.stored = false;
+        images.prepend(builtin);
+    }
     std::stable_sort(images.begin(), images.end(), [](const ImageRow &a, const ImageRow &b) {
         if (a.isBuiltin() != b.isBuiltin())
             return a.isBuiltin();
@@ -136,15 +155,19 @@ QVariant ImageListModel::display(const ImageRow &image, int column) const
     case NameColumn:
         return image.isBuiltin() ? tr("%1 (built-in)").arg(image.name) : reference.shortRepository();
     case TagColumn: {
+        if (!image.stored)
+            return tr("made on first use");
         const QString digest = shortDigest(image.digest);
         const QString tag = reference.tag.isEmpty() ? QStringLiteral("—") : reference.tag;
         return digest.isEmpty() ? tag : QStringLiteral("%1 · %2").arg(tag, digest);
     }
     case SizeColumn:
-        return Format::bytes(image.size);
+        return image.stored ? Format::bytes(image.size) : QStringLiteral("—");
     case LayersColumn:
-        return image.layers;
+        return image.stored ? QVariant(image.layers) : QVariant(QStringLiteral("—"));
     case CreatedColumn:
+        if (!image.stored)
+            return QStringLiteral("—");
         return image.created > 0 ? dateText(image.created) : tr("unknown");
     case SourceColumn:
         if (image.isBuiltin())
@@ -161,13 +184,15 @@ QVariant ImageListModel::display(const ImageRow &image, int column) const
 
 QString ImageListModel::tooltip(const ImageRow &image) const
 {
-    QString text = QStringLiteral("<b>%1</b><br>%2").arg(image.name.toHtmlEscaped(), image.digest);
+    QString text = QStringLiteral("<b>%1</b>").arg(image.name.toHtmlEscaped());
+    if (!image.digest.isEmpty())
+        text += QStringLiteral("<br>") + image.digest;
     if (image.pulledAt > 0)
         text += QStringLiteral("<br>") + tr("In the store since %1").arg(dateText(image.pulledAt));
     if (image.isBuiltin())
         text += QStringLiteral("<br>")
-            + tr("Made by the helper from this host's static busybox: no download. If removed, it comes back "
-                 "when the helper starts again.");
+            + tr("Made by the helper from this host's static busybox when a container first needs it: no "
+                 "download. If removed, it is made again the next time it is used.");
     return text;
 }
 

@@ -17,6 +17,9 @@ struct ImageRow {
     qint64 pulledAt = 0;
     QString source; // "builtin", "registry", "archive" (or "" from an older helper)
     QStringList usedBy;
+    // false for the built-in busybox before its first use: the helper makes it from the host's
+    // busybox when a container first asks for it, so it is offered but not yet in the store.
+    bool stored = true;
 
     static ImageRow fromMap(const QVariantMap &map);
     bool isBuiltin() const;
@@ -29,7 +32,16 @@ class ImageListModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { NameColumn, TagColumn, SizeColumn, LayersColumn, CreatedColumn, SourceColumn, UsedByColumn, ColumnCount };
+    enum Column {
+        NameColumn,
+        TagColumn,
+        SizeColumn,
+        LayersColumn,
+        CreatedColumn,
+        SourceColumn,
+        UsedByColumn,
+        ColumnCount
+    };
     enum Role { ImageNameRole = Qt::UserRole + 1 };
 
     explicit ImageListModel(HelperClient *client, QObject *parent = nullptr);
@@ -43,6 +55,9 @@ public:
     const ImageRow *image(const QString &name) const;
     int rowOf(const QString &name) const;
     bool hasLoaded() const { return m_loaded; }
+    // Whether this host can make the built-in busybox image (Capabilities::busybox): if so, it is
+    // listed (and offered) even before the store holds it.
+    void setBuiltinAvailable(bool available);
     // A short label for one image: "alpine:latest", "busybox (built-in)".
     static QString label(const ImageRow &image);
 
@@ -54,12 +69,14 @@ Q_SIGNALS:
     void failed(const Hamlet::ClientError &error);
 
 private:
-    void setImages(QList<ImageRow> images);
+    void setImages(QList<ImageRow> stored);
     QVariant display(const ImageRow &image, int column) const;
     QString tooltip(const ImageRow &image) const;
 
     HelperClient *m_client;
     QList<ImageRow> m_images;
+    QList<ImageRow> m_stored; // as ListImages said
+    bool m_builtinAvailable = false;
     bool m_loaded = false;
     bool m_refreshing = false;
     bool m_again = false; // a change arrived while a ListImages was on its way

@@ -89,6 +89,7 @@ ImagesPage::ImagesPage(HelperClient *client, ImageListModel *model, QWidget *par
 
 void ImagesPage::setCapabilities(const Capabilities &capabilities)
 {
+    m_model->setBuiltinAvailable(!capabilities.busybox.isEmpty());
     m_note->setVisible(capabilities.busybox.isEmpty());
     m_note->setText(tr("The built-in busybox image is unavailable on this host: install the 'busybox-static' "
                        "package and restart the helper, or pull an image."));
@@ -130,7 +131,7 @@ QString ImagesPage::detailsText() const
 void ImagesPage::updateSelection()
 {
     const ImageRow *image = m_model->image(selectedImage());
-    m_remove->setEnabled(image != nullptr);
+    m_remove->setEnabled(image != nullptr && image->stored);
     m_create->setEnabled(image != nullptr);
     if (!image) {
         m_details->setText(m_model->rowCount() == 0 && m_model->hasLoaded()
@@ -140,11 +141,13 @@ void ImagesPage::updateSelection()
     }
     QStringList facts;
     facts << QStringLiteral("<b>%1</b>").arg(image->name.toHtmlEscaped());
-    facts << image->digest;
-    facts << tr("%1 in %n layer(s)", nullptr, static_cast<int>(image->layers)).arg(Format::bytes(image->size));
+    if (image->stored) {
+        facts << image->digest;
+        facts << tr("%1 in %n layer(s)", nullptr, static_cast<int>(image->layers)).arg(Format::bytes(image->size));
+    }
     if (image->isBuiltin())
-        facts << tr("made by the helper from this host's static busybox: no download; if removed, it comes back "
-                    "when the helper starts again");
+        facts << tr("made by the helper from this host's static busybox when a container first needs it: no "
+                    "download; if removed, it is made again the next time");
     facts << (image->usedBy.isEmpty() ? tr("no container uses it")
                                       : tr("used by %1").arg(image->usedBy.join(QStringLiteral(", ")).toHtmlEscaped()));
     m_details->setText(facts.join(QStringLiteral(" · ")));
@@ -177,18 +180,18 @@ ImportDialog *ImagesPage::importArchive()
 void ImagesPage::removeSelected()
 {
     const ImageRow *image = m_model->image(selectedImage());
-    if (!image || m_confirmation)
+    if (!image || !image->stored || m_confirmation)
         return;
     const QString name = image->name;
-    m_confirmation = new QMessageBox(QMessageBox::Warning, tr("Remove Image"),
-                                     tr("Remove the image %1?").arg(ImageListModel::label(*image)),
-                                     QMessageBox::Cancel, this);
+    m_confirmation
+        = new QMessageBox(QMessageBox::Warning, tr("Remove Image"),
+                          tr("Remove the image %1?").arg(ImageListModel::label(*image)), QMessageBox::Cancel, this);
     m_confirmation->setObjectName(QStringLiteral("removeImageConfirmation"));
     QString details = tr("Its layers are deleted unless another image or a container still needs them (%1).")
                           .arg(Format::bytes(image->size));
     if (image->isBuiltin())
-        details = tr("busybox is the built-in image, made from this host's static busybox: it comes back the next "
-                     "time the helper starts.");
+        details = tr("busybox is the built-in image, made from this host's static busybox: it is made again the "
+                     "next time a container needs it.");
     if (!image->usedBy.isEmpty())
         details += QLatin1Char('\n')
             + tr("It is used by %1: the helper will refuse until those containers are deleted.")

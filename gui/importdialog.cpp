@@ -139,8 +139,8 @@ QCoro::Task<Result<QString>> ImportDialog::startJob()
     // Opened here, as the person: the helper gets this descriptor, never the path.
     m_archive = std::make_unique<QFile>(m_file->path());
     if (!m_archive->open(QIODevice::ReadOnly)) {
-        const ClientError error {Error::InvalidArgument,
-                                 tr("Cannot open %1: %2").arg(m_file->path(), m_archive->errorString()), {}};
+        const ClientError error {
+            Error::InvalidArgument, tr("Cannot open %1: %2").arg(m_file->path(), m_archive->errorString()), {}};
         m_archive.reset();
         return refuse(error);
     }

@@ -99,8 +99,8 @@ void PullDialog::onReferenceChanged()
     m_referenceInfo->setStyleSheet(QString());
     m_referenceInfo->setText(tr("Pulls %1").arg(m_parsed->normalized()));
     m_loopbackNote->setVisible(m_parsed->isLoopback());
-    m_loopbackNote->setText(tr("%1 is on this machine: plain HTTP is allowed without ticking this.")
-                                .arg(m_parsed->registry));
+    m_loopbackNote->setText(
+        tr("%1 is on this machine: plain HTTP is allowed without ticking this.").arg(m_parsed->registry));
     if (!m_credentialsLoaded) {
         m_credentials->setText(tr("Looking for stored credentials…"));
     } else if (const auto match = m_stored.find(*m_parsed); match && !match->auth.isEmpty()) {
@@ -111,8 +111,8 @@ void PullDialog::onReferenceChanged()
                                   "not run: sign in below instead.")
                                    .arg(match->key, match->helper, homeRelative(match->file)));
     } else {
-        m_credentials->setText(tr("No stored login for %1: pulling anonymously (or sign in below).")
-                                   .arg(m_parsed->registry));
+        m_credentials->setText(
+            tr("No stored login for %1: pulling anonymously (or sign in below).").arg(m_parsed->registry));
     }
     recheck();
 }
