@@ -131,6 +131,7 @@ void ImageJobDialog::start()
             // The call was refused (polkit, a malformed reference, Unsupported): the client's hint fits.
             setRunning(false);
             m_progress->hide();
+            m_status->clear();
             showFailure(tr("Could not start: %1").arg(subject()), *error, error->hint);
             return;
         }

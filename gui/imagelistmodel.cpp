@@ -158,8 +158,9 @@ QVariant ImageListModel::display(const ImageRow &image, int column) const
         if (!image.stored)
             return tr("made on first use");
         const QString digest = shortDigest(image.digest);
-        const QString tag = reference.tag.isEmpty() ? QStringLiteral("—") : reference.tag;
-        return digest.isEmpty() ? tag : QStringLiteral("%1 · %2").arg(tag, digest);
+        if (reference.tag.isEmpty() || digest.isEmpty())
+            return reference.tag.isEmpty() ? digest : reference.tag;
+        return QStringLiteral("%1 · %2").arg(reference.tag, digest);
     }
     case SizeColumn:
         return image.stored ? Format::bytes(image.size) : QStringLiteral("—");

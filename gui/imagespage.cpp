@@ -143,7 +143,9 @@ void ImagesPage::updateSelection()
     facts << QStringLiteral("<b>%1</b>").arg(image->name.toHtmlEscaped());
     if (image->stored) {
         facts << image->digest;
-        facts << tr("%1 in %n layer(s)", nullptr, static_cast<int>(image->layers)).arg(Format::bytes(image->size));
+        const QString size = Format::bytes(image->size).replace(QLatin1Char(' '), QChar::Nbsp);
+        facts << (image->layers == 1 ? tr("%1 in 1 layer").arg(size)
+                                     : tr("%1 in %2 layers").arg(size).arg(image->layers));
     }
     if (image->isBuiltin())
         facts << tr("made by the helper from this host's static busybox when a container first needs it: no "
@@ -219,7 +221,7 @@ void ImagesPage::remove(const QString &name)
             Log::gui()->warn("removing image {}: {}: {}", name.toStdString(), error->name.toStdString(),
                              error->message.toStdString());
             QString details = error->message;
-            if (error->name == Error::Busy)
+            if (error->name == Error::Busy && !error->message.contains(QLatin1String("delete"), Qt::CaseInsensitive))
                 details += QLatin1Char('\n') + tr("Delete the containers that use it (see Used by), then remove it.");
             else if (!error->hint.isEmpty())
                 details += QLatin1Char('\n') + error->hint;

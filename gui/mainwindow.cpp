@@ -286,6 +286,8 @@ void MainWindow::updateCounts()
 
 void MainWindow::onSection(int section)
 {
+    // The images need the width (names, digests, who uses them); the host facts are for instances.
+    m_right->setVisible(section != Sidebar::Images);
     if (section == Sidebar::Images) {
         m_center->setCurrentWidget(m_images);
         m_right->setCurrentIndex(0);
