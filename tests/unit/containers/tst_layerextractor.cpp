@@ -1,4 +1,5 @@
 #include "layerextractor.h"
+#include "tarbuilder.h"
 
 #include <QDir>
 #include <QFile>
@@ -16,57 +17,12 @@ using namespace Hamlet::Containers;
 
 namespace {
 
-struct Member {
-    QByteArray path;
-    mode_t type = AE_IFREG;
-    QByteArray content = {};
-    QByteArray link = {}; // symlink target, or hardlink target when hardlink is set
-    bool hardlink = false;
-    mode_t mode = 0644;
-};
+using Member = Hamlet::Test::TarMember;
+using Compression = Hamlet::Test::TarCompression;
 
-enum class Compression { None, Gzip, Zstd };
-
-// Writes members as a pax tar, compressed as asked, and returns the archive's bytes.
 QByteArray makeArchive(const QList<Member> &members, Compression compression = Compression::None)
 {
-    archive *writer = archive_write_new();
-    archive_write_set_format_pax_restricted(writer);
-    if (compression == Compression::Gzip)
-        archive_write_add_filter_gzip(writer);
-    else if (compression == Compression::Zstd)
-        archive_write_add_filter_zstd(writer);
-    QByteArray buffer(8 * 1024 * 1024, '\0');
-    size_t used = 0;
-    if (archive_write_open_memory(writer, buffer.data(), buffer.size(), &used) != ARCHIVE_OK)
-        qFatal("archive_write_open_memory: %s", archive_error_string(writer));
-    for (const Member &member : members) {
-        archive_entry *entry = archive_entry_new();
-        archive_entry_set_pathname(entry, member.path.constData());
-        archive_entry_set_perm(entry, member.mode);
-        archive_entry_set_mtime(entry, 1700000000, 0);
-        if (member.hardlink) {
-            archive_entry_set_hardlink(entry, member.link.constData());
-            archive_entry_set_filetype(entry, AE_IFREG);
-        } else {
-            archive_entry_set_filetype(entry, member.type);
-            if (member.type == AE_IFLNK)
-                archive_entry_set_symlink(entry, member.link.constData());
-            if (member.type == AE_IFCHR)
-                archive_entry_set_rdev(entry, makedev(1, 3));
-            if (member.type == AE_IFREG)
-                archive_entry_set_size(entry, member.content.size());
-        }
-        if (archive_write_header(writer, entry) != ARCHIVE_OK)
-            qFatal("archive_write_header: %s", archive_error_string(writer));
-        if (member.type == AE_IFREG && !member.hardlink && !member.content.isEmpty())
-            archive_write_data(writer, member.content.constData(), member.content.size());
-        archive_entry_free(entry);
-    }
-    archive_write_close(writer);
-    archive_write_free(writer);
-    buffer.truncate(static_cast<qsizetype>(used));
-    return buffer;
+    return Hamlet::Test::makeTar(members, compression);
 }
 
 } // namespace
