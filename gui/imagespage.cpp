@@ -57,9 +57,16 @@ ImagesPage::ImagesPage(HelperClient *client, ImageListModel *model, QWidget *par
     m_view->header()->setStretchLastSection(true);
     connect(m_view, &QTreeView::doubleClicked, this, [this] { Q_EMIT createContainerRequested(selectedImage()); });
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &ImagesPage::updateSelection);
+    // A refresh resets the model: the selection survives it.
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this,
+            [this] { m_selectedBeforeReset = selectedImage(); });
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        // A pulled or imported image, once listed, wins over what was selected before.
         if (!m_selectAfterRefresh.isEmpty() && selectImage(m_selectAfterRefresh))
             m_selectAfterRefresh.clear();
+        else if (!m_selectedBeforeReset.isEmpty())
+            selectImage(m_selectedBeforeReset);
+        m_selectedBeforeReset.clear();
         updateSelection();
     });
     connect(m_model, &ImageListModel::failed, this, [this](const ClientError &error) {

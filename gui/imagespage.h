@@ -72,7 +72,8 @@ private:
     QAction *m_remove;
     QAction *m_create;
     QPointer<QMessageBox> m_confirmation;
-    QString m_selectAfterRefresh;
+    QString m_selectAfterRefresh; // a new image to select once the list has it
+    QString m_selectedBeforeReset;
 };
 
 } // namespace Hamlet

@@ -155,7 +155,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(unique("from-image")), QStringLiteral("running"), 10000);
         // Creating a container changes "used by": the page asks again.
         QTRY_COMPARE_WITH_TIMEOUT(cell(QStringLiteral("busybox"), ImageListModel::UsedByColumn), unique("from-image"),
-                                  5000);
+                                  20000);
         m_window->sidebar()->select(Sidebar::Images);
         // Now made and stored: its digest, layers and size are shown, as ListImages says.
         const auto listed = QCoro::waitFor(m_client->listImages());
@@ -189,7 +189,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(page()->pendingConfirmation() && page()->pendingConfirmation()->isVisible(), 3000);
         QTest::mouseClick(page()->pendingConfirmation()->findChild<QPushButton *>(QStringLiteral("confirmRemove")),
                           Qt::LeftButton);
-        QTRY_VERIFY_WITH_TIMEOUT(page()->banner()->isVisible(), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(page()->banner()->isVisible(), 20000);
         const QString shown = page()->banner()->text();
         QVERIFY2(shown.contains(unique("from-image")), qPrintable(shown));
         QVERIFY2(shown.contains(QStringLiteral("delete"), Qt::CaseInsensitive), qPrintable(shown)); // what to do
@@ -205,7 +205,7 @@ private Q_SLOTS:
             = m_system.run({}, TestSystem::ctlProgram(), {QStringLiteral("delete"), unique("from-image")});
         QCOMPARE(deleted.exitCode, 0);
         QTRY_COMPARE_WITH_TIMEOUT(cell(QStringLiteral("busybox"), ImageListModel::UsedByColumn),
-                                  QStringLiteral("no container"), 5000);
+                                  QStringLiteral("no container"), 20000);
         page()->banner()->hide();
         QVERIFY(page()->selectImage(QStringLiteral("busybox")));
         click(page()->removeAction());
@@ -306,20 +306,62 @@ private Q_SLOTS:
         QCOMPARE(dialog->options().value(QStringLiteral("command")).toStringList(),
                  QStringList {QStringLiteral("/bin/sh")});
 
+        // An open wizard follows the store: it offers the new image once it is in.
+        ContainerWizard *wizard = m_window->newContainer();
+        QVERIFY(QTest::qWaitForWindowExposed(wizard));
+        const int offeredBefore = wizard->imageBox()->count();
+        dialog->raise();
         QTest::mouseClick(dialog->startButton(), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!dialog->isRunning(), 60000);
         QVERIFY(dialog->grab().save(outputPath(QStringLiteral("images-import.png"))));
-        if (dialog->errorText().contains(QStringLiteral("not implemented")))
-            QSKIP("this helper has no ImportImage yet (the imports branch); the refusal was shown");
         QVERIFY2(dialog->hasSucceeded(), qPrintable(dialog->errorText()));
         QProgressBar *overall = dialog->progressView()->overallBar();
         QCOMPARE(overall->value(), overall->maximum());
-        QTRY_VERIFY_WITH_TIMEOUT(images()->rowCount() > 0, 5000);
-        bool listed = false;
-        for (const ImageRow &row : images()->images())
-            listed = listed || row.name.contains(QStringLiteral("tools"));
-        QVERIFY(listed);
+        QVERIFY2(dialog->statusText().contains(QStringLiteral("tools:1")), qPrintable(dialog->statusText()));
+        QString imported;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                for (const ImageRow &row : images()->images())
+                    if (row.name.contains(QStringLiteral("tools")))
+                        imported = row.name;
+                return !imported.isEmpty();
+            }(),
+            10000);
+        QCOMPARE(cell(imported, ImageListModel::SourceColumn), QStringLiteral("imported archive"));
+        QTRY_COMPARE_WITH_TIMEOUT(wizard->imageBox()->count(), offeredBefore + 1, 5000);
+        QVERIFY(wizard->imageBox()->findData(imported) > 0); // busybox stays first
+        wizard->reject();
+        QTest::mouseClick(dialog->closeButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(page()->selectedImage(), imported, 5000);
         QVERIFY(m_window->grab().save(outputPath(QStringLiteral("images-page-imported.png"))));
+    }
+
+    // A file that is not what its format says: the job fails, the dialog says so, nothing is added.
+    void importDialog_showsABrokenArchive()
+    {
+        QTemporaryDir dir;
+        QFile text(dir.path() + QStringLiteral("/notes.tar"));
+        QVERIFY(text.open(QIODevice::WriteOnly));
+        text.write(QByteArray(4096, 'n'));
+        text.close();
+        const int before = images()->rowCount();
+        click(page()->importAction());
+        auto *dialog = visibleChild<ImportDialog>(page());
+        QVERIFY(dialog);
+        dialog->filePicker()->setPath(text.fileName());
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !dialog->guessText().isEmpty() && !dialog->guessText().startsWith(QStringLiteral("Looking")), 5000);
+        dialog->formatBox()->setCurrentIndex(dialog->formatBox()->findData(QStringLiteral("docker-archive")));
+        QVERIFY(dialog->startButton()->isEnabled());
+        QTest::mouseClick(dialog->startButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!dialog->errorText().isEmpty(), 30000);
+        // The job failed (the call was not refused), naming the file.
+        QVERIFY2(dialog->errorText().contains(QStringLiteral("notes.tar failed")), qPrintable(dialog->errorText()));
+        QVERIFY(!dialog->hasSucceeded());
+        QVERIFY(dialog->grab().save(outputPath(QStringLiteral("images-import-error.png"))));
+        QTest::qWait(300);
+        QCOMPARE(images()->rowCount(), before);
+        QTest::mouseClick(dialog->closeButton(), Qt::LeftButton);
     }
 };
 
