@@ -169,9 +169,11 @@ void ImageJobDialog::finish(const Result<QString> &result)
     setRunning(false);
     if (const auto *error = std::get_if<ClientError>(&result)) {
         if (m_cancelling) {
+            m_progress->setOutcome(tr("cancelled"));
             m_status->setText(tr("Cancelled: nothing of %1 was kept.").arg(subject()));
             return;
         }
+        m_progress->setOutcome(tr("failed"));
         m_status->clear();
         showFailure(tr("%1 failed").arg(subject()), *error, jobHint(*error));
         return;

@@ -60,9 +60,13 @@ JobProgressView::JobProgressView(QWidget *parent)
     m_overall->setFormat(QStringLiteral("%p%"));
     m_overallLabel->setObjectName(QStringLiteral("overallBytes"));
     auto *layerArea = new QWidget(this);
-    m_grid = new QGridLayout(layerArea);
-    m_grid->setContentsMargins(0, 0, 0, 0);
+    m_layersArea = layerArea;
+    auto *layerColumn = new QVBoxLayout(layerArea);
+    layerColumn->setContentsMargins(0, 0, 0, 0);
+    m_grid = new QGridLayout;
     m_grid->setColumnStretch(1, 1);
+    layerColumn->addLayout(m_grid);
+    layerColumn->addStretch(1); // rows from the top, not centred in the space
     auto *scroll = new QScrollArea(this);
     scroll->setWidget(layerArea);
     scroll->setWidgetResizable(true);
@@ -86,8 +90,17 @@ JobProgressView::JobProgressView(QWidget *parent)
     reset();
 }
 
+void JobProgressView::setOutcome(const QString &outcome)
+{
+    // A bar full of bytes read says nothing about a job that failed: say what happened on it.
+    m_overall->setFormat(outcome.isEmpty() ? QStringLiteral("%p%") : outcome);
+    if (!outcome.isEmpty() && m_overall->maximum() == 0)
+        m_overall->setRange(0, Scale); // stop the busy animation
+}
+
 void JobProgressView::reset()
 {
+    m_overall->setFormat(QStringLiteral("%p%"));
     setLayerCount(0);
     m_bytesDone = m_bytesTotal = 0;
     m_overall->setRange(0, 0);
@@ -120,7 +133,7 @@ void JobProgressView::setLayerCount(int count)
         delete row.bar;
         delete row.state;
     }
-    QWidget *area = m_grid->parentWidget();
+    QWidget *area = m_layersArea;
     while (m_layers.size() < count) {
         const int index = static_cast<int>(m_layers.size());
         LayerRow row {new QLabel(area), new QProgressBar(area), new QLabel(area)};

@@ -21,6 +21,8 @@ public:
 
     void reset();
     void apply(const QVariantMap &properties);
+    // Written on the overall bar once the job ended without success ("failed", "cancelled").
+    void setOutcome(const QString &outcome);
 
     QProgressBar *overallBar() const { return m_overall; }
     QString overallText() const;
@@ -40,6 +42,7 @@ private:
     QProgressBar *m_overall;
     QLabel *m_overallLabel;
     QLabel *m_layersTitle;
+    QWidget *m_layersArea;
     QGridLayout *m_grid;
     QList<LayerRow> m_layers;
     qulonglong m_bytesDone = 0;

@@ -358,6 +358,7 @@ private Q_SLOTS:
         // The job failed (the call was not refused), naming the file.
         QVERIFY2(dialog->errorText().contains(QStringLiteral("notes.tar failed")), qPrintable(dialog->errorText()));
         QVERIFY(!dialog->hasSucceeded());
+        QCOMPARE(dialog->progressView()->overallBar()->text(), QStringLiteral("failed")); // not "100%"
         QVERIFY(dialog->grab().save(outputPath(QStringLiteral("images-import-error.png"))));
         QTest::qWait(300);
         QCOMPARE(images()->rowCount(), before);
