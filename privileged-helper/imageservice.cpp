@@ -3,10 +3,13 @@
 #include "containers/archiveimporter.h"
 #include "containers/containerbackend.h"
 #include "errors.h"
+#include "imagepull.h"
+#include "imagereference.h"
 #include "logging.h"
 
 #include <QPointer>
 #include <QTimer>
+#include <QRegularExpression>
 #include <QtConcurrent>
 
 #include <QCoro/QCoroFuture>
@@ -22,6 +25,61 @@ ImageService::ImageService(Containers::ContainerBackend *containers, JobObjects 
     , m_containers(containers)
     , m_jobs(jobs)
 { }
+
+ImageService::~ImageService()
+{
+    if (m_pullThread) {
+        m_pullThread->quit();
+        m_pullThread->wait();
+    }
+}
+
+QThread *ImageService::pullThread()
+{
+    if (!m_pullThread) {
+        m_pullThread = new QThread(this);
+        m_pullThread->setObjectName(QStringLiteral("image pulls"));
+        m_pullThread->start();
+    }
+    return m_pullThread;
+}
+
+namespace {
+
+// PullImage's options, checked before a job exists; "" or why not.
+QString readPullOptions(const QVariantMap &options, Registry::RegistryOptions *registry, QString *platform)
+{
+    static const QStringList known {QStringLiteral("insecure"), QStringLiteral("username"), QStringLiteral("password"),
+                                    QStringLiteral("auth"), QStringLiteral("platform")};
+    for (auto it = options.begin(); it != options.end(); ++it) {
+        if (!known.contains(it.key()))
+            return QStringLiteral("unknown option \"%1\" (known: %2)").arg(it.key(), known.join(QStringLiteral(", ")));
+        const bool isBool = it.key() == QLatin1String("insecure");
+        if (isBool ? it.value().typeId() != QMetaType::Bool : it.value().typeId() != QMetaType::QString)
+            return QStringLiteral("option \"%1\" must be a %2")
+                .arg(it.key(), isBool ? QStringLiteral("boolean") : QStringLiteral("string"));
+    }
+    registry->insecure = options.value(QStringLiteral("insecure")).toBool();
+    registry->username = options.value(QStringLiteral("username")).toString();
+    registry->password = options.value(QStringLiteral("password")).toString();
+    if (options.contains(QStringLiteral("auth"))) {
+        const QByteArray decoded = QByteArray::fromBase64(options.value(QStringLiteral("auth")).toString().toLatin1());
+        const qsizetype colon = decoded.indexOf(':');
+        if (colon <= 0)
+            return QStringLiteral("option \"auth\" must be base64 of \"user:password\", as in ~/.docker/config.json");
+        registry->username = QString::fromUtf8(decoded.left(colon));
+        registry->password = QString::fromUtf8(decoded.mid(colon + 1));
+    }
+    if (!registry->password.isEmpty() && registry->username.isEmpty())
+        return QStringLiteral("a password needs a user name (option \"username\")");
+    *platform = options.value(QStringLiteral("platform"), Registry::hostPlatform()).toString();
+    static const QRegularExpression platformPattern(QStringLiteral("^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$"));
+    if (!platformPattern.match(*platform).hasMatch())
+        return QStringLiteral("platform \"%1\" is not os/arch[/variant] (e.g. linux/arm64)").arg(*platform);
+    return {};
+}
+
+} // namespace
 
 QDBusMessage ImageService::unsupported(const QDBusMessage &call) const
 {
@@ -57,11 +115,43 @@ QCoro::Task<QDBusMessage> ImageService::list(QDBusMessage call)
 
 QCoro::Task<QDBusMessage> ImageService::pull(QDBusMessage call, QString reference, QVariantMap options)
 {
-    Q_UNUSED(reference);
-    Q_UNUSED(options);
     if (!m_containers)
         co_return unsupported(call);
-    co_return call.createErrorReply(Error::Unsupported, QStringLiteral("Pulling images is not implemented yet."));
+    QString problem;
+    const std::optional<ImageReference> parsed = ImageReference::parse(reference, &problem);
+    if (!parsed)
+        co_return call.createErrorReply(Error::InvalidArgument, problem);
+    Registry::RegistryOptions registry;
+    QString platform;
+    if (const QString bad = readPullOptions(options, &registry, &platform); !bad.isEmpty())
+        co_return call.createErrorReply(Error::InvalidArgument, QStringLiteral("PullImage: ") + bad);
+
+    Job *job = m_jobs.create(QStringLiteral("pull-image"), QStringLiteral("dev.hamlet.images"));
+    auto *pull = new Registry::ImagePull(*parsed, registry, platform, &m_containers->imageStore());
+    pull->moveToThread(pullThread());
+    // The pull lives in its thread; the job is updated here, on the main thread, from its signals.
+    connect(pull, &Registry::ImagePull::progress, job,
+            [job](const VariantMapList &layers, qulonglong done, qulonglong total) {
+                job->setLayers(layers);
+                job->setProgress(done, total);
+            });
+    const QPointer<Job> jobAlive(job);
+    connect(pull, &Registry::ImagePull::finished, this,
+            [this, job = jobAlive, pull](bool ok, const QString &errorName, const QString &message) {
+                pull->deleteLater();
+                if (ok)
+                    Q_EMIT imagesChanged();
+                if (!job)
+                    return;
+                if (ok)
+                    job->complete(std::nullopt);
+                else
+                    job->complete(ErrorReply {errorName, message});
+            });
+    connect(job, &Job::cancelRequested, pull, &Registry::ImagePull::cancel);
+    QMetaObject::invokeMethod(pull, &Registry::ImagePull::start, Qt::QueuedConnection);
+    Log::helper()->info("pull of {} ({}) started as {}", parsed->name(), reference, job->path());
+    co_return call.createReply(QVariant::fromValue(QDBusObjectPath(job->path())));
 }
 
 QCoro::Task<QDBusMessage> ImageService::importArchive(QDBusMessage call, QDBusUnixFileDescriptor archive,

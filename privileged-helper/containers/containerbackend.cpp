@@ -3,6 +3,7 @@
 #include "busyboximage.h"
 #include "consolesocket.h"
 #include "exitwatcher.h"
+#include "imagereference.h"
 #include "logging.h"
 #include "names.h"
 #include "ociconfig.h"
@@ -132,6 +133,12 @@ Result<ContainerSpec> ContainerBackend::validate(const QString &name, const QVar
         return spec;
     if (find(name))
         return ErrorReply {Error::Exists, QStringLiteral("a container named \"%1\" exists already").arg(name)};
+    // A short name ("alpine") finds the image stored under its normalised name.
+    if (spec->image != BusyboxImage::kName && !m_images.contains(spec->image)) {
+        const std::optional<ImageReference> reference = ImageReference::parse(spec->image);
+        if (reference && m_images.contains(reference->name()))
+            spec->image = reference->name();
+    }
     if (spec->image != BusyboxImage::kName && !m_images.contains(spec->image))
         return invalidArgument(
             QStringLiteral("there is no image \"%1\": pull or import it first, or use \"busybox\"").arg(spec->image));

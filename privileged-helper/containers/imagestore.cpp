@@ -96,10 +96,11 @@ QString ImageStore::temporaryDir() const
 
 Status ImageStore::initialize()
 {
-    // Blobs half-written by a crashed import or pull: never complete, never used.
+    // Blobs half-written by a crashed import, and what an interrupted pull left: never complete, never used.
     removeTree(temporaryDir());
-    for (const QString &dir :
-         {m_root, m_root + QStringLiteral("/blobs/sha256"), m_root + QStringLiteral("/layers"), temporaryDir()}) {
+    removeTree(incomingDir());
+    for (const QString &dir : {m_root, m_root + QStringLiteral("/blobs/sha256"), m_root + QStringLiteral("/layers"),
+                               temporaryDir(), incomingDir()}) {
         if (!QDir().mkpath(dir))
             return failed(QStringLiteral("cannot create the image store directory %1").arg(dir));
     }

@@ -117,6 +117,20 @@ public:
     // Streams the blob through sha256: a layer is checked before it is unpacked.
     Status verifyBlob(const QString &digest) const;
 
+    // For pulls (imagestorepull.cpp): blobs stream into incoming/, which initialize() empties (an
+    // interrupted pull leaves nothing), and are adopted once their digest was checked.
+    QString incomingDir() const { return m_root + QStringLiteral("/incoming"); }
+    bool hasBlob(const QString &digest) const;
+    bool hasLayer(const QString &diffId) const;
+    // Moves a file whose content the caller verified against digest into blobs/.
+    Status adoptBlob(const QString &verifiedFile, const QString &digest);
+    // Unpacks one layer from a blob the caller verified, unless it is unpacked already; the
+    // uncompressed content must hash to diffId.
+    Status unpackVerifiedLayer(const QString &digest, const QString &diffId);
+    // The undo of a failed pull: removes these blobs and unpacked layers unless an image of the
+    // index refers to them.
+    void discardUnreferenced(const QStringList &blobDigests, const QStringList &diffIds);
+
     // "sha256:" + hex of data.
     static QString digestOf(const QByteArray &data);
     // Accepts only "sha256:" + 64 lower-case hex digits: a digest becomes a path.
