@@ -1,7 +1,7 @@
 #include "imagelistmodel.h"
 
 #include "formatting.h"
-#include "imagereference.h"
+#include "imagename.h"
 #include "kindicons.h"
 
 #include <QLocale>
@@ -139,7 +139,7 @@ QString ImageListModel::label(const ImageRow &image)
 {
     if (image.isBuiltin())
         return tr("%1 (built-in, no download)").arg(image.name);
-    const ImageReference reference = ImageReference::split(image.name);
+    const ImageName reference = ImageName::split(image.name);
     QString text = reference.shortRepository();
     if (!reference.tag.isEmpty())
         text += QLatin1Char(':') + reference.tag;
@@ -150,7 +150,7 @@ QString ImageListModel::label(const ImageRow &image)
 
 QVariant ImageListModel::display(const ImageRow &image, int column) const
 {
-    const ImageReference reference = ImageReference::split(image.name);
+    const ImageName reference = ImageName::split(image.name);
     switch (column) {
     case NameColumn:
         return image.isBuiltin() ? tr("%1 (built-in)").arg(image.name) : reference.shortRepository();

@@ -97,7 +97,7 @@ void PullDialog::onReferenceChanged()
         return;
     }
     m_referenceInfo->setStyleSheet(QString());
-    m_referenceInfo->setText(tr("Pulls %1").arg(m_parsed->normalized()));
+    m_referenceInfo->setText(tr("Pulls %1").arg(m_parsed->name()));
     m_loopbackNote->setVisible(m_parsed->isLoopback());
     m_loopbackNote->setText(
         tr("%1 is on this machine: plain HTTP is allowed without ticking this.").arg(m_parsed->registry));
@@ -136,7 +136,7 @@ bool PullDialog::canStart() const
 
 QString PullDialog::subject() const
 {
-    return m_parsed ? m_parsed->normalized() : m_reference->text().trimmed();
+    return m_parsed ? m_parsed->name() : m_reference->text().trimmed();
 }
 
 QVariantMap PullDialog::options() const

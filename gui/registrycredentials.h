@@ -1,6 +1,6 @@
 #pragma once
 
-#include "imagereference.h"
+#include "imagereference.h" // core's: the registry a pull will talk to
 
 #include <QList>
 #include <QString>

@@ -1,7 +1,9 @@
-// What the Images page works out by itself before asking the helper: whether a reference looks
-// right and which registry it names, which stored login fits it, and which format an archive is.
+// What the Images page works out by itself before asking the helper: how a stored name reads,
+// which registry a typed reference names (core's ImageReference, the helper's own parser), which
+// stored login fits it, and which format an archive is.
 // Real files: login files written the way docker and podman write them, archives made with tar.
 #include "archiveformat.h"
+#include "imagename.h"
 #include "imagereference.h"
 #include "registrycredentials.h"
 
@@ -53,70 +55,31 @@ class TestImageInputs : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
-    void parse_normalizesLikeDocker_data()
+    // The registry the Pull dialog looks up logins for, and shows, is the one the helper will use.
+    void parse_namesTheRegistryOfAPull_data()
     {
         QTest::addColumn<QString>("text");
-        QTest::addColumn<QString>("normalized");
+        QTest::addColumn<QString>("name");
         QTest::addColumn<QString>("registry");
         QTest::newRow("short") << "alpine"
                                << "docker.io/library/alpine:latest"
                                << "docker.io";
-        QTest::newRow("tag") << "debian:12"
-                             << "docker.io/library/debian:12"
-                             << "docker.io";
-        QTest::newRow("user") << "user/app"
-                              << "docker.io/user/app:latest"
-                              << "docker.io";
         QTest::newRow("ghcr") << "ghcr.io/org/app:v1.2"
                               << "ghcr.io/org/app:v1.2"
                               << "ghcr.io";
         QTest::newRow("port") << "localhost:5000/test/img"
                               << "localhost:5000/test/img:latest"
                               << "localhost:5000";
-        QTest::newRow("index") << "index.docker.io/library/busybox"
-                               << "docker.io/library/busybox:latest"
-                               << "docker.io";
-        const QString digest = QStringLiteral("sha256:") + QString(64, QLatin1Char('a'));
-        QTest::newRow("digest") << "alpine@" + digest << "docker.io/library/alpine@" + digest << "docker.io";
     }
 
-    void parse_normalizesLikeDocker()
+    void parse_namesTheRegistryOfAPull()
     {
         QFETCH(QString, text);
-        QFETCH(QString, normalized);
+        QFETCH(QString, name);
         QFETCH(QString, registry);
         const ImageReference reference = parsed(text);
-        QCOMPARE(reference.normalized(), normalized);
+        QCOMPARE(reference.name(), name);
         QCOMPARE(reference.registry, registry);
-    }
-
-    void parse_refusesWhatNoRegistryTakes_data()
-    {
-        QTest::addColumn<QString>("text");
-        QTest::addColumn<QString>("problemMentions");
-        QTest::newRow("empty") << ""
-                               << "Type";
-        QTest::newRow("space") << "my image"
-                               << "spaces";
-        QTest::newRow("upper") << "Alpine"
-                               << "lower case";
-        QTest::newRow("short digest") << "alpine@sha256:abc"
-                                      << "digest";
-        QTest::newRow("bad tag") << "alpine:-x"
-                                 << "tag";
-        QTest::newRow("empty part") << "org//app"
-                                    << "empty";
-        QTest::newRow("bad char") << "app!"
-                                  << "app!";
-    }
-
-    void parse_refusesWhatNoRegistryTakes()
-    {
-        QFETCH(QString, text);
-        QFETCH(QString, problemMentions);
-        QString problem;
-        QVERIFY(!ImageReference::parse(text, &problem));
-        QVERIFY2(problem.contains(problemMentions), qPrintable(problem));
     }
 
     void isLoopback_onlyForThisMachine()
@@ -132,13 +95,22 @@ private Q_SLOTS:
 
     void split_showsStoredNamesShort()
     {
-        QCOMPARE(ImageReference::split(QStringLiteral("docker.io/library/alpine:3.20")).shortRepository(),
+        QCOMPARE(ImageName::split(QStringLiteral("docker.io/library/alpine:3.20")).shortRepository(),
                  QStringLiteral("alpine"));
-        QCOMPARE(ImageReference::split(QStringLiteral("docker.io/library/alpine:3.20")).tag, QStringLiteral("3.20"));
-        QCOMPARE(ImageReference::split(QStringLiteral("127.0.0.1:5000/test/img:1")).shortRepository(),
+        QCOMPARE(ImageName::split(QStringLiteral("docker.io/library/alpine:3.20")).tag, QStringLiteral("3.20"));
+        QCOMPARE(ImageName::split(QStringLiteral("docker.io/user/app:1")).shortRepository(),
+                 QStringLiteral("user/app"));
+        QCOMPARE(ImageName::split(QStringLiteral("127.0.0.1:5000/test/img:1")).shortRepository(),
                  QStringLiteral("127.0.0.1:5000/test/img"));
-        QCOMPARE(ImageReference::split(QStringLiteral("busybox")).shortRepository(), QStringLiteral("busybox"));
-        QCOMPARE(ImageReference::split(QStringLiteral("busybox")).tag, QString());
+        QCOMPARE(ImageName::split(QStringLiteral("127.0.0.1:5000/test/img:1")).registry,
+                 QStringLiteral("127.0.0.1:5000"));
+        const QString digest = QStringLiteral("sha256:") + QString(64, QLatin1Char('b'));
+        const ImageName pinned = ImageName::split(QStringLiteral("ghcr.io/org/app@") + digest);
+        QCOMPARE(pinned.digest, digest);
+        QVERIFY(pinned.tag.isEmpty());
+        QCOMPARE(ImageName::split(QStringLiteral("busybox")).shortRepository(), QStringLiteral("busybox"));
+        QCOMPARE(ImageName::split(QStringLiteral("tools:1")).tag, QStringLiteral("1"));
+        QVERIFY(ImageName::split(QStringLiteral("tools:1")).registry.isEmpty());
     }
 
     // Files in podman's order; in the first file that knows the registry the most specific key wins;
