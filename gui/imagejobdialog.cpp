@@ -19,9 +19,13 @@ ImageJobDialog::ImageJobDialog(HelperClient *client, const QString &startText, Q
     , m_error(new QLabel(this))
 {
     setAttribute(Qt::WA_DeleteOnClose);
-    setMinimumSize(620, 480);
+    // resize, not setMinimumSize: an explicit minimum would stop the layout from growing the
+    // dialog when a long error arrives.
+    resize(620, 480);
     auto *formArea = new QWidget(this);
     formArea->setObjectName(QStringLiteral("formArea"));
+    // The form keeps its height when a long error arrives: the dialog grows instead.
+    formArea->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
     m_form = new QVBoxLayout(formArea);
     m_form->setContentsMargins(0, 0, 0, 0);
     m_progress->hide();

@@ -94,8 +94,10 @@ void JobProgressView::setOutcome(const QString &outcome)
 {
     // A bar full of bytes read says nothing about a job that failed: say what happened on it.
     m_overall->setFormat(outcome.isEmpty() ? QStringLiteral("%p%") : outcome);
-    if (!outcome.isEmpty() && m_overall->maximum() == 0)
+    if (!outcome.isEmpty() && m_overall->maximum() == 0) {
         m_overall->setRange(0, Scale); // stop the busy animation
+        m_overall->setValue(0); // a bar below its minimum shows no text at all
+    }
 }
 
 void JobProgressView::reset()

@@ -168,8 +168,7 @@ QString PullDialog::jobHint(const ClientError &error) const
     if (error.name == Error::NotFound)
         return tr("Check the name and the tag; a private image also needs credentials.");
     if (error.message.contains(QLatin1String("digest"), Qt::CaseInsensitive))
-        return tr("What the registry sent does not match its digest, so nothing was kept. Try again; if it "
-                  "happens again, the registry or a proxy on the way is damaging the image.");
+        return tr("Try again; if it happens again, the registry or a proxy on the way is damaging the image.");
     if (error.message.contains(QLatin1String("TLS"), Qt::CaseInsensitive)
         || error.message.contains(QLatin1String("SSL"), Qt::CaseInsensitive))
         return tr("If this registry speaks plain HTTP or has a self-signed certificate, tick Insecure registry.");

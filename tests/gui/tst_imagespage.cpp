@@ -242,7 +242,7 @@ private Q_SLOTS:
         QVERIFY(dialog);
         QVERIFY(QTest::qWaitForWindowExposed(dialog));
         typeInto(dialog->referenceEdit(), QStringLiteral("My Image"));
-        QVERIFY2(dialog->referenceInfo().contains(QStringLiteral("spaces")), qPrintable(dialog->referenceInfo()));
+        QVERIFY2(dialog->referenceInfo().contains(QStringLiteral("white space")), qPrintable(dialog->referenceInfo()));
         QVERIFY(!dialog->startButton()->isEnabled());
 
         const QString reference = QStringLiteral("127.0.0.1:1/nothing/here:1");

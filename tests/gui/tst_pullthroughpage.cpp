@@ -179,6 +179,7 @@ private Q_SLOTS:
             images()->index(images()->rowOf(reference), ImageListModel::UsedByColumn).data().toString(),
             unique("pulled"), 5000);
         QVERIFY(page()->selectImage(reference));
+        QTest::qWait(200); // the splitter hands the details' width to the list on the next layout pass
         QVERIFY(m_window->grab().save(outputPath(QStringLiteral("images-page-pulled.png"))));
     }
 
@@ -222,6 +223,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!dialog->errorText().isEmpty(), 30000);
         QVERIFY2(dialog->errorText().contains(mentions, Qt::CaseInsensitive), qPrintable(dialog->errorText()));
         QVERIFY(!dialog->isRunning());
+        QCOMPARE(dialog->progressView()->overallBar()->text(), QStringLiteral("failed"));
         QVERIFY(dialog->grab().save(outputPath(
             QStringLiteral("images-pull-%1.png").arg(QString::fromLatin1(QTest::currentDataTag()).replace(' ', '-')))));
         QCOMPARE(images()->rowOf(reference), -1);
