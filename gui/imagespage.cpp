@@ -194,7 +194,8 @@ void ImagesPage::removeSelected()
     const QString name = image->name;
     m_confirmation
         = new QMessageBox(QMessageBox::Warning, tr("Remove Image"),
-                          tr("Remove the image %1?").arg(ImageListModel::label(*image)), QMessageBox::Cancel, this);
+                          tr("Remove the image %1?").arg(image->isBuiltin() ? name : ImageListModel::label(*image)),
+                          QMessageBox::Cancel, this);
     m_confirmation->setObjectName(QStringLiteral("removeImageConfirmation"));
     QString details = tr("Its layers are deleted unless another image or a container still needs them (%1).")
                           .arg(Format::bytes(image->size));

@@ -8,8 +8,8 @@
 #include "logging.h"
 
 #include <QPointer>
-#include <QTimer>
 #include <QRegularExpression>
+#include <QTimer>
 #include <QtConcurrent>
 
 #include <QCoro/QCoroFuture>
