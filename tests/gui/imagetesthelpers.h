@@ -37,13 +37,15 @@ inline void typeInto(QLineEdit *edit, const QString &text)
     QTest::keyClicks(edit, text);
 }
 
-// The visible one of a kind of window the main window owns (earlier ones may await deletion).
+// The newest visible window of a kind (earlier ones may await deletion, or be left open by a
+// failed test).
 template <typename T> T *visibleChild(QObject *parent)
 {
+    T *newest = nullptr;
     for (T *candidate : parent->findChildren<T *>())
         if (candidate->isVisible())
-            return candidate;
-    return nullptr;
+            newest = candidate;
+    return newest;
 }
 
 // Fills the open New container wizard's pages (name, command, no terminal, 64 MiB) up to Finish.
