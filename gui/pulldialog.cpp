@@ -65,7 +65,7 @@ PullDialog::PullDialog(HelperClient *client, QWidget *parent, const QStringList 
     formLayout()->addWidget(m_signIn);
 
     connect(m_reference, &QLineEdit::textChanged, this, &PullDialog::onReferenceChanged);
-    connect(m_signIn, &QGroupBox::toggled, this, &PullDialog::recheck);
+    connect(m_signIn, &QGroupBox::toggled, this, &PullDialog::onReferenceChanged);
     connect(m_username, &QLineEdit::textChanged, this, &PullDialog::recheck);
     onReferenceChanged();
     loadCredentials(credentialFiles);
@@ -101,7 +101,9 @@ void PullDialog::onReferenceChanged()
     m_loopbackNote->setVisible(m_parsed->isLoopback());
     m_loopbackNote->setText(
         tr("%1 is on this machine: plain HTTP is allowed without ticking this.").arg(m_parsed->registry));
-    if (!m_credentialsLoaded) {
+    if (m_signIn->isChecked()) {
+        m_credentials->setText(tr("The user name and password typed below, instead of any stored login."));
+    } else if (!m_credentialsLoaded) {
         m_credentials->setText(tr("Looking for stored credentials…"));
     } else if (const auto match = m_stored.find(*m_parsed); match && !match->auth.isEmpty()) {
         m_credentials->setText(

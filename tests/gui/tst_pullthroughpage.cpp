@@ -15,7 +15,9 @@
 #include "testsystem.h"
 
 #include <QComboBox>
+#include <QGroupBox>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRandomGenerator>
@@ -198,6 +200,66 @@ private Q_SLOTS:
         QVERIFY2(dialog->errorText().isEmpty(), qPrintable(dialog->errorText()));
         QTest::qWait(500);
         QCOMPARE(images()->rowOf(reference), -1);
+        QTest::mouseClick(dialog->closeButton(), Qt::LeftButton);
+    }
+
+    // A registry with token auth: a wrong password typed in gets the registry's refusal and a hint
+    // about credentials; the login stored in the person's auth.json is found and the pull works.
+    void tokenAuth_wrongPasswordRefused_storedLoginWorks()
+    {
+        LocalRegistry secured;
+        QVERIFY2(secured.start(), qPrintable(secured.error()));
+        const QJsonObject config {{QStringLiteral("Cmd"), QJsonArray {QStringLiteral("/bin/sh")}}};
+        QVERIFY2(secured.pushImage(QStringLiteral("team/private"), QStringLiteral("1"),
+                                   {TestLayer {{LayerFile::file("etc/secret", "s3cret\n")}, Compression::Gzip}},
+                                   config),
+                 qPrintable(secured.error()));
+        TokenIssuer issuer(QStringLiteral("alice"), QStringLiteral("correct horse"));
+        QVERIFY2(issuer.start(), qPrintable(issuer.error()));
+        QVERIFY2(secured.startWithTokenAuth(issuer.auth()), qPrintable(secured.error()));
+        const QString reference = secured.hostPort() + QStringLiteral("/team/private:1");
+
+        PullDialog *dialog = openPull(reference);
+        QVERIFY(dialog);
+        QTRY_VERIFY_WITH_TIMEOUT(dialog->credentialsLoaded(), 5000);
+        QVERIFY2(dialog->credentialsInfo().contains(QStringLiteral("No stored login")),
+                 qPrintable(dialog->credentialsInfo()));
+        dialog->signInBox()->setChecked(true);
+        typeInto(dialog->usernameEdit(), QStringLiteral("alice"));
+        typeInto(dialog->passwordEdit(), QStringLiteral("wrong"));
+        QTest::mouseClick(dialog->startButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!dialog->errorText().isEmpty(), 20000);
+        QVERIFY2(dialog->errorText().contains(QStringLiteral("refused the credentials")),
+                 qPrintable(dialog->errorText()));
+        QVERIFY2(dialog->errorText().contains(QStringLiteral("incorrect username or password")),
+                 qPrintable(dialog->errorText()));
+        QVERIFY(dialog->grab().save(outputPath(QStringLiteral("images-pull-not-authorized.png"))));
+        QCOMPARE(images()->rowOf(reference), -1);
+        QTest::mouseClick(dialog->closeButton(), Qt::LeftButton);
+
+        // podman login wrote this; the GUI reads it and passes the registry's entry.
+        QVERIFY(QDir().mkpath(m_home.path() + QStringLiteral("/containers")));
+        QFile auth(m_home.path() + QStringLiteral("/containers/auth.json"));
+        QVERIFY(auth.open(QIODevice::WriteOnly));
+        auth.write(
+            QJsonDocument(
+                QJsonObject {
+                    {QStringLiteral("auths"),
+                     QJsonObject {
+                         {secured.hostPort(),
+                          QJsonObject {{QStringLiteral("auth"),
+                                        QString::fromLatin1(QByteArrayLiteral("alice:correct horse").toBase64())}}}}}})
+                .toJson());
+        auth.close();
+        dialog = openPull(reference);
+        QVERIFY(dialog);
+        QTRY_VERIFY_WITH_TIMEOUT(dialog->credentialsLoaded(), 5000);
+        QVERIFY2(dialog->credentialsInfo().contains(QStringLiteral("Your login for ") + secured.hostPort()),
+                 qPrintable(dialog->credentialsInfo()));
+        QTest::mouseClick(dialog->startButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!dialog->isRunning(), 60000);
+        QVERIFY2(dialog->hasSucceeded(), qPrintable(dialog->errorText()));
+        QTRY_VERIFY_WITH_TIMEOUT(images()->rowOf(reference) >= 0, 5000);
         QTest::mouseClick(dialog->closeButton(), Qt::LeftButton);
     }
 
