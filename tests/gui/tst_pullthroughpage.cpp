@@ -164,6 +164,14 @@ private Q_SLOTS:
         QCOMPARE(images()->index(row, ImageListModel::LayersColumn).data().toString(), QStringLiteral("3"));
         QCOMPARE(images()->index(row, ImageListModel::SourceColumn).data().toString(), m_proxy->hostPort());
 
+        // New container (from the main toolbar) offers it after busybox, which stays the default.
+        ContainerWizard *plain = m_window->newContainer();
+        QVERIFY(QTest::qWaitForWindowExposed(plain));
+        QCOMPARE(plain->imageBox()->itemData(0).toString(), QStringLiteral("busybox"));
+        QCOMPARE(plain->image(), QStringLiteral("busybox"));
+        QVERIFY(plain->imageBox()->findData(reference) > 0);
+        plain->reject();
+
         // A container from it, through the page.
         QTest::mouseClick(page()->toolBar()->widgetForAction(page()->createAction()), Qt::LeftButton);
         ContainerWizard *wizard = visibleChild<ContainerWizard>(m_window.get());
