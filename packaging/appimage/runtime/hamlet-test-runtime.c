@@ -102,6 +102,10 @@ static void serve(const char *image, off_t offset, const char *mountpoint, int r
         failed = fuse_session_loop(channel.session) != 0;
         fuse_remove_signal_handlers(channel.session);
     }
+    /* A multithreaded parent sends the parent-death signal once per exiting thread: the later ones
+     * must not cut the unmount short. */
+    prctl(PR_SET_PDEATHSIG, 0);
+    signal(SIGTERM, SIG_IGN);
     sqfs_ll_unmount(&channel, mountpoint);
     sqfs_ll_destroy(ll);
     rmdir(mountpoint);
@@ -182,8 +186,9 @@ int main(int argc, char *argv[])
     if (argc > 1 && strcmp(argv[1], "--appimage-extract") == 0)
         return extract(image, offset);
     if (argc > 1 && strncmp(argv[1], "--appimage-", 11) == 0) {
-        fprintf(stderr, "This AppImage has Hamlet's minimal test runtime: it knows only --appimage-offset "
-                        "and --appimage-extract.\n");
+        fprintf(stderr,
+                "This AppImage has Hamlet's minimal test runtime: it knows only --appimage-offset "
+                "and --appimage-extract.\n");
         return 1;
     }
 
@@ -208,8 +213,9 @@ int main(int argc, char *argv[])
     char byte;
     if (read(ready[0], &byte, 1) != 1) {
         rmdir(mountpoint);
-        fprintf(stderr, "AppImage runtime: cannot mount the AppImage with FUSE (are fuse3 and /dev/fuse "
-                        "available?); --appimage-extract unpacks it instead\n");
+        fprintf(stderr,
+                "AppImage runtime: cannot mount the AppImage with FUSE (are fuse3 and /dev/fuse "
+                "available?); --appimage-extract unpacks it instead\n");
         return 1;
     }
     close(ready[0]);
