@@ -5,8 +5,21 @@
 # Built by packaging/build-debs (`cpack -G DEB` in the build tree), always under /usr whatever prefix
 # the tree was configured with: the files that name installed paths are written at install time.
 
-set(HAMLET_DEBIAN_REVISION 1 CACHE STRING "Debian revision of the packages (the part after the '-')")
 set(debian_dir ${PROJECT_SOURCE_DIR}/packaging/debian)
+# The packages' version is the Debian changelog's latest entry, e.g. "0.1.0-1~deb12": the upstream
+# version must be the project's; the revision's "~deb12" says the build is for Debian 12 (bookworm),
+# so that a package of the same version from Debian itself would replace it, as with other vendors'
+# packages (and it is no initial Debian upload, which would close an ITP bug).
+file(STRINGS ${debian_dir}/changelog changelog_head LIMIT_COUNT 1)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${debian_dir}/changelog)
+if(NOT changelog_head MATCHES "^hamlet \\(([^-)]+)-([^)]+)\\)")
+  message(FATAL_ERROR "packaging/debian/changelog must start with 'hamlet (VERSION-REVISION) ...'")
+endif()
+if(NOT CMAKE_MATCH_1 STREQUAL PROJECT_VERSION)
+  message(FATAL_ERROR "packaging/debian/changelog is at ${CMAKE_MATCH_1}, the project at ${PROJECT_VERSION}: "
+                      "add a changelog entry")
+endif()
+set(HAMLET_DEBIAN_REVISION ${CMAKE_MATCH_2})
 set(deb_version ${PROJECT_VERSION}-${HAMLET_DEBIAN_REVISION})
 
 # Each package's /usr/share/doc: the copyright file and the Debian changelog (gzip -9n). Only
@@ -30,8 +43,12 @@ set(CPACK_PACKAGE_NAME hamlet)
 set(CPACK_PACKAGE_VENDOR "The Hamlet developers")
 set(CPACK_PACKAGE_CONTACT "The Hamlet developers <maintainers@hamlet.dev>")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+# Each package's synopsis is the first line of its component description; CPack would put the
+# project's summary in front of it.
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "")
 set(CPACK_PACKAGE_DIRECTORY ${PROJECT_BINARY_DIR}/debs)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_INSTALL_PREFIX /usr)
 # Install with DESTDIR, so that CMAKE_INSTALL_PREFIX is /usr while the install rules run (the
 # activation file and the unit are written with the helper's real path) and absolute destinations
 # (the system D-Bus and polkit directories) land in the package, not on this machine.
