@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # the variables set here are for the scripts that source this
 # Shared by the packaging tests (bash). Each test: SOURCE_DIR BUILD_DIR as arguments.
 set -euo pipefail
 SOURCE_DIR=$(realpath "$1")
