@@ -6,6 +6,7 @@
 #include <QDBusMessage>
 #include <QDBusUnixFileDescriptor>
 #include <QObject>
+#include <QThread>
 
 #include <QCoro/QCoroTask>
 
@@ -13,7 +14,9 @@ namespace Hamlet {
 
 namespace Containers {
 class ContainerBackend;
-}
+class ImportProgress;
+struct ImportRequest;
+} // namespace Containers
 
 // The image methods of Manager1 (ListImages, PullImage, ImportImage, RemoveImage) over the
 // container backend's image store. Each method gets the authorized call and returns its reply;
@@ -24,6 +27,7 @@ class ImageService : public QObject
     Q_OBJECT
 public:
     ImageService(Containers::ContainerBackend *containers, JobObjects &jobs, QObject *parent = nullptr);
+    ~ImageService() override;
 
     QCoro::Task<QDBusMessage> list(QDBusMessage call);
     QCoro::Task<QDBusMessage> pull(QDBusMessage call, QString reference, QVariantMap options);
@@ -36,6 +40,13 @@ Q_SIGNALS:
 
 private:
     QDBusMessage unsupported(const QDBusMessage &call) const;
+    // The import on a worker thread; the job reports its progress and outcome.
+    QCoro::Task<> runImport(Job *job, int fd, Containers::ImportRequest request, quint64 bytesTotal);
+    static void publish(Job *job, const Containers::ImportProgress &progress);
+    // Pulls hash and write what they download: they run in this thread, not on the bus's.
+    QThread *pullThread();
+
+    QThread *m_pullThread = nullptr;
 
     Containers::ContainerBackend *m_containers;
     JobObjects &m_jobs;

@@ -3,6 +3,7 @@
 #include "busyboximage.h"
 #include "consolesocket.h"
 #include "exitwatcher.h"
+#include "imagereference.h"
 #include "logging.h"
 #include "names.h"
 #include "ociconfig.h"
@@ -37,6 +38,9 @@ ContainerBackend::ContainerBackend(Options options, QObject *parent)
           },
           m_options.orphanReapInterval)
 {
+    LayerExtractor::Limits limits;
+    limits.maxBytes = m_options.maxLayerBytes;
+    m_images.setLayerLimits(limits);
     m_logTimer.setInterval(std::chrono::seconds(5));
     connect(&m_logTimer, &QTimer::timeout, this, &ContainerBackend::enforceLogLimits);
 }
@@ -129,6 +133,12 @@ Result<ContainerSpec> ContainerBackend::validate(const QString &name, const QVar
         return spec;
     if (find(name))
         return ErrorReply {Error::Exists, QStringLiteral("a container named \"%1\" exists already").arg(name)};
+    // A short name ("alpine") finds the image stored under its normalised name.
+    if (spec->image != BusyboxImage::kName && !m_images.contains(spec->image)) {
+        const std::optional<ImageReference> reference = ImageReference::parse(spec->image);
+        if (reference && m_images.contains(reference->name()))
+            spec->image = reference->name();
+    }
     if (spec->image != BusyboxImage::kName && !m_images.contains(spec->image))
         return invalidArgument(
             QStringLiteral("there is no image \"%1\": pull or import it first, or use \"busybox\"").arg(spec->image));
@@ -197,10 +207,25 @@ QCoro::Task<Status> ContainerBackend::create(ContainerSpec spec)
 
 QCoro::Task<Status> ContainerBackend::removeImage(QString image)
 {
-    const Result<ImageInfo> info = m_images.image(image);
-    if (!info)
-        co_return info.error();
-    const QStringList users = containersUsing(info->manifestDigest);
+    ImageStore *images = &m_images;
+    struct Found {
+        Result<ImageInfo> info;
+        bool sharedManifest = false; // another name for the same manifest keeps what it needs
+    };
+    auto find = [images, image] { // named: see create()
+        Found found {images->image(image)};
+        if (found.info) {
+            for (const ImageInfo &other : images->images())
+                found.sharedManifest = found.sharedManifest
+                    || (other.name != image && other.manifestDigest == found.info->manifestDigest);
+        }
+        return found;
+    };
+    QFuture<Found> finding = QtConcurrent::run(std::move(find));
+    const Found found = co_await finding;
+    if (!found.info)
+        co_return found.info.error();
+    const QStringList users = found.sharedManifest ? QStringList() : containersUsing(found.info->manifestDigest);
     QStringList layersInUse;
     for (const auto &[name, container] : m_containers)
         layersInUse << container->record.diffIds;
@@ -210,7 +235,6 @@ QCoro::Task<Status> ContainerBackend::removeImage(QString image)
                                   .arg(image, users.join(QStringLiteral(", ")))};
     if (Status removed = m_images.removeImage(image); !removed)
         co_return removed;
-    ImageStore *images = &m_images;
     auto collect = [images, layersInUse] { return images->garbageCollect(layersInUse); }; // named: see create()
     QFuture<quint64> collecting = QtConcurrent::run(std::move(collect));
     const quint64 freed = co_await collecting;

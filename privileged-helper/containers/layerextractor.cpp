@@ -2,11 +2,13 @@
 
 #include "fsutil.h"
 #include "logging.h"
+#include "sha256.h"
 
 #include <QFile>
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <fcntl.h>
@@ -289,6 +291,51 @@ Result<LayerExtractor::Stats> Unpacker::run()
     }
 }
 
+void supportLayerFilters(archive *reader)
+{
+    archive_read_support_filter_gzip(reader);
+    archive_read_support_filter_zstd(reader);
+    archive_read_support_filter_xz(reader);
+    archive_read_support_filter_bzip2(reader);
+}
+
+// Feeds the tar reader from a decompressing "raw" reader, hashing every byte on the way: the
+// diff id is checked in the single pass that unpacks.
+struct HashingSource {
+    archive *decompressed = nullptr;
+    Sha256 hash;
+    std::array<char, 64 * 1024> buffer {};
+
+    static la_ssize_t read(archive *tarReader, void *self, const void **block)
+    {
+        auto *source = static_cast<HashingSource *>(self);
+        const la_ssize_t size = archive_read_data(source->decompressed, source->buffer.data(), source->buffer.size());
+        if (size < 0) {
+            archive_set_error(tarReader, EINVAL, "%s", archive_error_string(source->decompressed));
+            return ARCHIVE_FATAL;
+        }
+        source->hash.add(source->buffer.data(), static_cast<size_t>(size));
+        *block = source->buffer.data();
+        return size;
+    }
+
+    // The end-of-archive blocks and padding after the last entry are part of the diff id too.
+    Status finish(const QString &expected)
+    {
+        la_ssize_t size = 0;
+        while ((size = archive_read_data(decompressed, buffer.data(), buffer.size())) > 0)
+            hash.add(buffer.data(), static_cast<size_t>(size));
+        if (size < 0)
+            return failed(QStringLiteral("layer is not a readable archive: %1")
+                              .arg(QString::fromUtf8(archive_error_string(decompressed))));
+        if (const QString actual = hash.digest(); actual != expected)
+            return failed(QStringLiteral("layer content hashes to %1, not to the diff id %2 its image config names: "
+                                         "refusing the layer")
+                              .arg(actual, expected));
+        return success();
+    }
+};
+
 } // namespace
 
 Result<LayerExtractor::Stats> LayerExtractor::extractFd(int archiveFd, const QString &destination, const Limits &limits)
@@ -305,17 +352,35 @@ Result<LayerExtractor::Stats> LayerExtractor::extractFd(int archiveFd, const QSt
         if (!root.valid())
             return failed(errnoMessage(QStringLiteral("cannot open"), staging, errno));
         ArchivePtr reader(archive_read_new(), &archive_read_free);
-        archive_read_support_filter_gzip(reader.get());
-        archive_read_support_filter_zstd(reader.get());
-        archive_read_support_filter_xz(reader.get());
-        archive_read_support_filter_bzip2(reader.get());
+        ArchivePtr decompressor(archive_read_new(), &archive_read_free);
+        std::unique_ptr<HashingSource> hashing;
         archive_read_support_format_tar(reader.get());
-        if (archive_read_open_fd(reader.get(), archiveFd, size_t(64) * 1024) != ARCHIVE_OK)
+        int opened = ARCHIVE_OK;
+        if (limits.diffId.isEmpty()) {
+            supportLayerFilters(reader.get());
+            opened = archive_read_open_fd(reader.get(), archiveFd, size_t(64) * 1024);
+        } else {
+            supportLayerFilters(decompressor.get());
+            archive_read_support_format_raw(decompressor.get());
+            archive_entry *stream = nullptr;
+            if (archive_read_open_fd(decompressor.get(), archiveFd, size_t(64) * 1024) != ARCHIVE_OK
+                || archive_read_next_header(decompressor.get(), &stream) != ARCHIVE_OK)
+                return failed(QStringLiteral("cannot read the layer archive: %1")
+                                  .arg(QString::fromUtf8(archive_error_string(decompressor.get()))));
+            hashing = std::make_unique<HashingSource>();
+            hashing->decompressed = decompressor.get();
+            opened = archive_read_open(reader.get(), hashing.get(), nullptr, &HashingSource::read, nullptr);
+        }
+        if (opened != ARCHIVE_OK)
             return failed(QStringLiteral("cannot read the layer archive: %1")
                               .arg(QString::fromUtf8(archive_error_string(reader.get()))));
         Result<Stats> stats = Unpacker(reader.get(), root.get(), limits).run();
         if (!stats)
             return stats;
+        if (hashing) {
+            if (Status matches = hashing->finish(limits.diffId); !matches)
+                return matches.error();
+        }
         // The rename below must not publish a layer whose data is still only in the page cache.
         if (::syncfs(root.get()) != 0)
             return failed(errnoMessage(QStringLiteral("cannot sync"), staging, errno));

@@ -27,6 +27,10 @@ public:
     struct Limits {
         quint64 maxBytes = 16ull * 1024 * 1024 * 1024;
         quint64 maxEntries = 2'000'000;
+        // When set ("sha256:..."), the decompressed tar stream must hash to it (the image config's
+        // diff id), checked in the same pass as the unpack; otherwise nothing is published. Layer
+        // directories are shared by diff id, so an unchecked one could stand in for another's.
+        QString diffId;
     };
 
     struct Stats {
