@@ -1,48 +1,21 @@
 #include "imagename.h"
 
-#include <QRegularExpression>
+#include "imagereference.h"
 
 namespace Hamlet::Containers::ImageName {
 
-namespace {
-
-// The grammar of github.com/distribution/reference, without its rarely used corners.
-const QRegularExpression &referencePattern()
-{
-    static const QRegularExpression pattern(QStringLiteral(
-        R"(^(?:((?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*:[0-9]+))/)?)" // host
-        R"(([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*))" // path
-        R"((?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?)" // tag
-        R"((?:@(sha256:[0-9a-f]{64}))?$)")); // digest
-    return pattern;
-}
-
-} // namespace
+// One grammar for the whole project: core's ImageReference, which pulls use too, so that an
+// imported "alpine" and a pulled one get the same stored name.
 
 bool isValid(const QString &name)
 {
-    return name.size() <= 255 && referencePattern().match(name).hasMatch();
+    return ImageReference::parse(name).has_value();
 }
 
 QString normalized(const QString &reference)
 {
-    if (!isValid(reference))
-        return {};
-    const QRegularExpressionMatch match = referencePattern().match(reference);
-    QString host = match.captured(1);
-    QString path = match.captured(2);
-    const QString tag = match.captured(3);
-    const QString digest = match.captured(4);
-    if (host.isEmpty())
-        host = QStringLiteral("docker.io");
-    if (host == QStringLiteral("docker.io") && !path.contains(QLatin1Char('/')))
-        path = QStringLiteral("library/") + path;
-    QString result = host + QLatin1Char('/') + path;
-    if (!tag.isEmpty() || digest.isEmpty())
-        result += QLatin1Char(':') + (tag.isEmpty() ? QStringLiteral("latest") : tag);
-    if (!digest.isEmpty())
-        result += QLatin1Char('@') + digest;
-    return result;
+    const std::optional<ImageReference> parsed = ImageReference::parse(reference);
+    return parsed ? parsed->name() : QString();
 }
 
 } // namespace Hamlet::Containers::ImageName

@@ -2,10 +2,8 @@
 
 #include <QString>
 
-// Image names as the store keeps them. A name is a docker-style reference: lower-case path
-// components ("[a-z0-9]+" joined by ".", "_", "__" or "-") separated by "/", optionally a
-// registry host first ("localhost", a name with a "." or a ":port"), optionally ":tag" and/or
-// "@sha256:HEX". Names become index.json entries and log lines, never paths.
+// Image names as the store keeps them, by core's ImageReference (docker's grammar and
+// normalisation). Names become index.json entries and log lines, never paths.
 namespace Hamlet::Containers::ImageName {
 
 bool isValid(const QString &name);
