@@ -23,7 +23,6 @@ const QString kDownloading = QStringLiteral("downloading");
 const QString kExists = QStringLiteral("exists");
 const QString kUnpacking = QStringLiteral("unpacking");
 const QString kDone = QStringLiteral("done");
-const QString kFailed = QStringLiteral("failed");
 
 } // namespace
 
@@ -233,7 +232,7 @@ QCoro::Task<Status> ImagePull::download(qsizetype index)
             outcome = committed.error();
     }
     if (!outcome.ok()) { // the writer's destructor removes the temporary file
-        layer.state = kFailed;
+        layer.state = kWaiting; // the contract's states: it is not there; the job's error says why
         layer.done = 0;
         report(true);
     }
@@ -263,7 +262,7 @@ void ImagePull::startUnpack(qsizetype index)
         return Containers::success();
     });
     m_unpacks << unpacking.then(this, [this, index](Status unpacked) {
-        m_layers[index].state = unpacked.ok() ? kDone : kFailed;
+        m_layers[index].state = unpacked.ok() ? kDone : kWaiting;
         report(true);
         return unpacked;
     });

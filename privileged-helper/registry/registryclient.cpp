@@ -81,8 +81,12 @@ QCoro::Task<Result<RegistryResponse>> RegistryClient::fetchManifest(QString refe
     const Result<RegistryResponse> response = co_await get(path, accept, nullptr);
     if (!response)
         co_return response;
-    if (response->status != 200)
-        co_return errorFor(*response, QStringLiteral("the manifest %1 of %2").arg(reference, m_reference.name()));
+    if (response->status != 200) {
+        const QString kind
+            = reference.startsWith(QLatin1String("sha256:")) ? QStringLiteral("manifest") : QStringLiteral("tag");
+        const QString what = QStringLiteral("%1 \"%2\" in repository %3").arg(kind, reference, m_reference.repository);
+        co_return errorFor(*response, what);
+    }
     co_return response;
 }
 
@@ -288,9 +292,11 @@ QCoro::Task<Result<RegistryResponse>> RegistryClient::getOnce(QUrl url, QByteArr
             co_return ErrorReply {Error::Failed, QStringLiteral("the pull was cancelled")};
         response.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         if (response.status == 0) {
-            const QString why = reply->error() == QNetworkReply::OperationCanceledError
+            QString why = reply->error() == QNetworkReply::OperationCanceledError
                 ? QStringLiteral("no answer within %1 s").arg(m_options.timeoutMs / 1000)
                 : reply->errorString();
+            if (reply->error() == QNetworkReply::SslHandshakeFailedError)
+                why += QStringLiteral(" (a registry without HTTPS needs the \"insecure\" option)");
             co_return ErrorReply {Error::Failed,
                                   QStringLiteral("cannot reach registry %1: %2").arg(url.authority(), why)};
         }

@@ -10,6 +10,7 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QNetworkInterface>
 #include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -302,7 +303,8 @@ private Q_SLOTS:
     void pull_unknownImageOrTagIsNotFound()
     {
         const QString noTag = pull(local(QStringLiteral("hamlet/multi:nope")));
-        QVERIFY2(noTag.startsWith(Error::NotFound) && noTag.contains(QStringLiteral("nope")), qPrintable(noTag));
+        QVERIFY2(noTag.startsWith(Error::NotFound) && noTag.contains(QStringLiteral("has no tag \"nope\"")),
+                 qPrintable(noTag));
         const QString noRepo = pull(local(QStringLiteral("hamlet/nothing-here")));
         QVERIFY2(noRepo.startsWith(Error::NotFound), qPrintable(noRepo));
     }
@@ -319,6 +321,28 @@ private Q_SLOTS:
         QVERIFY2(error.startsWith(Error::Failed) && error.contains(QStringLiteral("cannot reach registry")),
                  qPrintable(error));
         QVERIFY(timer.elapsed() < 10000);
+    }
+
+    void pull_remoteRegistryNeedsHttpsUnlessInsecure()
+    {
+        // The same registry, reached through this machine's own non-loopback address.
+        QString address;
+        for (const QHostAddress &candidate : QNetworkInterface::allAddresses()) {
+            if (candidate.protocol() == QAbstractSocket::IPv4Protocol && !candidate.isLoopback())
+                address = candidate.toString();
+        }
+        if (address.isEmpty())
+            QSKIP("this machine has no non-loopback IPv4 address");
+        ThrottledProxy remote(m_registry.port(), qint64(1) << 30, address);
+        QVERIFY(remote.start());
+        const QString reference = remote.hostPort() + QStringLiteral("/hamlet/multi:1");
+        const QString refused = pull(reference);
+        QVERIFY2(refused.startsWith(Error::Failed) && refused.contains(QStringLiteral("cannot reach registry"))
+                     && refused.contains(remote.hostPort()) && refused.contains(QStringLiteral("\"insecure\" option")),
+                 qPrintable(refused));
+        QVERIFY(image(reference).isEmpty());
+        QCOMPARE(pull(reference, {{QStringLiteral("insecure"), true}}), QString());
+        QVERIFY(!image(reference).isEmpty());
     }
 
     void pull_deniedCallerIsNotAuthorized()
