@@ -177,6 +177,13 @@ QCoro::Task<Result<RegistryResponse>> RegistryClient::get(QString path, QByteArr
     if (!authenticated)
         co_return authenticated.error();
     response = co_await getOnce(url, accept, sink, m_authorization);
+    if (response && response->status == 401 && m_authorization.startsWith("Basic ")) {
+        const QString said = registryMessage(response->body);
+        co_return ErrorReply {
+            Error::NotAuthorized,
+            QStringLiteral("registry %1 refused the user name and password of %2%3")
+                .arg(host(), m_options.username, said.isEmpty() ? QString() : QStringLiteral(": ") + said)};
+    }
     co_return response;
 }
 

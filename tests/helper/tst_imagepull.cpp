@@ -427,6 +427,32 @@ private Q_SLOTS:
                  QByteArray("s3cret\nEND\n"));
     }
 
+    void pull_basicAuthRegistry()
+    {
+        LocalRegistry secured;
+        QVERIFY2(secured.start(), qPrintable(secured.error()));
+        const auto pushed = secured.pushImage(QStringLiteral("hamlet/basic"), QStringLiteral("1"),
+                                              {TestLayer {{LayerFile::file("etc/basic", "basic\n")}}}, kShell);
+        QVERIFY2(pushed, qPrintable(secured.error()));
+        QVERIFY2(secured.startWithBasicAuth(QStringLiteral("bob"), QStringLiteral("hunter2")),
+                 qPrintable(secured.error()));
+        const QString reference = secured.hostPort() + QStringLiteral("/hamlet/basic:1");
+        const QString anonymous = pull(reference);
+        QVERIFY2(anonymous.startsWith(Error::NotAuthorized)
+                     && anonymous.contains(QStringLiteral("user name and password")),
+                 qPrintable(anonymous));
+        const QString wrong = pull(reference,
+                                   {{QStringLiteral("username"), QStringLiteral("bob")},
+                                    {QStringLiteral("password"), QStringLiteral("hunter3")}});
+        QVERIFY2(wrong.startsWith(Error::NotAuthorized) && wrong.contains(QStringLiteral("bob")), qPrintable(wrong));
+        QVERIFY(image(reference).isEmpty());
+        QCOMPARE(pull(reference,
+                      {{QStringLiteral("username"), QStringLiteral("bob")},
+                       {QStringLiteral("password"), QStringLiteral("hunter2")}}),
+                 QString());
+        QCOMPARE(image(reference).value(QStringLiteral("digest")).toString(), pushed->manifestDigest);
+    }
+
     void cleanupTestCase()
     {
         for (const QString &name :

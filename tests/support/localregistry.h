@@ -100,6 +100,8 @@ public:
     // Starts on a free loopback port (the same port again after a stop()); false with error().
     bool start();
     bool startWithTokenAuth(const TokenAuth &auth);
+    // Basic auth (htpasswd, bcrypt via apache2-utils' htpasswd).
+    bool startWithBasicAuth(const QString &user, const QString &password);
     void stop();
     bool running() const;
 
