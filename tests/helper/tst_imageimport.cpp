@@ -331,6 +331,47 @@ private Q_SLOTS:
         deleteContainer(QStringLiteral("from-docker"));
     }
 
+    void removeImage_ofOneOfTwoNamesForAManifest_isNotBusy()
+    {
+        const QString archive = m_dir.filePath(QStringLiteral("docker.tar"));
+        // Its own tag, from the test before, is a third name for the manifest: not wanted here.
+        QCoro::waitFor(m_client->removeImage(QStringLiteral("example.org/tools/bb:v1")));
+        QCOMPARE(importFile(archive, QStringLiteral("docker-archive"),
+                            {{QStringLiteral("name"), QStringLiteral("alias-a")}}),
+                 QString());
+        QCOMPARE(importFile(archive, QStringLiteral("docker-archive"),
+                            {{QStringLiteral("name"), QStringLiteral("alias-b")}}),
+                 QString());
+        QCOMPARE(listed(QStringLiteral("alias-a"))->value(QStringLiteral("digest")),
+                 listed(QStringLiteral("alias-b"))->value(QStringLiteral("digest")));
+        QCOMPARE(runsAContainer(QStringLiteral("alias-a"), QStringLiteral("of-alias")), QString());
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->removeImage(QStringLiteral("alias-b")))));
+        QCOMPARE(errorName(QCoro::waitFor(m_client->removeImage(QStringLiteral("alias-a")))),
+                 QStringLiteral("dev.hamlet.Error.Busy"));
+        deleteContainer(QStringLiteral("of-alias"));
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->removeImage(QStringLiteral("alias-a")))));
+    }
+
+    void cancel_stopsAnImportWaitingOnAStalledPipe()
+    {
+        const QStringList before = storeFiles();
+        const QByteArray archive = readFile(m_dir.filePath(QStringLiteral("docker.tar")));
+        int fds[2];
+        QCOMPARE(::pipe2(fds, O_CLOEXEC), 0);
+        QCOMPARE(::write(fds[1], archive.constData(), 4096), 4096); // then the writer stalls
+        const auto job = QCoro::waitFor(m_client->importImage(fds[0], QStringLiteral("docker-archive"), {}));
+        ::close(fds[0]);
+        QVERIFY(std::holds_alternative<QString>(job));
+        QTRY_COMPARE(jobProperties(std::get<QString>(job)).value(QStringLiteral("BytesDone")).toULongLong(), 4096ull);
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->cancelJob(std::get<QString>(job)))));
+        const auto done = QCoro::waitFor(m_client->waitForJob(std::get<QString>(job)));
+        ::close(fds[1]);
+        QVERIFY(std::holds_alternative<ClientError>(done));
+        QVERIFY2(std::get<ClientError>(done).message.contains(QStringLiteral("cancelled")),
+                 qPrintable(std::get<ClientError>(done).message));
+        QCOMPARE(storeFiles(), before);
+    }
+
     void ociArchive_fromSkopeo_importsAndRuns()
     {
         const QString archive = m_dir.filePath(QStringLiteral("oci.tar"));
@@ -433,6 +474,10 @@ private Q_SLOTS:
                         {"d", AE_IFLNK, {}, QFileInfo(m_canary).absolutePath().toUtf8()},
                         {"d/canary", AE_IFREG, "pwned\n"}})
             << true;
+        QByteArray longPath;
+        while (longPath.size() <= 4200)
+            longPath += QByteArray(200, 'd') + '/';
+        QTest::newRow("path longer than 4096 bytes") << makeTar({{longPath + "file", AE_IFREG, "x"}}) << true;
         QTest::newRow("device node (skipped)") << makeTar({{"dev/sda", AE_IFBLK}, {"ok", AE_IFREG, "x"}}) << false;
     }
 
