@@ -12,6 +12,7 @@
 #include <QUrlQuery>
 
 #include <QCoro/QCoroNetworkReply>
+#include <memory>
 
 namespace Hamlet::Registry {
 
@@ -51,6 +52,11 @@ QString registryMessage(const QByteArray &body)
     if (messages.isEmpty() && !body.isEmpty() && !body.startsWith('{'))
         messages << QString::fromUtf8(body.left(200)).simplified();
     return messages.join(QStringLiteral("; "));
+}
+
+void deleteReplyLater(QNetworkReply *reply)
+{
+    reply->deleteLater();
 }
 
 } // namespace
@@ -292,7 +298,8 @@ QCoro::Task<Result<RegistryResponse>> RegistryClient::getOnce(QUrl url, QByteArr
         drain();
         reply->disconnect();
         m_active.remove(reply);
-        reply->deleteLater();
+        // Deleted once control is back in the event loop: everything below reads it first.
+        const std::unique_ptr<QNetworkReply, decltype(&deleteReplyLater)> done(reply, &deleteReplyLater);
         if (!sinkStatus.ok())
             co_return sinkStatus.error();
         if (m_aborted)
