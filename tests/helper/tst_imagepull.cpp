@@ -17,6 +17,7 @@
 #include <QTest>
 
 #include <QCoro/QCoroTask>
+#include <csignal>
 #include <unistd.h>
 
 using namespace Hamlet;
@@ -451,6 +452,26 @@ private Q_SLOTS:
                        {QStringLiteral("password"), QStringLiteral("hunter2")}}),
                  QString());
         QCOMPARE(image(reference).value(QStringLiteral("digest")).toString(), pushed->manifestDigest);
+    }
+
+    void pull_interruptedByAHelperCrashLeavesNoTemporaryFiles()
+    {
+        const auto big = m_registry.pushImage(QStringLiteral("hamlet/crash"), QStringLiteral("1"),
+                                              {TestLayer {{LayerFile::file("c", randomBytes(6 << 20))}}}, kShell);
+        QVERIFY2(big, qPrintable(m_registry.error()));
+        ThrottledProxy slow(m_registry.port(), 1 << 20);
+        QVERIFY(slow.start());
+        const QString reference = slow.hostPort() + QStringLiteral("/hamlet/crash:1");
+        const auto job = QCoro::waitFor(m_client->pullImage(reference, {}));
+        QVERIFY(std::holds_alternative<QString>(job));
+        const QString temporary = storeRoot() + QStringLiteral("/tmp");
+        QTRY_VERIFY_WITH_TIMEOUT(!QDir(temporary).isEmpty(QDir::Files), 10000); // a blob is on its way
+        m_system.stopHelper(SIGKILL);
+        QVERIFY(!QDir(temporary).isEmpty(QDir::Files));
+        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
+        m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        QVERIFY(QDir(temporary).isEmpty(QDir::Files));
+        QVERIFY(image(reference).isEmpty());
     }
 
     void cleanupTestCase()
