@@ -43,7 +43,6 @@ private:
     // The import on a worker thread; the job reports its progress and outcome.
     QCoro::Task<> runImport(Job *job, int fd, Containers::ImportRequest request, quint64 bytesTotal);
     static void publish(Job *job, const Containers::ImportProgress &progress);
-
     // Pulls hash and write what they download: they run in this thread, not on the bus's.
     QThread *pullThread();
 

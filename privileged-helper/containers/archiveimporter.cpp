@@ -1,6 +1,6 @@
 #include "archiveimporter.h"
 
-#include "imagename.h"
+#include "imagereference.h"
 #include "importsource.h"
 #include "layerblob.h"
 #include "logging.h"
@@ -52,7 +52,8 @@ Result<ImportRequest> ImportRequest::fromOptions(const QString &format, const QV
         if (options.value(kName).metaType().id() != QMetaType::QString)
             return invalidArgument(QStringLiteral("\"name\" must be a string (s)"));
         request.name = options.value(kName).toString();
-        if (!ImageName::isValid(request.name) || request.name.contains(QLatin1Char('@')))
+        // Kept as given ("myroot:1" stays so), but it must read as an image reference.
+        if (!ImageReference::parse(request.name) || request.name.contains(QLatin1Char('@')))
             return invalidArgument(
                 QStringLiteral("\"%1\" is not a valid image name: use lower-case letters, digits, \".\", \"_\", \"-\" "
                                "and \"/\", optionally with a \":tag\" (for example \"myroot:1.0\")")

@@ -56,7 +56,7 @@ Status BlobWriter::write(const char *data, qint64 size)
         return failed(QStringLiteral("blob writer used before open()"));
     if (m_size + static_cast<quint64>(size) > m_maxBytes)
         return failed(QStringLiteral("a blob is larger than the limit of %1 bytes: refusing it").arg(m_maxBytes));
-    m_hash.addData(QByteArrayView(data, size));
+    m_hash.add(data, static_cast<size_t>(size));
     qint64 written = 0;
     while (written < size) {
         const ssize_t n = ::write(m_fd.get(), data + written, static_cast<size_t>(size - written));
@@ -72,7 +72,7 @@ Status BlobWriter::write(const char *data, qint64 size)
 
 QString BlobWriter::digest() const
 {
-    return QStringLiteral("sha256:") + QString::fromLatin1(m_hash.resultView().toByteArray().toHex());
+    return m_hash.digest();
 }
 
 Result<QString> BlobWriter::commit(BlobHolds *holds, const QString &expectedDigest)

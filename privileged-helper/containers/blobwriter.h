@@ -2,6 +2,7 @@
 
 #include "fsutil.h"
 #include "result.h"
+#include "sha256.h"
 
 #include <QCryptographicHash>
 #include <QString>
@@ -46,7 +47,7 @@ private:
     quint64 m_size = 0;
     QString m_path;
     UniqueFd m_fd;
-    QCryptographicHash m_hash {QCryptographicHash::Sha256};
+    Sha256 m_hash;
     bool m_committed = false;
     bool m_finished = false;
 };

@@ -207,10 +207,25 @@ QCoro::Task<Status> ContainerBackend::create(ContainerSpec spec)
 
 QCoro::Task<Status> ContainerBackend::removeImage(QString image)
 {
-    const Result<ImageInfo> info = m_images.image(image);
-    if (!info)
-        co_return info.error();
-    const QStringList users = containersUsing(info->manifestDigest);
+    ImageStore *images = &m_images;
+    struct Found {
+        Result<ImageInfo> info;
+        bool sharedManifest = false; // another name for the same manifest keeps what it needs
+    };
+    auto find = [images, image] { // named: see create()
+        Found found {images->image(image)};
+        if (found.info) {
+            for (const ImageInfo &other : images->images())
+                found.sharedManifest = found.sharedManifest
+                    || (other.name != image && other.manifestDigest == found.info->manifestDigest);
+        }
+        return found;
+    };
+    QFuture<Found> finding = QtConcurrent::run(std::move(find));
+    const Found found = co_await finding;
+    if (!found.info)
+        co_return found.info.error();
+    const QStringList users = found.sharedManifest ? QStringList() : containersUsing(found.info->manifestDigest);
     QStringList layersInUse;
     for (const auto &[name, container] : m_containers)
         layersInUse << container->record.diffIds;
@@ -220,7 +235,6 @@ QCoro::Task<Status> ContainerBackend::removeImage(QString image)
                                   .arg(image, users.join(QStringLiteral(", ")))};
     if (Status removed = m_images.removeImage(image); !removed)
         co_return removed;
-    ImageStore *images = &m_images;
     auto collect = [images, layersInUse] { return images->garbageCollect(layersInUse); }; // named: see create()
     QFuture<quint64> collecting = QtConcurrent::run(std::move(collect));
     const quint64 freed = co_await collecting;

@@ -1,7 +1,7 @@
 // The two image-archive formats of ArchiveImporter: docker save (manifest.json) and an OCI image
 // layout in a tar (oci-layout, index.json, blobs/). Both only read what ArchiveMembers spooled.
 #include "archiveimporter.h"
-#include "imagename.h"
+#include "imagereference.h"
 
 #include <QJsonArray>
 #include <QRegularExpression>
@@ -99,9 +99,10 @@ Result<ArchiveImporter::Assembled> ArchiveImporter::fromDockerArchive(const Arch
 
     QString suggested;
     for (const auto &tag : image.value(QStringLiteral("RepoTags")).toArray()) {
-        suggested = ImageName::normalized(tag.toString());
-        if (!suggested.isEmpty())
+        if (const auto reference = ImageReference::parse(tag.toString())) {
+            suggested = reference->name();
             break;
+        }
     }
     return Assembled {*manifest, layers, suggested};
 }
@@ -208,8 +209,10 @@ Result<ArchiveImporter::Assembled> ArchiveImporter::fromOciArchive(const Archive
     QString suggested;
     const QString refName = descriptor.value(QStringLiteral("annotations"))[kRefName].toString();
     // A bare tag ("latest", as skopeo writes for oci-archive:FILE:latest) names no image.
-    if (refName.contains(QLatin1Char('/')) || refName.contains(QLatin1Char(':')))
-        suggested = ImageName::normalized(refName);
+    if (refName.contains(QLatin1Char('/')) || refName.contains(QLatin1Char(':'))) {
+        if (const auto reference = ImageReference::parse(refName))
+            suggested = reference->name();
+    }
     return Assembled {manifestDigest, layers, suggested};
 }
 

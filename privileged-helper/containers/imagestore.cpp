@@ -3,6 +3,7 @@
 #include "fsutil.h"
 #include "layerextractor.h"
 #include "logging.h"
+#include "sha256.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -96,11 +97,10 @@ QString ImageStore::temporaryDir() const
 
 Status ImageStore::initialize()
 {
-    // Blobs half-written by a crashed import, and what an interrupted pull left: never complete, never used.
+    // Blobs half-written by a crashed import or pull: never complete, never used.
     removeTree(temporaryDir());
-    removeTree(incomingDir());
-    for (const QString &dir : {m_root, m_root + QStringLiteral("/blobs/sha256"), m_root + QStringLiteral("/layers"),
-                               temporaryDir(), incomingDir()}) {
+    for (const QString &dir :
+         {m_root, m_root + QStringLiteral("/blobs/sha256"), m_root + QStringLiteral("/layers"), temporaryDir()}) {
         if (!QDir().mkpath(dir))
             return failed(QStringLiteral("cannot create the image store directory %1").arg(dir));
     }
@@ -409,10 +409,14 @@ Status ImageStore::verifyBlob(const QString &digest) const
     QFile blob(blobPath(digest));
     if (!isValidDigest(digest) || !blob.open(QIODevice::ReadOnly))
         return ErrorReply {Error::NotFound, QStringLiteral("blob %1 is not in the image store").arg(digest)};
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    if (!hash.addData(&blob))
+    Sha256 hash;
+    QByteArray buffer(256 * 1024, Qt::Uninitialized);
+    qint64 read = 0;
+    while ((read = blob.read(buffer.data(), buffer.size())) > 0)
+        hash.add(buffer.constData(), static_cast<size_t>(read));
+    if (read < 0)
         return failed(QStringLiteral("cannot read blob %1: %2").arg(digest, blob.errorString()));
-    if (QStringLiteral("sha256:") + QString::fromLatin1(hash.result().toHex()) != digest)
+    if (hash.digest() != digest)
         return failed(QStringLiteral("blob %1 is corrupt (its content does not match its digest): remove the image "
                                      "and add it again")
                           .arg(digest));
@@ -445,10 +449,23 @@ Result<bool> ImageStore::unpackLayer(const QString &layerDigest, const QString &
     Log::containers()->info("unpacking layer {}", diffId);
     if (Status intact = verifyBlob(layerDigest); !intact)
         return intact.error();
-    const auto stats = LayerExtractor::extractFile(blobPath(layerDigest), dir, m_layerLimits);
+    // Layer directories are shared by diff id: the content must be what that name promises.
+    LayerExtractor::Limits limits = m_layerLimits;
+    limits.diffId = diffId;
+    const auto stats = LayerExtractor::extractFile(blobPath(layerDigest), dir, limits);
     if (!stats)
         return stats.error();
     return true;
+}
+
+bool ImageStore::hasBlob(const QString &digest) const
+{
+    return isValidDigest(digest) && QFileInfo(blobPath(digest)).isFile();
+}
+
+bool ImageStore::hasLayer(const QString &diffId) const
+{
+    return isValidDigest(diffId) && QFileInfo(layerPath(diffId)).isDir();
 }
 
 } // namespace Hamlet::Containers

@@ -111,25 +111,15 @@ public:
     // Unpacks the layers not unpacked yet and returns the layer directories, TOP layer first:
     // the order of overlayfs lowerdir=.
     Result<QStringList> unpackLayers(const ImageInfo &image);
-    // Unpacks one layer blob unless its directory exists; true when it unpacked it now.
+    // Unpacks one layer blob unless its directory exists; true when it unpacked it now. The blob
+    // is checked against its digest and the unpacked content against diffId first.
     Result<bool> unpackLayer(const QString &layerDigest, const QString &diffId);
 
     // Streams the blob through sha256: a layer is checked before it is unpacked.
     Status verifyBlob(const QString &digest) const;
 
-    // For pulls (imagestorepull.cpp): blobs stream into incoming/, which initialize() empties (an
-    // interrupted pull leaves nothing), and are adopted once their digest was checked.
-    QString incomingDir() const { return m_root + QStringLiteral("/incoming"); }
     bool hasBlob(const QString &digest) const;
     bool hasLayer(const QString &diffId) const;
-    // Moves a file whose content the caller verified against digest into blobs/.
-    Status adoptBlob(const QString &verifiedFile, const QString &digest);
-    // Unpacks one layer from a blob the caller verified, unless it is unpacked already; the
-    // uncompressed content must hash to diffId.
-    Status unpackVerifiedLayer(const QString &digest, const QString &diffId);
-    // The undo of a failed pull: removes these blobs and unpacked layers unless an image of the
-    // index refers to them.
-    void discardUnreferenced(const QStringList &blobDigests, const QStringList &diffIds);
 
     // "sha256:" + hex of data.
     static QString digestOf(const QByteArray &data);

@@ -2,15 +2,23 @@
 
 #include <cerrno>
 #include <cstring>
+#include <poll.h>
 #include <unistd.h>
 
 namespace Hamlet::Containers {
 
 ssize_t ImportSource::read(char *buffer, size_t size)
 {
-    if (m_progress.isCancelled()) {
-        m_error = kImportCancelled;
-        return -1;
+    // A pipe whose writer stalls must not keep a cancelled import waiting: wait in short slices.
+    while (true) {
+        if (m_progress.isCancelled()) {
+            m_error = kImportCancelled;
+            return -1;
+        }
+        pollfd ready {m_fd, POLLIN, 0};
+        const int polled = ::poll(&ready, 1, 200);
+        if (polled > 0 || (polled < 0 && errno != EINTR))
+            break; // readable, at its end, or an error the read below reports
     }
     ssize_t n = 0;
     do {

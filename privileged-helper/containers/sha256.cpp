@@ -20,11 +20,14 @@ void Sha256::add(const void *data, size_t size)
     EVP_DigestUpdate(m_context, data, size);
 }
 
-QString Sha256::digest()
+QString Sha256::digest() const
 {
     unsigned char hash[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    EVP_DigestFinal_ex(m_context, hash, &length);
+    EVP_MD_CTX *copy = EVP_MD_CTX_new();
+    EVP_MD_CTX_copy_ex(copy, m_context);
+    EVP_DigestFinal_ex(copy, hash, &length);
+    EVP_MD_CTX_free(copy);
     return QStringLiteral("sha256:")
         + QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(hash), static_cast<qsizetype>(length)).toHex());
 }

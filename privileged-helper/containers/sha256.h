@@ -22,8 +22,8 @@ public:
 
     void add(const void *data, size_t size);
     void add(const QByteArray &data) { add(data.constData(), static_cast<size_t>(data.size())); }
-    // "sha256:" + 64 lower-case hex digits; call once, at the end.
-    QString digest();
+    // "sha256:" + 64 lower-case hex digits of what was added so far (more may be added after).
+    QString digest() const;
 
 private:
     evp_md_ctx_st *m_context;

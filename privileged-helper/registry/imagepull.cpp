@@ -1,17 +1,14 @@
 #include "imagepull.h"
 
+#include "blobwriter.h"
 #include "imagestore.h"
 #include "logging.h"
 #include "manifest.h"
 #include "sha256.h"
 
-#include <QFile>
-#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QMutex>
-#include <QUuid>
 #include <QtConcurrent>
 
 #include <QCoro/QCoroFuture>
@@ -26,49 +23,6 @@ const QString kDownloading = QStringLiteral("downloading");
 const QString kExists = QStringLiteral("exists");
 const QString kUnpacking = QStringLiteral("unpacking");
 const QString kDone = QStringLiteral("done");
-const QString kFailed = QStringLiteral("failed");
-
-// Digests and diff ids held by pulls in progress, so that a failed pull does not remove a blob
-// or layer that another pull, started meanwhile, counts on.
-class Claims
-{
-public:
-    static void claim(const QStringList &keys)
-    {
-        const QMutexLocker locker(&s_mutex);
-        for (const QString &key : keys)
-            ++s_counts[key];
-    }
-    static void release(const QStringList &keys)
-    {
-        const QMutexLocker locker(&s_mutex);
-        for (const QString &key : keys) {
-            if (--s_counts[key] <= 0)
-                s_counts.remove(key);
-        }
-    }
-    // Those of keys that no other pull holds (the caller holds each once).
-    static QStringList onlyMine(const QStringList &keys)
-    {
-        const QMutexLocker locker(&s_mutex);
-        QStringList mine;
-        for (const QString &key : keys) {
-            if (s_counts.value(key) <= 1)
-                mine << key;
-        }
-        return mine;
-    }
-
-private:
-    static inline QMutex s_mutex;
-    static inline QHash<QString, int> s_counts;
-};
-
-struct Resolved {
-    QByteArray json;
-    QString mediaType;
-    QString digest;
-};
 
 } // namespace
 
@@ -79,7 +33,10 @@ ImagePull::ImagePull(ImageReference reference, RegistryOptions options, QString 
     , m_platform(std::move(platform))
     , m_store(store)
     , m_client(m_reference, std::move(options), this)
+    , m_holds(std::make_unique<Containers::BlobHolds>(*store))
 { }
+
+ImagePull::~ImagePull() = default;
 
 void ImagePull::start()
 {
@@ -106,7 +63,7 @@ QCoro::Task<> ImagePull::run()
     const bool ok = pulled.ok() && !m_cancelled;
     if (!ok)
         rollback();
-    Claims::release(m_claimed);
+    m_holds.reset(); // tagged, or undone: the collector may have what is left
     report(true);
     if (m_cancelled) {
         Q_EMIT finished(false, Error::Failed, QStringLiteral("Pulling %1 was cancelled.").arg(name));
@@ -161,10 +118,11 @@ QCoro::Task<Status> ImagePull::pull()
     if (!manifest)
         co_return manifest.error();
     const QString manifestDigest = Containers::ImageStore::digestOf(*manifestJson);
-    m_claimed << manifestDigest << manifest->config.digest;
+    // Held before they are looked at: what is there now stays there until the image is tagged.
+    m_holds->hold(manifestDigest, false);
+    m_holds->hold(manifest->config.digest, false);
     for (const Descriptor &layer : manifest->layers)
-        m_claimed << layer.digest;
-    Claims::claim(m_claimed);
+        m_holds->hold(layer.digest, false);
 
     // The config: small, in memory, checked against its digest.
     m_configSize = manifest->config.size;
@@ -179,10 +137,10 @@ QCoro::Task<Status> ImagePull::pull()
         const Result<QByteArray> fetched = co_await m_client.fetchBlob(configDigest);
         if (!fetched)
             co_return fetched.error();
+        m_holds->hold(configDigest, true);
         const Result<QString> put = m_store->putBlob(*fetched);
         if (!put)
             co_return put.error();
-        m_createdBlobs << configDigest;
         configJson = *fetched;
     }
     const QJsonArray diffIds
@@ -192,7 +150,6 @@ QCoro::Task<Status> ImagePull::pull()
                               QStringLiteral("the image config lists %1 layer diff ids for %2 layers")
                                   .arg(diffIds.size())
                                   .arg(manifest->layers.size())};
-    QStringList diffIdList;
     for (qsizetype i = 0; i < manifest->layers.size(); ++i) {
         Layer layer;
         layer.digest = manifest->layers[i].digest;
@@ -205,23 +162,20 @@ QCoro::Task<Status> ImagePull::pull()
             layer.state = kExists;
             layer.done = layer.size;
         }
-        diffIdList << layer.diffId;
+        m_holds->holdLayer(layer.diffId, false);
         m_layers << layer;
     }
-    Claims::claim(diffIdList);
-    m_claimed << diffIdList;
     report(true);
 
-    for (qsizetype i = 0; i < m_layers.size(); ++i) {
-        if (m_cancelled)
-            co_return ErrorReply {Error::Failed, QStringLiteral("cancelled")};
-        if (m_layers[i].state != kExists) {
-            const Status downloaded = co_await download(i);
-            if (!downloaded)
-                co_return downloaded;
-        }
-        startUnpack(i);
-    }
+    // Three downloads at a time (as docker does): a registry far away is latency-bound.
+    QCoro::Task<> first = downloadLayers();
+    QCoro::Task<> second = downloadLayers();
+    QCoro::Task<> third = downloadLayers();
+    co_await first;
+    co_await second;
+    co_await third;
+    if (!m_downloadFailure)
+        co_return m_downloadFailure;
     for (QFuture<Status> &unpack : m_unpacks) {
         const Status unpacked = co_await unpack;
         if (!unpacked)
@@ -230,16 +184,34 @@ QCoro::Task<Status> ImagePull::pull()
     if (m_cancelled)
         co_return ErrorReply {Error::Failed, QStringLiteral("cancelled")};
 
-    const bool manifestStored = m_store->hasBlob(manifestDigest);
+    m_holds->hold(manifestDigest, !m_store->hasBlob(manifestDigest));
     const Result<QString> put = m_store->putBlob(*manifestJson);
     if (!put)
         co_return put.error();
-    if (!manifestStored)
-        m_createdBlobs << manifestDigest;
-    const Result<Containers::ImageInfo> tagged = m_store->tagManifest(m_reference.name(), manifestDigest);
+    const Result<Containers::ImageInfo> tagged
+        = m_store->tagManifest(m_reference.name(), manifestDigest, Containers::ImageSource::Registry);
     if (!tagged)
         co_return tagged.error();
     co_return Containers::success();
+}
+
+QCoro::Task<> ImagePull::downloadLayers()
+{
+    while (m_downloadFailure.ok() && !m_cancelled && m_nextLayer < m_layers.size()) {
+        const qsizetype index = m_nextLayer++;
+        if (m_layers[index].state != kExists) {
+            const Status downloaded = co_await download(index);
+            if (!downloaded) {
+                if (m_downloadFailure.ok()) {
+                    m_downloadFailure = downloaded;
+                    m_client.abort(); // the others stop at once; their error is not the cause
+                }
+                co_return;
+            }
+        }
+        if (m_downloadFailure.ok() && !m_cancelled)
+            startUnpack(index);
+    }
 }
 
 QCoro::Task<Status> ImagePull::download(qsizetype index)
@@ -247,55 +219,42 @@ QCoro::Task<Status> ImagePull::download(qsizetype index)
     Layer &layer = m_layers[index];
     layer.state = kDownloading;
     report(true);
-    const QString tempPath
-        = QStringLiteral("%1/%2-%3.partial")
-              .arg(m_store->incomingDir(), layer.digest.mid(7, 16), QUuid::createUuid().toString(QUuid::Id128));
-    QFile file(tempPath);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly))
-        co_return ErrorReply {Error::Failed, QStringLiteral("cannot create %1: %2").arg(tempPath, file.errorString())};
-    Containers::Sha256 hash;
+    // At most the size the manifest gives: a registry that sends more cannot fill the disk.
+    Containers::BlobWriter writer(*m_store, static_cast<quint64>(layer.size));
+    if (Status opened = writer.open(); !opened)
+        co_return opened;
     const QString host = m_reference.apiHost();
-    RegistryClient::Sink sink = [&layer, &hash, &file, &host, this](const QByteArray &chunk) -> Status {
+    RegistryClient::Sink sink = [&layer, &writer, &host, this](const QByteArray &chunk) -> Status {
+        if (Status written = writer.write(chunk.constData(), chunk.size()); !written)
+            return ErrorReply {
+                Error::Failed,
+                QStringLiteral("blob %1 from registry %2: %3").arg(layer.digest, host, written.error().message)};
         layer.done += chunk.size();
-        if (layer.done > layer.size)
-            return ErrorReply {Error::Failed,
-                               QStringLiteral("blob %1 from registry %2 is larger than the %3 bytes its "
-                                              "manifest gives: refused, nothing was stored")
-                                   .arg(layer.digest, host)
-                                   .arg(layer.size)};
-        hash.add(chunk);
-        if (file.write(chunk) != chunk.size())
-            return ErrorReply {Error::Failed,
-                               QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString())};
         report(false);
         return Containers::success();
     };
     const QString digest = layer.digest;
     const Status streamed = co_await m_client.streamBlob(digest, &sink);
-    const QString got = hash.digest();
     Status outcome = streamed;
-    if (streamed.ok() && (layer.done != layer.size || got != layer.digest))
+    if (streamed.ok() && (layer.done != layer.size || writer.digest() != layer.digest))
         outcome
             = ErrorReply {Error::Failed,
                           QStringLiteral("blob %1 from registry %2 does not match its digest (the %3 bytes received "
                                          "hash to %4): the registry or the network corrupted it; nothing was stored")
                               .arg(layer.digest, host)
                               .arg(layer.done)
-                              .arg(got)};
-    if (outcome.ok() && (!file.flush() || ::fdatasync(file.handle()) != 0))
-        outcome = ErrorReply {Error::Failed, QStringLiteral("cannot write %1: %2").arg(tempPath, file.errorString())};
-    file.close();
-    if (outcome.ok())
-        outcome = m_store->adoptBlob(tempPath, layer.digest);
-    if (!outcome.ok()) {
-        QFile::remove(tempPath);
-        layer.state = kFailed;
+                              .arg(writer.digest())};
+    if (outcome.ok()) {
+        const Result<QString> committed = writer.commit(m_holds.get(), layer.digest);
+        if (!committed)
+            outcome = committed.error();
+    }
+    if (!outcome.ok()) { // the writer's destructor removes the temporary file
+        layer.state = kWaiting; // the contract's states: it is not there; the job's error says why
         layer.done = 0;
         report(true);
-        co_return outcome;
     }
-    m_createdBlobs << layer.digest;
-    co_return Containers::success();
+    co_return outcome;
 }
 
 void ImagePull::startUnpack(qsizetype index)
@@ -307,22 +266,21 @@ void ImagePull::startUnpack(qsizetype index)
         report(true);
         return;
     }
-    const bool verified = layer.state != kExists; // streamed through sha256 just now
     layer.state = kUnpacking;
-    m_createdLayers << layer.diffId;
+    m_holds->holdLayer(layer.diffId, true);
     report(true);
     Containers::ImageStore *store = m_store;
     const QString digest = layer.digest;
     const QString diffId = layer.diffId;
-    QFuture<Status> unpacking = QtConcurrent::run([store, digest, diffId, verified]() -> Status {
-        if (!verified) {
-            if (Status intact = store->verifyBlob(digest); !intact)
-                return intact;
-        }
-        return store->unpackVerifiedLayer(digest, diffId);
+    QFuture<Status> unpacking = QtConcurrent::run([store, digest, diffId]() -> Status {
+        const Result<bool> unpacked = store->unpackLayer(digest, diffId);
+        if (!unpacked)
+            return ErrorReply {unpacked.error().name,
+                               QStringLiteral("cannot unpack layer %1: %2").arg(digest, unpacked.error().message)};
+        return Containers::success();
     });
     m_unpacks << unpacking.then(this, [this, index](Status unpacked) {
-        m_layers[index].state = unpacked.ok() ? kDone : kFailed;
+        m_layers[index].state = unpacked.ok() ? kDone : kWaiting;
         report(true);
         return unpacked;
     });
@@ -351,12 +309,8 @@ void ImagePull::report(bool force)
 
 void ImagePull::rollback()
 {
-    const QStringList blobs = Claims::onlyMine(m_createdBlobs);
-    const QStringList layers = Claims::onlyMine(m_createdLayers);
-    if (!blobs.isEmpty() || !layers.isEmpty())
-        Log::helper()->info("pull of {} failed: removing {} blobs and {} layers it added", m_reference.name(),
-                            blobs.size(), layers.size());
-    m_store->discardUnreferenced(blobs, layers);
+    Log::helper()->info("pull of {} failed: removing the blobs and layers it added", m_reference.name());
+    m_holds->discardCreated();
 }
 
 } // namespace Hamlet::Registry

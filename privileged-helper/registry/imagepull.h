@@ -10,18 +10,23 @@
 
 #include <QCoro/QCoroTask>
 
+#include <memory>
+
 namespace Hamlet::Containers {
+class BlobHolds;
 class ImageStore;
-}
+} // namespace Hamlet::Containers
 
 namespace Hamlet::Registry {
 
 // One pull of an image into the store: manifest (a list resolved to the platform), config, then
-// the layers one after the other, each streamed to incoming/ through sha256 and adopted only when
-// its digest matches, and unpacked on a worker thread while the next one downloads. Blobs the
-// store has are not downloaded again. On any failure or cancel it undoes what it added (blobs,
-// unpacked layers, temporary files) unless another image or pull uses them, so a failed pull
-// leaves nothing. The image is tagged under the normalised reference only when all is done.
+// the layers, three at a time, each streamed to incoming/ through sha256 and adopted only when
+// its digest matches, and unpacked on a worker thread while the next one downloads (the tar
+// checked against its diff id). Blobs the store has are not downloaded again. Everything it
+// uses is held (BlobHolds) so a RemoveImage meanwhile cannot collect it; on any failure or
+// cancel it undoes what it added (blobs, unpacked layers, temporary files) unless another image
+// or job uses them, so a failed pull leaves nothing. The image is tagged under the normalised
+// reference (source "registry") only when all is done.
 //
 // Lives in a thread with an event loop (not the helper's main thread: it hashes and writes);
 // progress and the outcome are signals, to be received queued.
@@ -31,6 +36,7 @@ class ImagePull : public QObject
 public:
     ImagePull(ImageReference reference, RegistryOptions options, QString platform, Containers::ImageStore *store,
               QObject *parent = nullptr);
+    ~ImagePull() override;
 
 public Q_SLOTS:
     void start();
@@ -53,6 +59,8 @@ private:
     QCoro::Task<> run();
     QCoro::Task<Status> pull();
     QCoro::Task<Result<QByteArray>> resolveManifest();
+    // One of the parallel downloaders: takes the next layer until none is left or one failed.
+    QCoro::Task<> downloadLayers();
     QCoro::Task<Status> download(qsizetype index);
     void startUnpack(qsizetype index);
     void report(bool force);
@@ -65,9 +73,10 @@ private:
     QList<Layer> m_layers;
     qint64 m_configSize = 0;
     bool m_cancelled = false;
-    QStringList m_claimed; // digests and diff ids this pull holds (see claims in imagepull.cpp)
-    QStringList m_createdBlobs;
-    QStringList m_createdLayers; // diff ids
+    qsizetype m_nextLayer = 0;
+    Status m_downloadFailure = Containers::success(); // the first one
+    // What this pull uses or adds, kept from the collector and undone on failure.
+    std::unique_ptr<Containers::BlobHolds> m_holds;
     QList<QFuture<Status>> m_unpacks;
     QElapsedTimer m_sinceReport;
 };

@@ -21,12 +21,18 @@ struct TarMember {
 };
 
 enum class TarCompression { None, Gzip, Zstd, Xz };
+// GNU tar takes names as raw bytes (pax insists on UTF-8): for names that are not UTF-8.
+enum class TarFormat { Pax, Gnu };
 
-// The members as a pax tar, compressed as asked.
-inline QByteArray makeTar(const QList<TarMember> &members, TarCompression compression = TarCompression::None)
+// The members as a tar, compressed as asked.
+inline QByteArray makeTar(const QList<TarMember> &members, TarCompression compression = TarCompression::None,
+                          TarFormat format = TarFormat::Pax)
 {
     archive *writer = archive_write_new();
-    archive_write_set_format_pax_restricted(writer);
+    if (format == TarFormat::Gnu)
+        archive_write_set_format_gnutar(writer);
+    else
+        archive_write_set_format_pax_restricted(writer);
     if (compression == TarCompression::Gzip)
         archive_write_add_filter_gzip(writer);
     else if (compression == TarCompression::Zstd)

@@ -53,7 +53,8 @@ QJsonObject configFor(const QStringList &diffIds)
 }
 
 // A docker save archive the way docker and skopeo write it: layers as HEX.tar with a legacy
-// ID/layer.tar symlink to each, which is the name manifest.json uses.
+// ID/layer.tar symlink to each, which is the name manifest.json uses; or, as docker 25 and
+// later write it, an OCI layout whose manifest.json names blobs/sha256/HEX.
 struct DockerArchive {
     QList<QByteArray> layers {helloLayer()};
     QStringList repoTags {QStringLiteral("alpine:3")};
@@ -61,23 +62,33 @@ struct DockerArchive {
     QJsonObject config; // default: configFor(the layers' digests)
     QByteArray manifestOverride;
     bool withManifest = true;
+    bool blobsLayout = false; // docker 25+
 
     QByteArray build() const
     {
         QList<TarMember> members;
         QStringList names;
         QStringList diffIds;
+        if (blobsLayout)
+            members << TarMember {"oci-layout", AE_IFREG, R"({"imageLayoutVersion":"1.0.0"})"};
         for (const QByteArray &layer : layers) {
             const QString hex = hexOf(ImageStore::digestOf(layer));
+            diffIds << ImageStore::digestOf(layer);
+            if (blobsLayout) {
+                members << TarMember {"blobs/sha256/" + hex.toUtf8(), AE_IFREG, layer};
+                names << QStringLiteral("blobs/sha256/") + hex;
+                continue;
+            }
             members << TarMember {hex.toUtf8() + ".tar", AE_IFREG, layer};
             members << TarMember {"legacy" + hex.left(8).toUtf8(), AE_IFDIR, {}, {}, false, 0755};
             members << TarMember {
                 "legacy" + hex.left(8).toUtf8() + "/layer.tar", AE_IFLNK, {}, "../" + hex.toUtf8() + ".tar"};
             names << QStringLiteral("legacy%1/layer.tar").arg(hex.left(8));
-            diffIds << ImageStore::digestOf(layer);
         }
         const QByteArray configData = json(config.isEmpty() ? configFor(diffIds) : config);
-        const QString configName = hexOf(ImageStore::digestOf(configData)) + QStringLiteral(".json");
+        const QString configName = blobsLayout
+            ? QStringLiteral("blobs/sha256/") + hexOf(ImageStore::digestOf(configData))
+            : hexOf(ImageStore::digestOf(configData)) + QStringLiteral(".json");
         members << TarMember {configName.toUtf8(), AE_IFREG, configData};
         const QJsonArray manifest {QJsonObject {
             {QStringLiteral("Config"), configName},
@@ -333,6 +344,18 @@ private Q_SLOTS:
         QCOMPARE(image->created, QDateTime(QDate(2024, 1, 2), QTime(3, 4, 5), Qt::UTC));
         QCOMPARE(readLayerFile(*m_store, *image, 1, QStringLiteral("/bin/hello")), QByteArray("upper\n"));
         QVERIFY(m_store->image(QStringLiteral("docker.io/library/alpine:3")).ok());
+    }
+
+    void dockerArchive_ofDocker25_namesBlobsInItsOciLayout()
+    {
+        DockerArchive archive;
+        archive.blobsLayout = true;
+        archive.repoTags = {QStringLiteral("registry.example:5000/team/app:2.1")};
+        archive.layers = {helloLayer("docker 25\n")};
+        const auto image = import(archive.build(), QStringLiteral("docker-archive"));
+        QVERIFY2(image.ok(), image.ok() ? "" : qPrintable(image.error().message));
+        QCOMPARE(image->name, QStringLiteral("registry.example:5000/team/app:2.1"));
+        QCOMPARE(readLayerFile(*m_store, *image, 0, QStringLiteral("/bin/hello")), QByteArray("docker 25\n"));
     }
 
     void dockerArchive_withoutTags_isNamedAfterItsDigest()

@@ -1,3 +1,4 @@
+#include "fsutil.h"
 #include "layerextractor.h"
 #include "tarbuilder.h"
 
@@ -150,6 +151,21 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo(dest + QStringLiteral("/f")).isSymLink());
     }
 
+    void dirThenSymlinkOfTheSameName_thenFileThroughIt_isRefused()
+    {
+        const QString outsideDir = m_dir.filePath(QStringLiteral("dir-then-symlink-target"));
+        QVERIFY(QDir().mkpath(outsideDir));
+        QString dest;
+        const auto stats = unpack(makeArchive({{"d", AE_IFDIR, {}, {}, false, 0755},
+                                               {"d", AE_IFLNK, {}, QFile::encodeName(outsideDir)},
+                                               {"d/planted", AE_IFREG, "pwned"}}),
+                                  &dest);
+        QVERIFY(!stats.ok());
+        QVERIFY2(stats.error().message.contains(QStringLiteral("symlink")), qPrintable(stats.error().message));
+        QVERIFY(QDir(outsideDir).isEmpty());
+        verifyNothingLeft(dest);
+    }
+
     void hardlinkOutsideTheLayer_isRefused_data()
     {
         QTest::addColumn<QByteArray>("target");
@@ -185,6 +201,27 @@ private Q_SLOTS:
         const auto stats = unpack(makeArchive({{longPath, AE_IFREG, "x"}}), &dest);
         QVERIFY(!stats.ok());
         verifyNothingLeft(dest);
+    }
+
+    // Found by the fuzzer: names below the layer root are capped at 4096 bytes, but the layer's
+    // own path comes on top, and names need not be UTF-8, so cleaning up must work with directory
+    // fds and raw names, or a refused layer stays half-unpacked.
+    void deepNonUtf8Path_refusedLayerStillLeavesNothing()
+    {
+        QByteArray deep;
+        while (deep.size() < 3800)
+            deep += QByteArray(200, 'd') + "\xe5/";
+        QString dest;
+        const auto gnuTar = [](const QList<Member> &members) {
+            return Hamlet::Test::makeTar(members, Compression::None, Hamlet::Test::TarFormat::Gnu);
+        };
+        const auto refused = unpack(gnuTar({{deep + "file", AE_IFREG, "x"}, {"../escape", AE_IFREG, "x"}}), &dest);
+        QVERIFY(!refused.ok());
+        verifyNothingLeft(dest);
+        const auto unpacked = unpack(gnuTar({{deep + "file", AE_IFREG, "x"}}), &dest);
+        QVERIFY2(unpacked.ok(), unpacked.ok() ? "" : qPrintable(unpacked.error().message));
+        QVERIFY(removeTree(dest));
+        QVERIFY(!QFileInfo::exists(dest));
     }
 
     void truncatedGzip_isRefusedAndLeavesNothing_data()
@@ -243,9 +280,11 @@ private Q_SLOTS:
     void deviceNodes_areSkipped()
     {
         QString dest;
-        const auto stats = unpack(makeArchive({{"dev/null", AE_IFCHR}, {"dev/fifo", AE_IFIFO}}), &dest);
+        const auto stats
+            = unpack(makeArchive({{"dev/null", AE_IFCHR}, {"dev/sda", AE_IFBLK}, {"dev/fifo", AE_IFIFO}}), &dest);
         QVERIFY2(stats.ok(), stats.ok() ? "" : qPrintable(stats.error().message));
         QVERIFY(!QFileInfo::exists(dest + QStringLiteral("/dev/null")));
+        QVERIFY(!QFileInfo::exists(dest + QStringLiteral("/dev/sda")));
         struct stat fifo {
         };
         QCOMPARE(::lstat(QFile::encodeName(dest + QStringLiteral("/dev/fifo")).constData(), &fifo), 0);
