@@ -325,6 +325,17 @@ QCoro::Task<Result<bool>> HelperClient::cancelJob(QString jobPath)
     co_return true;
 }
 
+QCoro::Task<Result<QVariantMap>> HelperClient::jobProperties(QString jobPath)
+{
+    QDBusMessage getAll = QDBusMessage::createMethodCall(
+        Bus::ServiceName, jobPath, QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("GetAll"));
+    getAll << Bus::JobInterface;
+    const QDBusPendingReply<QVariantMap> reply = co_await m_bus.asyncCall(getAll, CallTimeoutMs);
+    if (reply.isError())
+        co_return ClientError::fromDBus(reply.error());
+    co_return reply.value();
+}
+
 QCoro::Task<Result<bool>> HelperClient::subscribe(uint intervalMs)
 {
     const QDBusPendingReply<> reply = co_await m_manager->Subscribe(intervalMs);

@@ -68,6 +68,9 @@ public:
     QCoro::Task<Result<QString>> importImage(int archiveFd, QString format, QVariantMap options);
     QCoro::Task<Result<bool>> removeImage(QString name);
     QCoro::Task<Result<bool>> cancelJob(QString jobPath);
+    // All Job1 properties at once (Progress, BytesDone, BytesTotal, Layers, Done, ...): what a
+    // watcher missed before it knew the job's path, and the final figures after Completed.
+    QCoro::Task<Result<QVariantMap>> jobProperties(QString jobPath);
 
     QCoro::Task<Result<bool>> subscribe(uint intervalMs);
     QCoro::Task<Result<bool>> unsubscribe();

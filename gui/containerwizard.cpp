@@ -1,7 +1,9 @@
 #include "containerwizard.h"
 
+#include "commandline.h"
 #include "formatting.h"
 #include "formpage.h"
+#include "imagelistmodel.h"
 #include "kindicons.h"
 #include "namefield.h"
 #include "units.h"
@@ -12,6 +14,7 @@
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSignalBlocker>
 #include <QSpinBox>
 
 namespace Hamlet {
@@ -19,44 +22,6 @@ namespace Hamlet {
 namespace {
 constexpr qulonglong MiB = 1024ULL * 1024ULL;
 constexpr qulonglong MinimumMemory = 4 * MiB; // the helper's floor
-
-// Splits a command line into words the way a shell would for simple cases: spaces separate,
-// '...' and "..." group, a backslash escapes the next character. No expansion of any kind.
-QStringList splitWords(const QString &line)
-{
-    QStringList words;
-    QString word;
-    bool inWord = false;
-    QChar quote;
-    for (qsizetype i = 0; i < line.size(); ++i) {
-        const QChar c = line.at(i);
-        if (!quote.isNull()) {
-            if (c == quote)
-                quote = QChar();
-            else if (c == QLatin1Char('\\') && quote == QLatin1Char('"') && i + 1 < line.size())
-                word += line.at(++i);
-            else
-                word += c;
-        } else if (c == QLatin1Char('\'') || c == QLatin1Char('"')) {
-            quote = c;
-            inWord = true;
-        } else if (c == QLatin1Char('\\') && i + 1 < line.size()) {
-            word += line.at(++i);
-            inWord = true;
-        } else if (c.isSpace()) {
-            if (inWord)
-                words << word;
-            word.clear();
-            inWord = false;
-        } else {
-            word += c;
-            inWord = true;
-        }
-    }
-    if (inWord)
-        words << word;
-    return words;
-}
 } // namespace
 
 ContainerWizard::ContainerWizard(HelperClient *client, const Capabilities &capabilities, const QString &suggestedName,
@@ -79,6 +44,7 @@ void ContainerWizard::buildSetupPage(const Capabilities &capabilities, const QSt
                               "cgroups. It starts in milliseconds."),
                            this);
     m_image = new QComboBox(m_setup);
+    m_image->setObjectName(QStringLiteral("image"));
     m_image->addItem(KindIcons::apartment(), tr("busybox (built-in, no download)"), QStringLiteral("busybox"));
     if (capabilities.busybox.isEmpty()) {
         m_image->setEnabled(false);
@@ -108,8 +74,11 @@ void ContainerWizard::buildSetupPage(const Capabilities &capabilities, const QSt
     form->addRow(tr("&Command:"), m_command);
     form->addRow(QString(), m_tty);
     const bool runnable = !capabilities.runtime.isEmpty();
-    m_setup->setRule([this, runnable] { return runnable && m_name->isValid() && m_image->isEnabled(); });
+    m_setup->setRule(
+        [this, runnable] { return runnable && m_name->isValid() && m_image->isEnabled() && !image().isEmpty(); });
     connect(m_name, &NameField::changed, m_setup, &FormPage::recheck);
+    connect(m_command, &QLineEdit::textEdited, this, [this] { m_commandEdited = true; });
+    connect(m_image, &QComboBox::currentIndexChanged, this, &ContainerWizard::onImageChosen);
     addPage(m_setup);
 }
 
@@ -154,6 +123,52 @@ void ContainerWizard::buildLimitsPage(const Capabilities &capabilities)
     addPage(m_limits);
 }
 
+void ContainerWizard::offerImages(ImageListModel *images, const QString &preferred)
+{
+    m_images = images;
+    connect(images, &QAbstractItemModel::modelReset, this, [this] { fillImages(image()); });
+    if (images->hasLoaded())
+        fillImages(preferred.isEmpty() ? image() : preferred);
+    else if (!preferred.isEmpty())
+        fillImages(preferred);
+    if (!images->hasLoaded())
+        images->refresh();
+}
+
+void ContainerWizard::fillImages(const QString &keep)
+{
+    const QSignalBlocker quiet(m_image);
+    m_image->clear();
+    for (const ImageRow &row : m_images->images())
+        m_image->addItem(KindIcons::apartment(), ImageListModel::label(row), row.name);
+    if (m_image->count() == 0 && !keep.isEmpty())
+        m_image->addItem(KindIcons::apartment(), keep, keep); // until the list arrives
+    m_image->setEnabled(m_image->count() > 0);
+    if (m_image->count() == 0) {
+        m_image->addItem(tr("No image: pull or import one on the Images page"), QString());
+        m_image->setEnabled(false);
+    }
+    m_image->setToolTip(QString());
+    // busybox (first) by default; the image that was chosen stays chosen.
+    const int kept = m_image->findData(keep);
+    m_image->setCurrentIndex(kept >= 0 ? kept : 0);
+    onImageChosen();
+    m_setup->recheck();
+}
+
+QString ContainerWizard::image() const
+{
+    return m_image->currentData().toString();
+}
+
+void ContainerWizard::onImageChosen()
+{
+    // busybox has no useful default command of its own; other images do, unless the person typed one.
+    if (!m_commandEdited)
+        m_command->setText(image() == QLatin1String("busybox") ? QStringLiteral("sh") : QString());
+    m_setup->recheck();
+}
+
 QString ContainerWizard::memoryProblem() const
 {
     const auto bytes = parseSize(m_memory->text());
@@ -179,13 +194,13 @@ std::optional<QVariantMap> ContainerWizard::spec(QString *problem) const
         return std::nullopt;
     }
     QVariantMap spec {
-        {QStringLiteral("image"), m_image->currentData().toString()},
+        {QStringLiteral("image"), image()},
         {QStringLiteral("tty"), m_tty->isChecked()},
         {QStringLiteral("cpus"), m_cpus->value()},
         {QStringLiteral("memory"), QVariant::fromValue<qulonglong>(*memory)},
         {QStringLiteral("autostart"), m_autostart->isChecked()},
     };
-    const QStringList command = splitWords(m_command->text());
+    const QStringList command = splitCommandLine(m_command->text());
     if (!command.isEmpty())
         spec.insert(QStringLiteral("command"), command);
     if (m_pids->value() > 0)
@@ -195,13 +210,13 @@ std::optional<QVariantMap> ContainerWizard::spec(QString *problem) const
 
 QString ContainerWizard::summary() const
 {
-    const QStringList command = splitWords(m_command->text());
+    const QStringList command = splitCommandLine(m_command->text());
     const auto memory = parseSize(m_memory->text()).value_or(0);
     return tr("<p>The container <b>%1</b> will run <tt>%2</tt> from the %3 image%4.</p>"
               "<p>Limits: %5, %6 of memory, %7.</p><p>%8</p>")
         .arg(m_name->name().toHtmlEscaped(),
              command.isEmpty() ? tr("the default command") : command.join(QLatin1Char(' ')).toHtmlEscaped(),
-             m_image->currentData().toString(), m_tty->isChecked() ? tr(", with a terminal") : QString(),
+             m_image->currentText().toHtmlEscaped(), m_tty->isChecked() ? tr(", with a terminal") : QString(),
              Format::cores(m_cpus->value()), Format::bytes(memory),
              m_pids->value() > 0 ? tr("%1 processes").arg(m_pids->value()) : tr("no process limit"),
              m_autostart->isChecked() ? tr("It starts with the helper.") : tr("It does not start by itself."));

@@ -13,10 +13,12 @@ class QSpinBox;
 namespace Hamlet {
 
 class FormPage;
+class ImageListModel;
 class NameField;
 
-// New container: image (the built-in busybox), name (checked as typed), command and terminal,
-// then CPU, memory and process limits with defaults that suit this host, and autostart.
+// New container: image (every image of the store once offerImages() is called, busybox first;
+// the built-in busybox alone otherwise), name (checked as typed), command and terminal, then CPU,
+// memory and process limits with defaults that suit this host, and autostart.
 class ContainerWizard : public CreateWizard
 {
     Q_OBJECT
@@ -24,6 +26,10 @@ public:
     ContainerWizard(HelperClient *client, const Capabilities &capabilities, const QString &suggestedName,
                     QWidget *parent = nullptr);
 
+    // Offers the images of the store and follows its changes; preferred is selected if present.
+    void offerImages(ImageListModel *images, const QString &preferred = {});
+    QComboBox *imageBox() const { return m_image; }
+    QString image() const;
     NameField *nameField() const { return m_name; }
     QLineEdit *commandEdit() const { return m_command; }
     QCheckBox *ttyBox() const { return m_tty; }
@@ -45,11 +51,15 @@ private:
     void buildSetupPage(const Capabilities &capabilities, const QString &suggestedName);
     void buildLimitsPage(const Capabilities &capabilities);
     QString memoryProblem() const;
+    void fillImages(const QString &keep);
+    void onImageChosen();
 
     qulonglong m_hostMemory;
     FormPage *m_setup = nullptr;
     FormPage *m_limits = nullptr;
     QComboBox *m_image = nullptr;
+    ImageListModel *m_images = nullptr;
+    bool m_commandEdited = false; // typed by the person: no longer follows the image
     NameField *m_name = nullptr;
     QLineEdit *m_command = nullptr;
     QCheckBox *m_tty = nullptr;

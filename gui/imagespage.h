@@ -1,28 +1,79 @@
 #pragma once
 
 #include "capabilities.h"
+#include "helperclient.h"
 
+#include <QMessageBox>
+#include <QPointer>
 #include <QWidget>
 
+class QAction;
 class QLabel;
-class QTreeWidget;
+class QToolBar;
+class QTreeView;
 
 namespace Hamlet {
 
-// The images containers are made from. Today that is the built-in busybox image, assembled by the
-// helper from the host's static busybox; pulled and imported images join it with the images work.
+class ImageJobDialog;
+class ImageListModel;
+class ImportDialog;
+class MessageBanner;
+class PullDialog;
+
+// The images containers are made from: the store as ListImages tells it (kept current by the
+// model), and what can be done with them: Pull…, Import…, Remove (asked first; the helper refuses
+// while a container uses the image, and the page says which) and New container from the image.
 class ImagesPage : public QWidget
 {
     Q_OBJECT
 public:
-    explicit ImagesPage(QWidget *parent = nullptr);
+    ImagesPage(HelperClient *client, ImageListModel *model, QWidget *parent = nullptr);
 
     void setCapabilities(const Capabilities &capabilities);
     int count() const;
 
+    QTreeView *view() const { return m_view; }
+    QToolBar *toolBar() const { return m_toolBar; }
+    MessageBanner *banner() const { return m_banner; }
+    QAction *pullAction() const { return m_pull; }
+    QAction *importAction() const { return m_import; }
+    QAction *removeAction() const { return m_remove; }
+    QAction *createAction() const { return m_create; }
+    QMessageBox *pendingConfirmation() const { return m_confirmation; }
+    QString detailsText() const;
+
+    QString selectedImage() const;
+    bool selectImage(const QString &name);
+
+public Q_SLOTS:
+    PullDialog *pull();
+    ImportDialog *importArchive();
+    // Asks first; the answer removes it through the helper.
+    void removeSelected();
+
+Q_SIGNALS:
+    void createContainerRequested(const QString &image);
+    void statusMessage(const QString &message);
+
 private:
-    QTreeWidget *m_list;
+    void updateSelection();
+    void remove(const QString &name);
+    void adopt(ImageJobDialog *dialog);
+
+    HelperClient *m_client;
+    ImageListModel *m_model;
+    MessageBanner *m_banner;
+    QToolBar *m_toolBar;
+    QTreeView *m_view;
+    QLabel *m_details;
     QLabel *m_note;
+    QAction *m_pull;
+    QAction *m_import;
+    QAction *m_remove;
+    QAction *m_create;
+    QPointer<QMessageBox> m_confirmation;
+    QString m_selectAfterRefresh; // a new image to select once the list has it
+    QString m_selectedBeforeReset;
 };
 
 } // namespace Hamlet

@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "hamlet_version.h"
 #include "hostpanel.h"
+#include "imagelistmodel.h"
 #include "imagespage.h"
 #include "instanceactions.h"
 #include "instancefeed.h"
@@ -47,6 +48,7 @@ MainWindow::MainWindow(HelperClient *client, QWidget *parent)
     , m_filter(new InstanceFilterModel(this))
     , m_feed(new InstanceFeed(client, m_model, this))
     , m_notifier(new DesktopNotifier(this))
+    , m_imageModel(new ImageListModel(client, this))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Hamlet"));
@@ -75,7 +77,8 @@ MainWindow::MainWindow(HelperClient *client, QWidget *parent)
                 m_notifier->notify(title, detail);
                 statusBar()->showMessage(detail, StatusMessageMs);
             });
-    connect(m_actions, &InstanceActions::newContainerRequested, this, &MainWindow::newContainer);
+    connect(m_actions, &InstanceActions::newContainerRequested, this, [this] { newContainer(); });
+    connect(m_imageModel, &QAbstractItemModel::modelReset, this, &MainWindow::updateCounts);
     connect(m_actions, &InstanceActions::newVmRequested, this, &MainWindow::newVm);
     connect(m_actions, &InstanceActions::started, this,
             [this](const QString &message) { statusBar()->showMessage(message, StatusMessageMs); });
@@ -127,7 +130,10 @@ void MainWindow::createLayout()
     m_view->setContextMenu(contextMenu);
     connect(m_view, &InstanceView::selectionChangedByUser, this, &MainWindow::updateDetails);
     connect(m_view, &QAbstractItemView::doubleClicked, this, [this] { m_details->showTab(DetailsPane::OverviewTab); });
-    m_images = new ImagesPage(this);
+    m_images = new ImagesPage(m_client, m_imageModel, this);
+    connect(m_images, &ImagesPage::createContainerRequested, this, &MainWindow::newContainer);
+    connect(m_images, &ImagesPage::statusMessage, this,
+            [this](const QString &message) { statusBar()->showMessage(message, StatusMessageMs); });
     m_center = new QStackedWidget(this);
     m_center->addWidget(m_view);
     m_center->addWidget(m_images);
@@ -221,6 +227,7 @@ void MainWindow::refresh()
 {
     m_statusLabel->setText(tr("Connecting to the helper on the %1…").arg(m_client->busDescription()));
     m_feed->refresh();
+    m_imageModel->refresh();
     QCoro::connect(m_client->capabilities(), this, [this](const Result<Capabilities> &result) {
         if (const auto *caps = std::get_if<Capabilities>(&result))
             showCapabilities(*caps);
@@ -243,6 +250,8 @@ void MainWindow::showCapabilities(const Capabilities &caps)
         status += QStringLiteral(" — ") + diagnoses.join(QLatin1Char(' '));
     m_statusLabel->setText(status);
     setConnected(true);
+    // Says in the log which helper answered (also how the packaging tests see an installed window connect).
+    Log::gui()->info("connected to hamlet-helper {}: {}", caps.version.toStdString(), status.toStdString());
 }
 
 void MainWindow::showError(const ClientError &error)
@@ -279,6 +288,8 @@ void MainWindow::updateCounts()
 
 void MainWindow::onSection(int section)
 {
+    // The images need the width (names, digests, who uses them); the host facts are for instances.
+    m_right->setVisible(section != Sidebar::Images);
     if (section == Sidebar::Images) {
         m_center->setCurrentWidget(m_images);
         m_right->setCurrentIndex(0);
@@ -329,10 +340,11 @@ QString MainWindow::suggestName(const QString &stem) const
     }
 }
 
-ContainerWizard *MainWindow::newContainer()
+ContainerWizard *MainWindow::newContainer(const QString &image)
 {
     auto *wizard = new ContainerWizard(m_client, m_capabilities.value_or(Capabilities {}),
                                        suggestName(QStringLiteral("apartment")), this);
+    wizard->offerImages(m_imageModel, image);
     connect(wizard, &CreateWizard::created, this, [this](const QString &name) {
         if (!showInstance(name))
             m_landOn = name;

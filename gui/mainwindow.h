@@ -18,6 +18,7 @@ class ContainerWizard;
 class DesktopNotifier;
 class DetailsPane;
 class HostPanel;
+class ImageListModel;
 class ImagesPage;
 class InstanceActions;
 class InstanceFeed;
@@ -49,12 +50,13 @@ public:
     DetailsPane *details() const { return m_details; }
     Sidebar *sidebar() const { return m_sidebar; }
     ImagesPage *imagesPage() const { return m_images; }
+    ImageListModel *imageModel() const { return m_imageModel; }
     InstanceFeed *feed() const { return m_feed; }
     DesktopNotifier *notifier() const { return m_notifier; }
     QString statusText() const;
 
-    // Opens a wizard (window-modal, not blocking) and returns it.
-    ContainerWizard *newContainer();
+    // Opens a wizard (window-modal, not blocking) and returns it; image: the one to preselect.
+    ContainerWizard *newContainer(const QString &image = {});
     VmWizard *newVm();
     // Selects the instance in the list and shows its details.
     bool showInstance(const QString &name);
@@ -86,6 +88,7 @@ private:
     InstanceFilterModel *m_filter;
     InstanceFeed *m_feed;
     DesktopNotifier *m_notifier;
+    ImageListModel *m_imageModel;
     InstanceActions *m_actions = nullptr;
     MessageBanner *m_banner = nullptr;
     Sidebar *m_sidebar = nullptr;

@@ -23,7 +23,6 @@ const QString kDownloading = QStringLiteral("downloading");
 const QString kExists = QStringLiteral("exists");
 const QString kUnpacking = QStringLiteral("unpacking");
 const QString kDone = QStringLiteral("done");
-const QString kFailed = QStringLiteral("failed");
 
 } // namespace
 
@@ -168,16 +167,15 @@ QCoro::Task<Status> ImagePull::pull()
     }
     report(true);
 
-    for (qsizetype i = 0; i < m_layers.size(); ++i) {
-        if (m_cancelled)
-            co_return ErrorReply {Error::Failed, QStringLiteral("cancelled")};
-        if (m_layers[i].state != kExists) {
-            const Status downloaded = co_await download(i);
-            if (!downloaded)
-                co_return downloaded;
-        }
-        startUnpack(i);
-    }
+    // Three downloads at a time (as docker does): a registry far away is latency-bound.
+    QCoro::Task<> first = downloadLayers();
+    QCoro::Task<> second = downloadLayers();
+    QCoro::Task<> third = downloadLayers();
+    co_await first;
+    co_await second;
+    co_await third;
+    if (!m_downloadFailure)
+        co_return m_downloadFailure;
     for (QFuture<Status> &unpack : m_unpacks) {
         const Status unpacked = co_await unpack;
         if (!unpacked)
@@ -195,6 +193,25 @@ QCoro::Task<Status> ImagePull::pull()
     if (!tagged)
         co_return tagged.error();
     co_return Containers::success();
+}
+
+QCoro::Task<> ImagePull::downloadLayers()
+{
+    while (m_downloadFailure.ok() && !m_cancelled && m_nextLayer < m_layers.size()) {
+        const qsizetype index = m_nextLayer++;
+        if (m_layers[index].state != kExists) {
+            const Status downloaded = co_await download(index);
+            if (!downloaded) {
+                if (m_downloadFailure.ok()) {
+                    m_downloadFailure = downloaded;
+                    m_client.abort(); // the others stop at once; their error is not the cause
+                }
+                co_return;
+            }
+        }
+        if (m_downloadFailure.ok() && !m_cancelled)
+            startUnpack(index);
+    }
 }
 
 QCoro::Task<Status> ImagePull::download(qsizetype index)
@@ -233,7 +250,7 @@ QCoro::Task<Status> ImagePull::download(qsizetype index)
             outcome = committed.error();
     }
     if (!outcome.ok()) { // the writer's destructor removes the temporary file
-        layer.state = kFailed;
+        layer.state = kWaiting; // the contract's states: it is not there; the job's error says why
         layer.done = 0;
         report(true);
     }
@@ -263,7 +280,7 @@ void ImagePull::startUnpack(qsizetype index)
         return Containers::success();
     });
     m_unpacks << unpacking.then(this, [this, index](Status unpacked) {
-        m_layers[index].state = unpacked.ok() ? kDone : kFailed;
+        m_layers[index].state = unpacked.ok() ? kDone : kWaiting;
         report(true);
         return unpacked;
     });

@@ -20,7 +20,7 @@ class ImageStore;
 namespace Hamlet::Registry {
 
 // One pull of an image into the store: manifest (a list resolved to the platform), config, then
-// the layers one after the other, each streamed to incoming/ through sha256 and adopted only when
+// the layers, three at a time, each streamed to incoming/ through sha256 and adopted only when
 // its digest matches, and unpacked on a worker thread while the next one downloads (the tar
 // checked against its diff id). Blobs the store has are not downloaded again. Everything it
 // uses is held (BlobHolds) so a RemoveImage meanwhile cannot collect it; on any failure or
@@ -59,6 +59,8 @@ private:
     QCoro::Task<> run();
     QCoro::Task<Status> pull();
     QCoro::Task<Result<QByteArray>> resolveManifest();
+    // One of the parallel downloaders: takes the next layer until none is left or one failed.
+    QCoro::Task<> downloadLayers();
     QCoro::Task<Status> download(qsizetype index);
     void startUnpack(qsizetype index);
     void report(bool force);
@@ -71,6 +73,8 @@ private:
     QList<Layer> m_layers;
     qint64 m_configSize = 0;
     bool m_cancelled = false;
+    qsizetype m_nextLayer = 0;
+    Status m_downloadFailure = Containers::success(); // the first one
     // What this pull uses or adds, kept from the collector and undone on failure.
     std::unique_ptr<Containers::BlobHolds> m_holds;
     QList<QFuture<Status>> m_unpacks;

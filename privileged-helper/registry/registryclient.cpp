@@ -12,6 +12,7 @@
 #include <QUrlQuery>
 
 #include <QCoro/QCoroNetworkReply>
+#include <memory>
 
 namespace Hamlet::Registry {
 
@@ -53,6 +54,11 @@ QString registryMessage(const QByteArray &body)
     return messages.join(QStringLiteral("; "));
 }
 
+void deleteReplyLater(QNetworkReply *reply)
+{
+    reply->deleteLater();
+}
+
 } // namespace
 
 RegistryClient::RegistryClient(ImageReference reference, RegistryOptions options, QObject *parent)
@@ -81,8 +87,12 @@ QCoro::Task<Result<RegistryResponse>> RegistryClient::fetchManifest(QString refe
     const Result<RegistryResponse> response = co_await get(path, accept, nullptr);
     if (!response)
         co_return response;
-    if (response->status != 200)
-        co_return errorFor(*response, QStringLiteral("the manifest %1 of %2").arg(reference, m_reference.name()));
+    if (response->status != 200) {
+        const QString kind
+            = reference.startsWith(QLatin1String("sha256:")) ? QStringLiteral("manifest") : QStringLiteral("tag");
+        const QString what = QStringLiteral("%1 \"%2\" in repository %3").arg(kind, reference, m_reference.repository);
+        co_return errorFor(*response, what);
+    }
     co_return response;
 }
 
@@ -173,6 +183,13 @@ QCoro::Task<Result<RegistryResponse>> RegistryClient::get(QString path, QByteArr
     if (!authenticated)
         co_return authenticated.error();
     response = co_await getOnce(url, accept, sink, m_authorization);
+    if (response && response->status == 401 && m_authorization.startsWith("Basic ")) {
+        const QString said = registryMessage(response->body);
+        co_return ErrorReply {
+            Error::NotAuthorized,
+            QStringLiteral("registry %1 refused the user name and password of %2%3")
+                .arg(host(), m_options.username, said.isEmpty() ? QString() : QStringLiteral(": ") + said)};
+    }
     co_return response;
 }
 
@@ -281,16 +298,19 @@ QCoro::Task<Result<RegistryResponse>> RegistryClient::getOnce(QUrl url, QByteArr
         drain();
         reply->disconnect();
         m_active.remove(reply);
-        reply->deleteLater();
+        // Deleted once control is back in the event loop: everything below reads it first.
+        const std::unique_ptr<QNetworkReply, decltype(&deleteReplyLater)> done(reply, &deleteReplyLater);
         if (!sinkStatus.ok())
             co_return sinkStatus.error();
         if (m_aborted)
             co_return ErrorReply {Error::Failed, QStringLiteral("the pull was cancelled")};
         response.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         if (response.status == 0) {
-            const QString why = reply->error() == QNetworkReply::OperationCanceledError
+            QString why = reply->error() == QNetworkReply::OperationCanceledError
                 ? QStringLiteral("no answer within %1 s").arg(m_options.timeoutMs / 1000)
                 : reply->errorString();
+            if (reply->error() == QNetworkReply::SslHandshakeFailedError)
+                why += QStringLiteral(" (a registry without HTTPS needs the \"insecure\" option)");
             co_return ErrorReply {Error::Failed,
                                   QStringLiteral("cannot reach registry %1: %2").arg(url.authority(), why)};
         }

@@ -10,12 +10,14 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QNetworkInterface>
 #include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTest>
 
 #include <QCoro/QCoroTask>
+#include <csignal>
 #include <unistd.h>
 
 using namespace Hamlet;
@@ -302,7 +304,8 @@ private Q_SLOTS:
     void pull_unknownImageOrTagIsNotFound()
     {
         const QString noTag = pull(local(QStringLiteral("hamlet/multi:nope")));
-        QVERIFY2(noTag.startsWith(Error::NotFound) && noTag.contains(QStringLiteral("nope")), qPrintable(noTag));
+        QVERIFY2(noTag.startsWith(Error::NotFound) && noTag.contains(QStringLiteral("has no tag \"nope\"")),
+                 qPrintable(noTag));
         const QString noRepo = pull(local(QStringLiteral("hamlet/nothing-here")));
         QVERIFY2(noRepo.startsWith(Error::NotFound), qPrintable(noRepo));
     }
@@ -319,6 +322,28 @@ private Q_SLOTS:
         QVERIFY2(error.startsWith(Error::Failed) && error.contains(QStringLiteral("cannot reach registry")),
                  qPrintable(error));
         QVERIFY(timer.elapsed() < 10000);
+    }
+
+    void pull_remoteRegistryNeedsHttpsUnlessInsecure()
+    {
+        // The same registry, reached through this machine's own non-loopback address.
+        QString address;
+        for (const QHostAddress &candidate : QNetworkInterface::allAddresses()) {
+            if (candidate.protocol() == QAbstractSocket::IPv4Protocol && !candidate.isLoopback())
+                address = candidate.toString();
+        }
+        if (address.isEmpty())
+            QSKIP("this machine has no non-loopback IPv4 address");
+        ThrottledProxy remote(m_registry.port(), qint64(1) << 30, address);
+        QVERIFY(remote.start());
+        const QString reference = remote.hostPort() + QStringLiteral("/hamlet/multi:1");
+        const QString refused = pull(reference);
+        QVERIFY2(refused.startsWith(Error::Failed) && refused.contains(QStringLiteral("cannot reach registry"))
+                     && refused.contains(remote.hostPort()) && refused.contains(QStringLiteral("\"insecure\" option")),
+                 qPrintable(refused));
+        QVERIFY(image(reference).isEmpty());
+        QCOMPARE(pull(reference, {{QStringLiteral("insecure"), true}}), QString());
+        QVERIFY(!image(reference).isEmpty());
     }
 
     void pull_deniedCallerIsNotAuthorized()
@@ -401,6 +426,52 @@ private Q_SLOTS:
         QCOMPARE(image(reference).value(QStringLiteral("digest")).toString(), pushed->manifestDigest);
         QCOMPARE(runIn(reference, QStringLiteral("private1"), QStringLiteral("cat /etc/secret; echo END")),
                  QByteArray("s3cret\nEND\n"));
+    }
+
+    void pull_basicAuthRegistry()
+    {
+        LocalRegistry secured;
+        QVERIFY2(secured.start(), qPrintable(secured.error()));
+        const auto pushed = secured.pushImage(QStringLiteral("hamlet/basic"), QStringLiteral("1"),
+                                              {TestLayer {{LayerFile::file("etc/basic", "basic\n")}}}, kShell);
+        QVERIFY2(pushed, qPrintable(secured.error()));
+        QVERIFY2(secured.startWithBasicAuth(QStringLiteral("bob"), QStringLiteral("hunter2")),
+                 qPrintable(secured.error()));
+        const QString reference = secured.hostPort() + QStringLiteral("/hamlet/basic:1");
+        const QString anonymous = pull(reference);
+        QVERIFY2(anonymous.startsWith(Error::NotAuthorized)
+                     && anonymous.contains(QStringLiteral("user name and password")),
+                 qPrintable(anonymous));
+        const QString wrong = pull(reference,
+                                   {{QStringLiteral("username"), QStringLiteral("bob")},
+                                    {QStringLiteral("password"), QStringLiteral("hunter3")}});
+        QVERIFY2(wrong.startsWith(Error::NotAuthorized) && wrong.contains(QStringLiteral("bob")), qPrintable(wrong));
+        QVERIFY(image(reference).isEmpty());
+        QCOMPARE(pull(reference,
+                      {{QStringLiteral("username"), QStringLiteral("bob")},
+                       {QStringLiteral("password"), QStringLiteral("hunter2")}}),
+                 QString());
+        QCOMPARE(image(reference).value(QStringLiteral("digest")).toString(), pushed->manifestDigest);
+    }
+
+    void pull_interruptedByAHelperCrashLeavesNoTemporaryFiles()
+    {
+        const auto big = m_registry.pushImage(QStringLiteral("hamlet/crash"), QStringLiteral("1"),
+                                              {TestLayer {{LayerFile::file("c", randomBytes(6 << 20))}}}, kShell);
+        QVERIFY2(big, qPrintable(m_registry.error()));
+        ThrottledProxy slow(m_registry.port(), 1 << 20);
+        QVERIFY(slow.start());
+        const QString reference = slow.hostPort() + QStringLiteral("/hamlet/crash:1");
+        const auto job = QCoro::waitFor(m_client->pullImage(reference, {}));
+        QVERIFY(std::holds_alternative<QString>(job));
+        const QString temporary = storeRoot() + QStringLiteral("/tmp");
+        QTRY_VERIFY_WITH_TIMEOUT(!QDir(temporary).isEmpty(QDir::Files), 10000); // a blob is on its way
+        m_system.stopHelper(SIGKILL);
+        QVERIFY(!QDir(temporary).isEmpty(QDir::Files));
+        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
+        m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        QVERIFY(QDir(temporary).isEmpty(QDir::Files));
+        QVERIFY(image(reference).isEmpty());
     }
 
     void cleanupTestCase()

@@ -116,6 +116,25 @@ bool LocalRegistry::startWithTokenAuth(const TokenAuth &auth)
                             .arg(auth.realm, auth.service, auth.issuer, auth.rootCertBundle));
 }
 
+bool LocalRegistry::startWithBasicAuth(const QString &user, const QString &password)
+{
+    QProcess htpasswd;
+    htpasswd.start(QStringLiteral("htpasswd"), {QStringLiteral("-Bbn"), user, password});
+    if (!htpasswd.waitForFinished(10000) || htpasswd.exitCode() != 0) {
+        m_error = QStringLiteral("htpasswd failed (install the Debian package apache2-utils): %1")
+                      .arg(QString::fromUtf8(htpasswd.readAllStandardError()));
+        return false;
+    }
+    const QString path = m_dir.path() + QStringLiteral("/htpasswd");
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(htpasswd.readAllStandardOutput()) <= 0) {
+        m_error = QStringLiteral("cannot write %1").arg(path);
+        return false;
+    }
+    file.close();
+    return startProcess(QStringLiteral("auth:\n  htpasswd:\n    realm: hamlet-test\n    path: %1\n").arg(path));
+}
+
 bool LocalRegistry::startProcess(const QString &authSection)
 {
     stop();

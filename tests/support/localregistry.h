@@ -100,6 +100,8 @@ public:
     // Starts on a free loopback port (the same port again after a stop()); false with error().
     bool start();
     bool startWithTokenAuth(const TokenAuth &auth);
+    // Basic auth (htpasswd, bcrypt via apache2-utils' htpasswd).
+    bool startWithBasicAuth(const QString &user, const QString &password);
     void stop();
     bool running() const;
 
@@ -149,20 +151,22 @@ private:
     std::unique_ptr<QProcess> m_process;
 };
 
-// A TCP proxy on a free loopback port that forwards to a target port and slows the answers down
-// to bytesPerSecond, so that a pull through it lasts long enough to watch or cancel.
+// A TCP proxy on a free port that forwards to a loopback target port and slows the answers down
+// to bytesPerSecond, so that a pull through it lasts long enough to watch or cancel. Listening
+// on a non-loopback address, it makes a loopback registry look remote (where HTTPS is required).
 class ThrottledProxy
 {
 public:
-    ThrottledProxy(quint16 targetPort, qint64 bytesPerSecond);
+    ThrottledProxy(quint16 targetPort, qint64 bytesPerSecond, QString listenAddress = QStringLiteral("127.0.0.1"));
     ~ThrottledProxy();
     ThrottledProxy(const ThrottledProxy &) = delete;
     ThrottledProxy &operator=(const ThrottledProxy &) = delete;
 
     bool start();
-    QString hostPort() const; // "127.0.0.1:PORT"
+    QString hostPort() const; // "ADDRESS:PORT"
 
 private:
+    QString m_address;
     class Server;
     std::unique_ptr<Server> m_server;
 };

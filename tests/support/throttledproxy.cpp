@@ -43,8 +43,9 @@ public:
     }
 };
 
-ThrottledProxy::ThrottledProxy(quint16 targetPort, qint64 bytesPerSecond)
-    : m_server(std::make_unique<Server>())
+ThrottledProxy::ThrottledProxy(quint16 targetPort, qint64 bytesPerSecond, QString listenAddress)
+    : m_address(std::move(listenAddress))
+    , m_server(std::make_unique<Server>())
 {
     m_server->target = targetPort;
     m_server->bytesPerTick = qMax<qint64>(1, bytesPerSecond / 100);
@@ -54,12 +55,12 @@ ThrottledProxy::~ThrottledProxy() = default;
 
 bool ThrottledProxy::start()
 {
-    return m_server->listen(QHostAddress::LocalHost, 0);
+    return m_server->listen(QHostAddress(m_address), 0);
 }
 
 QString ThrottledProxy::hostPort() const
 {
-    return QStringLiteral("127.0.0.1:%1").arg(m_server->serverPort());
+    return QStringLiteral("%1:%2").arg(m_address).arg(m_server->serverPort());
 }
 
 } // namespace Hamlet::Test
