@@ -17,8 +17,9 @@ struct ImageRow {
     qint64 pulledAt = 0;
     QString source; // "builtin", "registry", "archive" (or "" from an older helper)
     QStringList usedBy;
-    // false for the built-in busybox before its first use: the helper makes it from the host's
-    // busybox when a container first asks for it, so it is offered but not yet in the store.
+    // false for the built-in busybox while the store lacks it (removed, or a helper that could
+    // not make it at start): the helper makes it again from the host's busybox when a container
+    // asks for it, so it is still offered.
     bool stored = true;
 
     static ImageRow fromMap(const QVariantMap &map);

@@ -164,6 +164,7 @@ private:
     void enforceLogLimits();
 
     // containerreconcile.cpp
+    QCoro::Task<> ensureBuiltInImage();
     QCoro::Task<> reconcile();
     QCoro::Task<> removeOrphan(QString name);
 

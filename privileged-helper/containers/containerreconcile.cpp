@@ -2,6 +2,7 @@
 // and the cgroups say, so that a helper killed at any point comes back to a consistent set.
 #include "containerbackend.h"
 
+#include "busyboximage.h"
 #include "exitwatcher.h"
 #include "logging.h"
 #include "names.h"
@@ -10,6 +11,9 @@
 #include <QDir>
 #include <QFile>
 #include <QHash>
+#include <QtConcurrent>
+
+#include <QCoro/QCoroFuture>
 
 namespace Hamlet::Containers {
 
@@ -29,6 +33,7 @@ QCoro::Task<Status> ContainerBackend::initialize()
     }
     if (Status ready = m_images.initialize(); !ready)
         co_return ready;
+    co_await ensureBuiltInImage();
     co_await reconcile();
 
     for (const QString &name : names()) {
@@ -41,6 +46,19 @@ QCoro::Task<Status> ContainerBackend::initialize()
         }
     }
     co_return success();
+}
+
+QCoro::Task<> ContainerBackend::ensureBuiltInImage()
+{
+    // Built at start, not on first use, so ListImages shows it from the beginning and a removed
+    // busybox image comes back at the next start, as the contract says.
+    ImageStore *images = &m_images;
+    const QString busybox = m_options.busybox;
+    auto build = [images, busybox] { return BusyboxImage::ensure(*images, busybox); }; // named: GCC 12
+    QFuture<Result<ImageInfo>> building = QtConcurrent::run(std::move(build));
+    const Result<ImageInfo> built = co_await building;
+    if (!built)
+        Log::containers()->warn("the built-in busybox image is unavailable: {}", built.error().message);
 }
 
 QCoro::Task<> ContainerBackend::reconcile()

@@ -243,6 +243,17 @@ private Q_SLOTS:
         QVERIFY(writeFile(m_canary, "canary\n"));
     }
 
+    void builtinBusybox_isListedByAFreshHelper()
+    {
+        // The helper makes it at start (from the host's static busybox), before any container
+        // asks for it, so the store never looks empty.
+        const std::optional<QVariantMap> busybox = listed(QStringLiteral("busybox"));
+        QVERIFY2(busybox, "a fresh helper lists no busybox image");
+        QCOMPARE(busybox->value(QStringLiteral("source")).toString(), QStringLiteral("builtin"));
+        QVERIFY(busybox->value(QStringLiteral("size")).toULongLong() > 0);
+        QCOMPARE(busybox->value(QStringLiteral("layers")).toUInt(), 1u);
+    }
+
     void rootfs_importedImageRunsAndIsListedWithEveryKey()
     {
         QSignalSpy changed(m_client.get(), &HelperClient::imagesChanged);
