@@ -53,7 +53,7 @@ Run finish(QProcess &process, int timeoutMs)
 QByteArray describe(const Run &run)
 {
     return "exit " + QByteArray::number(run.exitCode) + (run.finished ? "" : " (timed out)") + "\nstdout:\n" + run.out
-           + "\nstderr:\n" + run.err;
+        + "\nstderr:\n" + run.err;
 }
 } // namespace
 
@@ -89,11 +89,10 @@ private:
         auto process = std::make_unique<QProcess>();
         process->setEnvironment(userEnvironment());
         const QString user = TestSystem::AllowedUser;
-        process->start(QStringLiteral("setpriv"), QStringList {QStringLiteral("--reuid=") + user,
-                                                               QStringLiteral("--regid=") + user,
-                                                               QStringLiteral("--clear-groups"),
-                                                               QStringLiteral("--"), QStringLiteral("flatpak")}
-                                                      + arguments);
+        process->start(QStringLiteral("setpriv"),
+                       QStringList {QStringLiteral("--reuid=") + user, QStringLiteral("--regid=") + user,
+                                    QStringLiteral("--clear-groups"), QStringLiteral("--"), QStringLiteral("flatpak")}
+                           + arguments);
         process->waitForStarted(5000);
         return process;
     }
@@ -122,8 +121,9 @@ private:
     bool screenshot(const QString &name) const
     {
         QProcess import;
-        import.start(QStringLiteral("import"), {QStringLiteral("-display"), m_display, QStringLiteral("-window"),
-                                                QStringLiteral("root"), outputPath(name)});
+        import.start(QStringLiteral("import"),
+                     {QStringLiteral("-display"), m_display, QStringLiteral("-window"), QStringLiteral("root"),
+                      outputPath(name)});
         return import.waitForFinished(20000) && import.exitCode() == 0;
     }
 
@@ -174,7 +174,8 @@ private:
                     QStringLiteral("org.freedesktop.DBus.GetConnectionUnixProcessID"),
                     QStringLiteral("string:") + busName});
         send.waitForFinished(5000);
-        const QString pid = QString::fromUtf8(send.readAllStandardOutput()).section(QStringLiteral("uint32 "), 1).trimmed();
+        const QString pid
+            = QString::fromUtf8(send.readAllStandardOutput()).section(QStringLiteral("uint32 "), 1).trimmed();
         return QString::fromUtf8(readFile(QStringLiteral("/proc/%1/comm").arg(pid))).trimmed();
     }
 
@@ -189,18 +190,17 @@ private Q_SLOTS:
 
         for (const QString &dir : {QStringLiteral("runtime"), QStringLiteral("files")})
             QVERIFY(QDir(m_home.path()).mkpath(dir));
-        QFile::setPermissions(m_home.filePath(QStringLiteral("runtime")), QFileDevice::ReadOwner
-                                                                              | QFileDevice::WriteOwner
-                                                                              | QFileDevice::ExeOwner);
-        for (const QString &path : {m_home.path(), m_home.filePath(QStringLiteral("runtime")),
-                                    m_home.filePath(QStringLiteral("files"))})
+        QFile::setPermissions(m_home.filePath(QStringLiteral("runtime")),
+                              QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        for (const QString &path :
+             {m_home.path(), m_home.filePath(QStringLiteral("runtime")), m_home.filePath(QStringLiteral("files"))})
             QVERIFY(chownTo(path, TestSystem::AllowedUser));
 
         // An X server that any local user may use, like a desktop session's.
-        m_xvfb.start(QStringLiteral("Xvfb"), {QStringLiteral("-displayfd"), QStringLiteral("1"), QStringLiteral("-ac"),
-                                              QStringLiteral("-nolisten"), QStringLiteral("tcp"),
-                                              QStringLiteral("-screen"), QStringLiteral("0"),
-                                              QStringLiteral("1280x800x24")});
+        m_xvfb.start(QStringLiteral("Xvfb"),
+                     {QStringLiteral("-displayfd"), QStringLiteral("1"), QStringLiteral("-ac"),
+                      QStringLiteral("-nolisten"), QStringLiteral("tcp"), QStringLiteral("-screen"),
+                      QStringLiteral("0"), QStringLiteral("1280x800x24")});
         QVERIFY(m_xvfb.waitForStarted(5000));
         QTRY_VERIFY_WITH_TIMEOUT(m_xvfb.canReadLine(), 20000);
         m_display = QLatin1Char(':') + QString::fromUtf8(m_xvfb.readLine()).trimmed();
@@ -217,7 +217,7 @@ private Q_SLOTS:
         const Run info = flatpak({QStringLiteral("info"), QStringLiteral("--show-permissions"), AppId});
         QVERIFY2(info.exitCode == 0, describe(info));
         QVERIFY2(info.out.contains("[System Bus Policy]\ndev.hamlet.Helper1=talk"), describe(info));
-        QVERIFY2(!info.out.contains("system-bus"), describe(info));         // no --socket=system-bus
+        QVERIFY2(!info.out.contains("system-bus"), describe(info)); // no --socket=system-bus
         QVERIFY2(!info.out.contains("org.freedesktop.Flatpak"), describe(info)); // no flatpak-spawn --host
         QVERIFY2(!info.out.contains("filesystems=host"), describe(info));
     }
@@ -240,14 +240,14 @@ private Q_SLOTS:
         QVERIFY(marker.open(QIODevice::WriteOnly) && marker.write("from the sandbox\n") > 0);
         marker.close();
         const QString archive = m_home.filePath(QStringLiteral("files/rootfs.tar"));
-        QCOMPARE(QProcess::execute(QStringLiteral("tar"), {QStringLiteral("-C"), tree, QStringLiteral("-cf"),
-                                                           archive, QStringLiteral(".")}),
+        QCOMPARE(QProcess::execute(QStringLiteral("tar"),
+                                   {QStringLiteral("-C"), tree, QStringLiteral("-cf"), archive, QStringLiteral(".")}),
                  0);
         QVERIFY(chownTo(archive, TestSystem::AllowedUser));
 
-        const Run imported
-            = hamletctl({QStringLiteral("--filesystem=") + m_home.filePath(QStringLiteral("files")) + QStringLiteral(":ro")},
-                        {QStringLiteral("import"), archive, QStringLiteral("rootfs"), QStringLiteral("name=from-flatpak")});
+        const Run imported = hamletctl(
+            {QStringLiteral("--filesystem=") + m_home.filePath(QStringLiteral("files")) + QStringLiteral(":ro")},
+            {QStringLiteral("import"), archive, QStringLiteral("rootfs"), QStringLiteral("name=from-flatpak")});
         QVERIFY2(imported.exitCode == 0, describe(imported));
 
         HelperClient host(m_system.busAddress());
