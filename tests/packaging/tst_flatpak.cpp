@@ -8,6 +8,8 @@
 #include "dbusnames.h"
 #include "testsystem.h"
 
+#include <QDBusConnection>
+#include <QDBusConnectionInterface>
 #include <QDir>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -148,8 +150,9 @@ private:
         QTest::qWait(3000); // the first call and its answer on screen
         const bool captured = screenshot(screenshotName);
         // "method call time=... sender=:1.7 -> destination=dev.hamlet.Helper1 ..."
+        const QByteArray seen = monitor.readAllStandardOutput();
         const auto match = QRegularExpression(QStringLiteral("sender=(:[0-9.]+) -> destination=dev\\.hamlet\\.Helper1"))
-                               .match(QString::fromUtf8(monitor.readAllStandardOutput()));
+                               .match(QString::fromUtf8(seen));
         const QString sender = match.hasMatch() ? programOf(match.captured(1)) : QString();
         monitor.terminate();
         monitor.waitForFinished(3000);
@@ -169,16 +172,10 @@ private:
     // The program behind a bus connection, asked from the bus itself.
     QString programOf(const QString &busName) const
     {
-        QProcess send;
-        send.start(QStringLiteral("dbus-send"),
-                   {QStringLiteral("--address=") + m_system.busAddress(), QStringLiteral("--print-reply"),
-                    QStringLiteral("--dest=org.freedesktop.DBus"), QStringLiteral("/org/freedesktop/DBus"),
-                    QStringLiteral("org.freedesktop.DBus.GetConnectionUnixProcessID"),
-                    QStringLiteral("string:") + busName});
-        send.waitForFinished(5000);
-        const QString pid
-            = QString::fromUtf8(send.readAllStandardOutput()).section(QStringLiteral("uint32 "), 1).trimmed();
-        return QString::fromUtf8(readFile(QStringLiteral("/proc/%1/comm").arg(pid))).trimmed();
+        QDBusConnection bus = QDBusConnection::connectToBus(m_system.busAddress(), QStringLiteral("tst_flatpak"));
+        const QDBusReply<uint> pid = bus.interface()->servicePid(busName);
+        return pid.isValid() ? QString::fromUtf8(readFile(QStringLiteral("/proc/%1/comm").arg(pid.value()))).trimmed()
+                             : pid.error().message();
     }
 
 private Q_SLOTS:
