@@ -1,6 +1,7 @@
 #include "hamletctl.h"
 
 #include "helperclient.h"
+#include "imagecommands.h"
 #include "units.h"
 
 #include <QTextStream>
@@ -91,7 +92,9 @@ QString usage()
 {
     return QStringLiteral("capabilities | list | create-container NAME [key=value...] [-- COMMAND...] | "
                           "create-vm NAME [key=value...] | start|stop|kill|pause|resume|restart|delete NAME | "
-                          "inspect NAME | show NAME");
+                          "inspect NAME | show NAME | images | pull REF [key=value...] | "
+                          "import FILE|- docker-archive|oci-archive|rootfs [name=N] [command='CMD ARGS'] [env=K=V] "
+                          "[workdir=DIR] | rmi NAME");
 }
 
 QCoro::Task<> run(QString busAddress, QStringList arguments, int *exitCode)
@@ -156,6 +159,16 @@ QCoro::Task<> run(QString busAddress, QStringList arguments, int *exitCode)
             co_return;
         }
         printMap(std::get<QVariantMap>(result));
+    } else if (verb == QLatin1String("images")) {
+        *exitCode = co_await Images::list(client, out(), err());
+    } else if (verb == QLatin1String("pull") && !name.isEmpty()) {
+        const QStringList rest = arguments.mid(1); // named: GCC 12 and temporaries in co_await
+        *exitCode = co_await Images::pull(client, rest, out(), err());
+    } else if (verb == QLatin1String("import") && arguments.size() >= 3) {
+        const QStringList rest = arguments.mid(1);
+        *exitCode = co_await Images::importFile(client, rest, out(), err());
+    } else if (verb == QLatin1String("rmi") && !name.isEmpty()) {
+        *exitCode = co_await Images::remove(client, name, err());
     } else {
         err() << "usage: hamletctl [--bus ADDRESS] " << usage() << Qt::endl;
         *exitCode = 2;

@@ -121,6 +121,8 @@ void HelperService::createBackends(const Capabilities &caps)
         options.hostCpus = caps.hostCpus;
         if (!caps.busybox.isEmpty())
             options.busybox = caps.busybox;
+        if (m_options.maxLayerBytes > 0)
+            options.maxLayerBytes = m_options.maxLayerBytes;
         // Being the subreaper makes every daemonized QEMU of the embedded libvirt our child: a
         // zombie left for long makes libvirt wait for a process it killed (tens of seconds per
         // probe or stop). Half a second, twice, is still far longer than any owner takes to reap.

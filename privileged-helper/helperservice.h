@@ -29,6 +29,7 @@ public:
         QString runtime; // override of the OCI runtime
         QString libvirtUri; // override of the libvirt connection
         QString probeCache = {}; // default: RUNDIR/kvm-probe
+        quint64 maxLayerBytes = 0; // 0: the image store's default cap
     };
 
     explicit HelperService(Options options, QObject *parent = nullptr);

@@ -1,12 +1,19 @@
 #include "imageservice.h"
 
+#include "containers/archiveimporter.h"
 #include "containers/containerbackend.h"
 #include "errors.h"
 #include "logging.h"
 
+#include <QPointer>
+#include <QTimer>
 #include <QtConcurrent>
 
 #include <QCoro/QCoroFuture>
+#include <fcntl.h>
+#include <memory>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace Hamlet {
 
@@ -38,6 +45,10 @@ QCoro::Task<QDBusMessage> ImageService::list(QDBusMessage call)
             {QStringLiteral("digest"), image.manifestDigest},
             {QStringLiteral("size"), QVariant::fromValue<qulonglong>(image.size)},
             {QStringLiteral("layers"), QVariant::fromValue<uint>(image.layerDigests.size())},
+            {QStringLiteral("created"),
+             QVariant::fromValue<qlonglong>(image.created.isValid() ? image.created.toSecsSinceEpoch() : 0)},
+            {QStringLiteral("pulledAt"), QVariant::fromValue<qlonglong>(image.addedAt.toSecsSinceEpoch())},
+            {QStringLiteral("source"), image.source},
             {QStringLiteral("usedBy"), m_containers->containersUsing(image.manifestDigest)},
         };
     }
@@ -56,12 +67,94 @@ QCoro::Task<QDBusMessage> ImageService::pull(QDBusMessage call, QString referenc
 QCoro::Task<QDBusMessage> ImageService::importArchive(QDBusMessage call, QDBusUnixFileDescriptor archive,
                                                       QString format, QVariantMap options)
 {
-    Q_UNUSED(archive);
-    Q_UNUSED(format);
-    Q_UNUSED(options);
     if (!m_containers)
         co_return unsupported(call);
-    co_return call.createErrorReply(Error::Unsupported, QStringLiteral("Importing images is not implemented yet."));
+    const Containers::Result<Containers::ImportRequest> request
+        = Containers::ImportRequest::fromOptions(format, options);
+    if (!request)
+        co_return call.createErrorReply(request.error().name, request.error().message);
+    const int accessMode = archive.isValid() ? ::fcntl(archive.fileDescriptor(), F_GETFL) & O_ACCMODE : -1;
+    if (accessMode != O_RDONLY && accessMode != O_RDWR)
+        co_return call.createErrorReply(Error::InvalidArgument,
+                                        QStringLiteral("the archive must be a file descriptor open for reading"));
+    // Our own copy: the caller's message (and its fd) goes away when this returns.
+    const int fd = ::fcntl(archive.fileDescriptor(), F_DUPFD_CLOEXEC, 3);
+    if (fd < 0)
+        co_return call.createErrorReply(Error::Failed, QStringLiteral("cannot take the archive's file descriptor"));
+    struct stat info {
+    };
+    quint64 total = 0;
+    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
+        const off_t position = ::lseek(fd, 0, SEEK_CUR);
+        total = static_cast<quint64>(info.st_size - (position > 0 ? position : 0));
+    }
+    Job *job = m_jobs.create(QStringLiteral("import-image"), QStringLiteral("dev.hamlet.images"));
+    Log::helper()->info("importing a {} archive ({} bytes) as job {}", format, total, job->id());
+    runImport(job, fd, *request, total); // runs on; the job reports the outcome
+    co_return call.createReply(QVariant::fromValue(QDBusObjectPath(job->path())));
+}
+
+void ImageService::publish(Job *job, const Containers::ImportProgress &progress)
+{
+    const Containers::ImportProgress::Snapshot now = progress.snapshot();
+    job->setProgress(now.bytesDone, now.bytesTotal);
+    // Reading is most of the work; unpacking the layers is the rest.
+    double reading = now.bytesTotal > 0 ? std::min(1.0, double(now.bytesDone) / double(now.bytesTotal)) : 0.0;
+    double unpacking = 0.0;
+    if (!now.layers.isEmpty()) {
+        reading = 1.0;
+        for (const auto &layer : now.layers)
+            unpacking += layer.state == QStringLiteral("done") || layer.state == QStringLiteral("exists") ? 1.0 : 0.0;
+        unpacking /= double(now.layers.size());
+    }
+    job->setFraction(0.8 * reading + 0.2 * unpacking);
+    VariantMapList layers;
+    for (const auto &layer : now.layers) {
+        layers << QVariantMap {{QStringLiteral("digest"), layer.digest},
+                               {QStringLiteral("bytesDone"), QVariant::fromValue<qulonglong>(layer.bytesDone)},
+                               {QStringLiteral("bytesTotal"), QVariant::fromValue<qulonglong>(layer.bytesTotal)},
+                               {QStringLiteral("state"), layer.state}};
+    }
+    job->setLayers(layers);
+}
+
+QCoro::Task<> ImageService::runImport(Job *job, int fd, Containers::ImportRequest request, quint64 bytesTotal)
+{
+    auto archive = std::make_shared<Containers::UniqueFd>(fd);
+    auto progress = std::make_shared<Containers::ImportProgress>();
+    progress->setBytesTotal(bytesTotal);
+    const QPointer<Job> guard(job);
+    connect(job, &Job::cancelRequested, this, [progress] { progress->cancel(); });
+    QTimer ticker;
+    ticker.setInterval(100);
+    connect(&ticker, &QTimer::timeout, this, [guard, progress] {
+        if (guard)
+            publish(guard, *progress);
+    });
+    ticker.start();
+
+    Containers::ImageStore *store = &m_containers->imageStore();
+    Containers::ArchiveImporter::Limits limits;
+    limits.maxBlobBytes = store->layerLimits().maxBytes;
+    auto work = [store, archive, request, limits, progress] { // named: GCC 12 and temporaries in co_await
+        Containers::ArchiveImporter importer(*store, request, limits, *progress);
+        return importer.run(archive->get());
+    };
+    QFuture<Containers::Result<Containers::ImageInfo>> running = QtConcurrent::run(std::move(work));
+    const Containers::Result<Containers::ImageInfo> imported = co_await running;
+    ticker.stop();
+    if (!guard)
+        co_return;
+    publish(guard, *progress);
+    if (!imported) {
+        Log::helper()->warn("import job {} failed: {}", guard->id(), imported.error().message);
+        guard->complete(imported.error());
+        co_return;
+    }
+    Log::helper()->info("imported image {} ({} layers, {})", imported->name, imported->layerDigests.size(),
+                        imported->manifestDigest);
+    Q_EMIT imagesChanged();
+    guard->complete(std::nullopt);
 }
 
 QCoro::Task<QDBusMessage> ImageService::remove(QDBusMessage call, QString name)

@@ -13,7 +13,9 @@ namespace Hamlet {
 
 namespace Containers {
 class ContainerBackend;
-}
+class ImportProgress;
+struct ImportRequest;
+} // namespace Containers
 
 // The image methods of Manager1 (ListImages, PullImage, ImportImage, RemoveImage) over the
 // container backend's image store. Each method gets the authorized call and returns its reply;
@@ -36,6 +38,9 @@ Q_SIGNALS:
 
 private:
     QDBusMessage unsupported(const QDBusMessage &call) const;
+    // The import on a worker thread; the job reports its progress and outcome.
+    QCoro::Task<> runImport(Job *job, int fd, Containers::ImportRequest request, quint64 bytesTotal);
+    static void publish(Job *job, const Containers::ImportProgress &progress);
 
     Containers::ContainerBackend *m_containers;
     JobObjects &m_jobs;

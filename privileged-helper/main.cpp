@@ -32,13 +32,18 @@ int main(int argc, char *argv[])
     const QCommandLineOption probeCache(QStringLiteral("probe-cache"),
                                         QStringLiteral("File keeping the KVM probe's verdict for this boot."),
                                         QStringLiteral("file"));
+    const QCommandLineOption maxLayerBytes(
+        QStringLiteral("max-layer-bytes"),
+        QStringLiteral("Refuse image layers (and imported blobs) larger than this when unpacked (default 16 GiB)."),
+        QStringLiteral("bytes"));
     const QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("Log debug messages."));
-    parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, verbose});
+    parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, maxLayerBytes, verbose});
     parser.process(app);
 
     Hamlet::Log::setup("hamlet-helper", parser.isSet(verbose));
     Hamlet::HelperService service({parser.value(bus), parser.value(stateDir), parser.value(runDir),
-                                   parser.value(runtime), parser.value(libvirtUri), parser.value(probeCache)});
+                                   parser.value(runtime), parser.value(libvirtUri), parser.value(probeCache),
+                                   parser.value(maxLayerBytes).toULongLong()});
     service.start().then([](bool ready) {
         // Queued: start() may fail before the event loop runs, when exit() would do nothing.
         if (!ready)

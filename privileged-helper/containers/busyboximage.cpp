@@ -116,8 +116,12 @@ Result<QByteArray> buildLayer(const QString &busyboxPath, const QStringList &app
 
 Result<ImageInfo> ensure(ImageStore &store, const QString &busyboxPath)
 {
-    if (Result<ImageInfo> existing = store.image(kName); existing.ok())
+    if (Result<ImageInfo> existing = store.image(kName); existing.ok()) {
+        // A store from before sources were recorded: say where this one came from.
+        if (existing->source.isEmpty())
+            return store.tagManifest(kName, existing->manifestDigest, ImageSource::Builtin);
         return existing;
+    }
     Log::containers()->info("building the built-in busybox image from {}", busyboxPath);
     const Result<QStringList> applets = appletPaths(busyboxPath);
     if (!applets)
@@ -164,7 +168,7 @@ Result<ImageInfo> ensure(ImageStore &store, const QString &busyboxPath)
     const Result<QString> manifestDigest = store.putBlob(QJsonDocument(manifest).toJson(QJsonDocument::Compact));
     if (!manifestDigest)
         return manifestDigest.error();
-    return store.tagManifest(kName, *manifestDigest);
+    return store.tagManifest(kName, *manifestDigest, ImageSource::Builtin);
 }
 
 } // namespace Hamlet::Containers::BusyboxImage

@@ -37,6 +37,9 @@ ContainerBackend::ContainerBackend(Options options, QObject *parent)
           },
           m_options.orphanReapInterval)
 {
+    LayerExtractor::Limits limits;
+    limits.maxBytes = m_options.maxLayerBytes;
+    m_images.setLayerLimits(limits);
     m_logTimer.setInterval(std::chrono::seconds(5));
     connect(&m_logTimer, &QTimer::timeout, this, &ContainerBackend::enforceLogLimits);
 }

@@ -59,6 +59,8 @@ public:
         std::chrono::milliseconds stopTimeout = std::chrono::seconds(10); // SIGTERM -> SIGKILL
         qint64 logLimitBytes = qint64(1024) * 1024;
         std::chrono::milliseconds orphanReapInterval = std::chrono::seconds(10);
+        // What one layer may unpack to, and the largest blob an import accepts (bombs, full disks).
+        quint64 maxLayerBytes = LayerExtractor::Limits {}.maxBytes;
     };
 
     explicit ContainerBackend(Options options, QObject *parent = nullptr);

@@ -6,8 +6,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
+#include <string>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace Hamlet::Containers {
 
@@ -73,15 +77,82 @@ Status writeFileAtomically(const QString &path, const QByteArray &data, int mode
     return success();
 }
 
+namespace {
+
+// The names in a directory (not "." and ".."), as raw bytes: a layer may hold names that are not
+// valid UTF-8, which a QString could not give back to the kernel.
+bool listDirectory(int dirFd, std::vector<std::string> *names)
+{
+    names->clear();
+    const int copy = ::fcntl(dirFd, F_DUPFD_CLOEXEC, 0);
+    DIR *dir = copy >= 0 ? ::fdopendir(copy) : nullptr;
+    if (!dir) {
+        if (copy >= 0)
+            ::close(copy);
+        return false;
+    }
+    ::rewinddir(dir);
+    while (const dirent *entry = ::readdir(dir)) {
+        if (std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0)
+            names->emplace_back(entry->d_name);
+    }
+    ::closedir(dir);
+    return true;
+}
+
+} // namespace
+
 bool removeTree(const QString &path)
 {
-    const QFileInfo info(path);
-    if (!info.exists() && !info.isSymLink())
-        return true;
-    if (info.isSymLink() || !info.isDir())
-        return QFile::remove(path);
-    // QDir::removeRecursively() removes symlinks as entries and does not descend through them.
-    return QDir(path).removeRecursively();
+    const QByteArray encoded = QFile::encodeName(path);
+    struct stat info {
+    };
+    if (::lstat(encoded.constData(), &info) != 0)
+        return errno == ENOENT;
+    if (!S_ISDIR(info.st_mode))
+        return ::unlink(encoded.constData()) == 0;
+    // Walks with directory fds and names relative to them, one fd at a time: a layer's paths may
+    // be longer than PATH_MAX below this one, or nested deeper than we may hold fds open. Nothing
+    // is followed: symlinks are removed as entries, directories opened with O_NOFOLLOW.
+    UniqueFd current(::open(encoded.constData(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!current.valid())
+        return false;
+    int depth = 0;
+    std::vector<std::string> names;
+    while (true) {
+        if (!listDirectory(current.get(), &names))
+            return false;
+        bool descended = false;
+        for (const std::string &name : names) {
+            if (::unlinkat(current.get(), name.c_str(), 0) == 0)
+                continue;
+            if (errno != EISDIR && errno != EPERM)
+                return false;
+            if (::unlinkat(current.get(), name.c_str(), AT_REMOVEDIR) == 0)
+                continue;
+            if (errno != ENOTEMPTY && errno != EEXIST)
+                return false;
+            UniqueFd child(::openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!child.valid())
+                return false;
+            current = std::move(child);
+            ++depth;
+            descended = true;
+            break;
+        }
+        if (descended)
+            continue;
+        if (depth == 0)
+            break;
+        // This directory is empty now: back to its parent, which removes it on the next pass.
+        UniqueFd parent(::openat(current.get(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!parent.valid())
+            return false;
+        current = std::move(parent);
+        --depth;
+    }
+    current.reset();
+    return ::rmdir(encoded.constData()) == 0;
 }
 
 QByteArray readSmallFile(const QString &path, bool *ok)

@@ -19,6 +19,8 @@ namespace Hamlet::Containers {
 namespace {
 
 const QString kRefName = QStringLiteral("org.opencontainers.image.ref.name");
+const QString kSource = QStringLiteral("dev.hamlet.source");
+const QString kAddedAt = QStringLiteral("dev.hamlet.added-at");
 const QString kManifestType = QStringLiteral("application/vnd.oci.image.manifest.v1+json");
 
 QString hexOf(const QString &digest)
@@ -41,6 +43,22 @@ QStringList stringList(const QJsonValue &value)
     for (const auto &item : value.toArray())
         list << item.toString();
     return list;
+}
+
+QString refNameOf(const QJsonValue &entry)
+{
+    return entry[QStringLiteral("annotations")][kRefName].toString();
+}
+
+// The origin recorded beside the manifest; an image from before these annotations existed gets
+// the manifest blob's time as the best guess of when it was added.
+void readAnnotations(ImageInfo &info, const QJsonValue &entry, const QString &manifestPath)
+{
+    const QJsonValue annotations = entry[QStringLiteral("annotations")];
+    info.source = annotations[kSource].toString();
+    info.addedAt = QDateTime::fromString(annotations[kAddedAt].toString(), Qt::ISODate);
+    if (!info.addedAt.isValid())
+        info.addedAt = QFileInfo(manifestPath).lastModified().toUTC();
 }
 
 } // namespace
@@ -71,9 +89,17 @@ QString ImageStore::layerPath(const QString &diffId) const
     return m_root + QStringLiteral("/layers/") + hexOf(diffId);
 }
 
+QString ImageStore::temporaryDir() const
+{
+    return m_root + QStringLiteral("/tmp");
+}
+
 Status ImageStore::initialize()
 {
-    for (const QString &dir : {m_root, m_root + QStringLiteral("/blobs/sha256"), m_root + QStringLiteral("/layers")}) {
+    // Blobs half-written by a crashed import or pull: never complete, never used.
+    removeTree(temporaryDir());
+    for (const QString &dir :
+         {m_root, m_root + QStringLiteral("/blobs/sha256"), m_root + QStringLiteral("/layers"), temporaryDir()}) {
         if (!QDir().mkpath(dir))
             return failed(QStringLiteral("cannot create the image store directory %1").arg(dir));
     }
@@ -159,6 +185,7 @@ Result<ImageInfo> ImageStore::infoFor(const QString &name, const QString &manife
     if (!config)
         return config.error();
     info.config = ImageConfig::fromImageConfigJson(*config);
+    info.created = QDateTime::fromString(config->value(QStringLiteral("created")).toString(), Qt::ISODate).toUTC();
     info.diffIds = stringList(config->value(QStringLiteral("rootfs"))[QStringLiteral("diff_ids")]);
     if (info.diffIds.size() != info.layerDigests.size())
         return failed(QStringLiteral("image %1 is inconsistent: %2 layers but %3 diff ids")
@@ -174,6 +201,11 @@ Result<ImageInfo> ImageStore::infoFor(const QString &name, const QString &manife
 
 Result<ImageInfo> ImageStore::tagManifest(const QString &name, const QString &manifestDigest)
 {
+    return tagManifest(name, manifestDigest, QString());
+}
+
+Result<ImageInfo> ImageStore::tagManifest(const QString &name, const QString &manifestDigest, const QString &source)
+{
     Result<ImageInfo> info = infoFor(name, manifestDigest);
     if (!info)
         return info;
@@ -182,19 +214,28 @@ Result<ImageInfo> ImageStore::tagManifest(const QString &name, const QString &ma
     if (!index)
         return index.error();
     QJsonArray manifests;
+    QString keptSource = source;
     for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
-        if (entry[QStringLiteral("annotations")][kRefName].toString() != name)
+        if (refNameOf(entry) != name)
             manifests.append(entry);
+        else if (keptSource.isEmpty())
+            keptSource = entry[QStringLiteral("annotations")][kSource].toString();
     }
-    manifests.append(QJsonObject {
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QJsonObject annotations {{kRefName, name}, {kAddedAt, now.toString(Qt::ISODate)}};
+    if (!keptSource.isEmpty())
+        annotations.insert(kSource, keptSource);
+    const QJsonObject entry {
         {QStringLiteral("mediaType"), kManifestType},
         {QStringLiteral("digest"), manifestDigest},
         {QStringLiteral("size"), QFileInfo(blobPath(manifestDigest)).size()},
-        {QStringLiteral("annotations"), QJsonObject {{kRefName, name}}},
-    });
+        {QStringLiteral("annotations"), annotations},
+    };
+    manifests.append(entry);
     index->insert(QStringLiteral("manifests"), manifests);
     if (Status written = writeIndex(*index); !written)
         return written.error();
+    readAnnotations(*info, entry, blobPath(manifestDigest));
     return info;
 }
 
@@ -207,8 +248,13 @@ Result<ImageInfo> ImageStore::image(const QString &name) const
     if (!index)
         return index.error();
     for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
-        if (entry[QStringLiteral("annotations")][kRefName].toString() == name)
-            return infoFor(name, entry[QStringLiteral("digest")].toString());
+        if (refNameOf(entry) != name)
+            continue;
+        const QString digest = entry[QStringLiteral("digest")].toString();
+        Result<ImageInfo> info = infoFor(name, digest);
+        if (info)
+            readAnnotations(*info, entry, blobPath(digest));
+        return info;
     }
     return ErrorReply {Error::NotFound, QStringLiteral("there is no image \"%1\": pull or import it first").arg(name)};
 }
@@ -223,11 +269,12 @@ QList<ImageInfo> ImageStore::images() const
     if (!index)
         return list;
     for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
-        const Result<ImageInfo> info = infoFor(entry[QStringLiteral("annotations")][kRefName].toString(),
-                                               entry[QStringLiteral("digest")].toString());
-        if (info)
+        const QString digest = entry[QStringLiteral("digest")].toString();
+        Result<ImageInfo> info = infoFor(refNameOf(entry), digest);
+        if (info) {
+            readAnnotations(*info, entry, blobPath(digest));
             list << *info;
-        else
+        } else
             Log::containers()->warn("image store: skipping a broken image: {}", info.error().message);
     }
     return list;
@@ -242,7 +289,7 @@ Status ImageStore::removeImage(const QString &name)
     QJsonArray manifests;
     bool found = false;
     for (const auto &entry : index->value(QStringLiteral("manifests")).toArray()) {
-        if (entry[QStringLiteral("annotations")][kRefName].toString() == name)
+        if (refNameOf(entry) == name)
             found = true;
         else
             manifests.append(entry);
@@ -255,8 +302,9 @@ Status ImageStore::removeImage(const QString &name)
 
 quint64 ImageStore::garbageCollect(const QStringList &diffIdsInUse)
 {
-    QSet<QString> blobs;
-    QSet<QString> layers;
+    const QMutexLocker holdLocker(&m_holdMutex);
+    QSet<QString> blobs = heldHexes();
+    QSet<QString> layers = blobs;
     for (const QString &id : diffIdsInUse)
         layers.insert(hexOf(id));
     for (const ImageInfo &info : images()) {
@@ -282,6 +330,79 @@ quint64 ImageStore::garbageCollect(const QStringList &diffIdsInUse)
     return freed;
 }
 
+QSet<QString> ImageStore::heldHexes() const
+{
+    QSet<QString> hexes;
+    for (auto it = m_holds.cbegin(); it != m_holds.cend(); ++it)
+        hexes.insert(it.key());
+    return hexes;
+}
+
+BlobHolds::BlobHolds(ImageStore &store)
+    : m_store(store)
+{ }
+
+BlobHolds::~BlobHolds()
+{
+    const QMutexLocker locker(&m_store.m_holdMutex);
+    for (const QString &hex : std::as_const(m_held)) {
+        if (--m_store.m_holds[hex] <= 0)
+            m_store.m_holds.remove(hex);
+    }
+}
+
+void BlobHolds::holdHex(const QString &hex)
+{
+    const QMutexLocker locker(&m_store.m_holdMutex);
+    if (!m_held.contains(hex)) {
+        m_held << hex;
+        ++m_store.m_holds[hex];
+    }
+}
+
+void BlobHolds::hold(const QString &blobDigest, bool created)
+{
+    holdHex(hexOf(blobDigest));
+    if (created)
+        m_createdBlobs.insert(blobDigest);
+}
+
+void BlobHolds::holdLayer(const QString &diffId, bool created)
+{
+    holdHex(hexOf(diffId));
+    if (created)
+        m_createdLayers.insert(diffId);
+}
+
+void BlobHolds::discardCreated()
+{
+    const QMutexLocker holdLocker(&m_store.m_holdMutex);
+    QSet<QString> blobs;
+    QSet<QString> layers;
+    for (const ImageInfo &info : m_store.images()) {
+        blobs << info.manifestDigest << info.configDigest;
+        for (const QString &digest : info.layerDigests)
+            blobs << digest;
+        for (const QString &diffId : info.diffIds)
+            layers << diffId;
+    }
+    // Another job holding one too may be about to use it.
+    auto sharedOrReferenced = [&](const QSet<QString> &referenced, const QString &digest) {
+        return referenced.contains(digest) || m_store.m_holds.value(hexOf(digest)) > 1;
+    };
+    const QMutexLocker unpackLocker(&m_store.m_unpackMutex);
+    for (const QString &digest : std::as_const(m_createdBlobs)) {
+        if (!sharedOrReferenced(blobs, digest))
+            QFile::remove(m_store.blobPath(digest));
+    }
+    for (const QString &diffId : std::as_const(m_createdLayers)) {
+        if (!sharedOrReferenced(layers, diffId))
+            removeTree(m_store.layerPath(diffId));
+    }
+    m_createdBlobs.clear();
+    m_createdLayers.clear();
+}
+
 Status ImageStore::verifyBlob(const QString &digest) const
 {
     QFile blob(blobPath(digest));
@@ -299,24 +420,34 @@ Status ImageStore::verifyBlob(const QString &digest) const
 
 Result<QStringList> ImageStore::unpackLayers(const ImageInfo &image)
 {
-    // One unpack at a time: two creates of the same new image must not race on one layer dir.
-    const QMutexLocker locker(&m_unpackMutex);
     QStringList topFirst;
     for (qsizetype i = 0; i < image.layerDigests.size(); ++i) {
-        const QString dir = layerPath(image.diffIds.at(i));
-        if (!QFileInfo(dir).isDir()) {
-            Log::containers()->info("unpacking layer {} of image {}", image.diffIds.at(i), image.name);
-            if (Status intact = verifyBlob(image.layerDigests.at(i)); !intact)
-                return intact.error();
-            const auto stats = LayerExtractor::extractFile(blobPath(image.layerDigests.at(i)), dir);
-            if (!stats)
-                return ErrorReply {
-                    stats.error().name,
-                    QStringLiteral("cannot unpack a layer of image %1: %2").arg(image.name, stats.error().message)};
-        }
-        topFirst.prepend(dir);
+        const Result<bool> unpacked = unpackLayer(image.layerDigests.at(i), image.diffIds.at(i));
+        if (!unpacked)
+            return ErrorReply {
+                unpacked.error().name,
+                QStringLiteral("cannot unpack a layer of image %1: %2").arg(image.name, unpacked.error().message)};
+        topFirst.prepend(layerPath(image.diffIds.at(i)));
     }
     return topFirst;
+}
+
+Result<bool> ImageStore::unpackLayer(const QString &layerDigest, const QString &diffId)
+{
+    if (!isValidDigest(layerDigest) || !isValidDigest(diffId))
+        return invalidArgument(QStringLiteral("\"%1\" / \"%2\" is not a sha256 digest").arg(layerDigest, diffId));
+    // One unpack at a time: two creates of the same new image must not race on one layer dir.
+    const QMutexLocker locker(&m_unpackMutex);
+    const QString dir = layerPath(diffId);
+    if (QFileInfo(dir).isDir())
+        return false;
+    Log::containers()->info("unpacking layer {}", diffId);
+    if (Status intact = verifyBlob(layerDigest); !intact)
+        return intact.error();
+    const auto stats = LayerExtractor::extractFile(blobPath(layerDigest), dir, m_layerLimits);
+    if (!stats)
+        return stats.error();
+    return true;
 }
 
 } // namespace Hamlet::Containers

@@ -1,3 +1,4 @@
+#include "blobwriter.h"
 #include "busyboximage.h"
 #include "imagestore.h"
 
@@ -216,6 +217,118 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(store.blobPath(image->manifestDigest)));
         store.garbageCollect({});
         QVERIFY(!QFileInfo::exists(store.layerPath(image->diffIds.first())));
+    }
+
+    void tagManifest_recordsSourceAddedAtAndCreated()
+    {
+        ImageStore store(freshRoot());
+        QVERIFY(store.initialize().ok());
+        const QDateTime before = QDateTime::currentDateTimeUtc().addSecs(-1);
+        const auto busybox = BusyboxImage::ensure(store, kBusybox);
+        QVERIFY(busybox.ok());
+        QCOMPARE(busybox->source, ImageSource::Builtin);
+        QVERIFY(busybox->addedAt >= before);
+        QVERIFY(!busybox->created.isValid()); // the built-in config has no "created"
+        // Another name for the same manifest, from an archive; the index keeps both with their
+        // own origins, and the old two-argument overload keeps the origin it had.
+        QVERIFY(store.tagManifest(QStringLiteral("copy"), busybox->manifestDigest, ImageSource::Archive).ok());
+        QVERIFY(store.tagManifest(QStringLiteral("copy"), busybox->manifestDigest).ok());
+        const auto copy = store.image(QStringLiteral("copy"));
+        QVERIFY(copy.ok());
+        QCOMPARE(copy->source, ImageSource::Archive);
+        QCOMPARE(store.image(QStringLiteral("busybox"))->source, ImageSource::Builtin);
+        const QJsonObject index = readJson(store.root() + QStringLiteral("/index.json"));
+        const QJsonArray manifests = index[QStringLiteral("manifests")].toArray();
+        QCOMPARE(manifests.size(), 2);
+        QCOMPARE(manifests[1][QStringLiteral("annotations")][QStringLiteral("dev.hamlet.source")].toString(),
+                 QStringLiteral("archive"));
+        QVERIFY(QDateTime::fromString(
+                    manifests[1][QStringLiteral("annotations")][QStringLiteral("dev.hamlet.added-at")].toString(),
+                    Qt::ISODate)
+                    .isValid());
+    }
+
+    void image_readsCreatedFromTheConfig()
+    {
+        ImageStore store(freshRoot());
+        QVERIFY(store.initialize().ok());
+        const auto layer = store.putBlob(QByteArray(1024, '\0')); // an empty tar
+        const QByteArray config = QJsonDocument(QJsonObject {
+                                                    {QStringLiteral("created"), QStringLiteral("2024-03-01T12:00:00Z")},
+                                                    {QStringLiteral("rootfs"),
+                                                     QJsonObject {{QStringLiteral("diff_ids"), QJsonArray {*layer}}}},
+                                                })
+                                      .toJson();
+        const auto configDigest = store.putBlob(config);
+        const QByteArray manifest
+            = QJsonDocument(
+                  QJsonObject {
+                      {QStringLiteral("config"), QJsonObject {{QStringLiteral("digest"), *configDigest}}},
+                      {QStringLiteral("layers"),
+                       QJsonArray {QJsonObject {{QStringLiteral("digest"), *layer}, {QStringLiteral("size"), 1024}}}},
+                  })
+                  .toJson();
+        const auto image = store.tagManifest(QStringLiteral("dated"), *store.putBlob(manifest), ImageSource::Registry);
+        QVERIFY2(image.ok(), image.ok() ? "" : qPrintable(image.error().message));
+        QCOMPARE(image->created, QDateTime(QDate(2024, 3, 1), QTime(12, 0), Qt::UTC));
+        QCOMPARE(store.images().first().created, image->created);
+        QCOMPARE(store.images().first().source, ImageSource::Registry);
+    }
+
+    void blobWriter_checksTheDigestAndLeavesNothingWhenWrong()
+    {
+        ImageStore store(freshRoot());
+        QVERIFY(store.initialize().ok());
+        const QString expected = ImageStore::digestOf("right");
+        {
+            BlobWriter writer(store, 1024);
+            QVERIFY(writer.open().ok());
+            QVERIFY(writer.write("wrong", 5).ok());
+            const auto committed = writer.commit(nullptr, expected);
+            QVERIFY(!committed.ok());
+            QVERIFY2(committed.error().message.contains(expected), qPrintable(committed.error().message));
+        }
+        QVERIFY(QDir(store.temporaryDir()).isEmpty());
+        QVERIFY(QDir(store.root() + QStringLiteral("/blobs/sha256")).isEmpty());
+        {
+            BlobWriter writer(store, 4);
+            QVERIFY(writer.open().ok());
+            QVERIFY(!writer.write("right", 5).ok()); // over the cap
+        }
+        BlobWriter writer(store, 1024);
+        QVERIFY(writer.open().ok());
+        QVERIFY(writer.write("right", 5).ok());
+        QCOMPARE(*writer.commit(nullptr, expected), expected);
+        QVERIFY(QDir(store.temporaryDir()).isEmpty());
+        QCOMPARE(*store.readBlob(expected), QByteArray("right"));
+    }
+
+    void blobHolds_keepBlobsFromTheCollectorAndDiscardOnlyWhatTheyCreated()
+    {
+        ImageStore store(freshRoot());
+        QVERIFY(store.initialize().ok());
+        const auto busybox = BusyboxImage::ensure(store, kBusybox);
+        QVERIFY(busybox.ok());
+        const QString shared = busybox->layerDigests.first();
+        QString fresh;
+        {
+            BlobHolds holds(store);
+            BlobWriter writer(store, 1024);
+            QVERIFY(writer.open().ok());
+            QVERIFY(writer.write("in progress", 11).ok());
+            fresh = *writer.commit(&holds);
+            holds.hold(shared, false); // already in the store: not ours to discard
+            QCOMPARE(store.garbageCollect({}), 0ull); // the fresh blob is held
+            QVERIFY(QFileInfo::exists(store.blobPath(fresh)));
+            holds.discardCreated();
+        }
+        QVERIFY(!QFileInfo::exists(store.blobPath(fresh)));
+        QVERIFY(QFileInfo::exists(store.blobPath(shared)));
+        QVERIFY(store.image(QStringLiteral("busybox")).ok());
+        // Released: the collector may take an unreferenced blob again.
+        const auto orphan = store.putBlob("orphan");
+        QCOMPARE(store.garbageCollect({}), 6ull);
+        QVERIFY(!QFileInfo::exists(store.blobPath(*orphan)));
     }
 };
 

@@ -1,4 +1,6 @@
+#include "fsutil.h"
 #include "layerextractor.h"
+#include "tarbuilder.h"
 
 #include <QDir>
 #include <QFile>
@@ -16,57 +18,12 @@ using namespace Hamlet::Containers;
 
 namespace {
 
-struct Member {
-    QByteArray path;
-    mode_t type = AE_IFREG;
-    QByteArray content = {};
-    QByteArray link = {}; // symlink target, or hardlink target when hardlink is set
-    bool hardlink = false;
-    mode_t mode = 0644;
-};
+using Member = Hamlet::Test::TarMember;
+using Compression = Hamlet::Test::TarCompression;
 
-enum class Compression { None, Gzip, Zstd };
-
-// Writes members as a pax tar, compressed as asked, and returns the archive's bytes.
 QByteArray makeArchive(const QList<Member> &members, Compression compression = Compression::None)
 {
-    archive *writer = archive_write_new();
-    archive_write_set_format_pax_restricted(writer);
-    if (compression == Compression::Gzip)
-        archive_write_add_filter_gzip(writer);
-    else if (compression == Compression::Zstd)
-        archive_write_add_filter_zstd(writer);
-    QByteArray buffer(8 * 1024 * 1024, '\0');
-    size_t used = 0;
-    if (archive_write_open_memory(writer, buffer.data(), buffer.size(), &used) != ARCHIVE_OK)
-        qFatal("archive_write_open_memory: %s", archive_error_string(writer));
-    for (const Member &member : members) {
-        archive_entry *entry = archive_entry_new();
-        archive_entry_set_pathname(entry, member.path.constData());
-        archive_entry_set_perm(entry, member.mode);
-        archive_entry_set_mtime(entry, 1700000000, 0);
-        if (member.hardlink) {
-            archive_entry_set_hardlink(entry, member.link.constData());
-            archive_entry_set_filetype(entry, AE_IFREG);
-        } else {
-            archive_entry_set_filetype(entry, member.type);
-            if (member.type == AE_IFLNK)
-                archive_entry_set_symlink(entry, member.link.constData());
-            if (member.type == AE_IFCHR)
-                archive_entry_set_rdev(entry, makedev(1, 3));
-            if (member.type == AE_IFREG)
-                archive_entry_set_size(entry, member.content.size());
-        }
-        if (archive_write_header(writer, entry) != ARCHIVE_OK)
-            qFatal("archive_write_header: %s", archive_error_string(writer));
-        if (member.type == AE_IFREG && !member.hardlink && !member.content.isEmpty())
-            archive_write_data(writer, member.content.constData(), member.content.size());
-        archive_entry_free(entry);
-    }
-    archive_write_close(writer);
-    archive_write_free(writer);
-    buffer.truncate(static_cast<qsizetype>(used));
-    return buffer;
+    return Hamlet::Test::makeTar(members, compression);
 }
 
 } // namespace
@@ -194,6 +151,21 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo(dest + QStringLiteral("/f")).isSymLink());
     }
 
+    void dirThenSymlinkOfTheSameName_thenFileThroughIt_isRefused()
+    {
+        const QString outsideDir = m_dir.filePath(QStringLiteral("dir-then-symlink-target"));
+        QVERIFY(QDir().mkpath(outsideDir));
+        QString dest;
+        const auto stats = unpack(makeArchive({{"d", AE_IFDIR, {}, {}, false, 0755},
+                                               {"d", AE_IFLNK, {}, QFile::encodeName(outsideDir)},
+                                               {"d/planted", AE_IFREG, "pwned"}}),
+                                  &dest);
+        QVERIFY(!stats.ok());
+        QVERIFY2(stats.error().message.contains(QStringLiteral("symlink")), qPrintable(stats.error().message));
+        QVERIFY(QDir(outsideDir).isEmpty());
+        verifyNothingLeft(dest);
+    }
+
     void hardlinkOutsideTheLayer_isRefused_data()
     {
         QTest::addColumn<QByteArray>("target");
@@ -229,6 +201,27 @@ private Q_SLOTS:
         const auto stats = unpack(makeArchive({{longPath, AE_IFREG, "x"}}), &dest);
         QVERIFY(!stats.ok());
         verifyNothingLeft(dest);
+    }
+
+    // Found by the fuzzer: names below the layer root are capped at 4096 bytes, but the layer's
+    // own path comes on top, and names need not be UTF-8, so cleaning up must work with directory
+    // fds and raw names, or a refused layer stays half-unpacked.
+    void deepNonUtf8Path_refusedLayerStillLeavesNothing()
+    {
+        QByteArray deep;
+        while (deep.size() < 3800)
+            deep += QByteArray(200, 'd') + "\xe5/";
+        QString dest;
+        const auto gnuTar = [](const QList<Member> &members) {
+            return Hamlet::Test::makeTar(members, Compression::None, Hamlet::Test::TarFormat::Gnu);
+        };
+        const auto refused = unpack(gnuTar({{deep + "file", AE_IFREG, "x"}, {"../escape", AE_IFREG, "x"}}), &dest);
+        QVERIFY(!refused.ok());
+        verifyNothingLeft(dest);
+        const auto unpacked = unpack(gnuTar({{deep + "file", AE_IFREG, "x"}}), &dest);
+        QVERIFY2(unpacked.ok(), unpacked.ok() ? "" : qPrintable(unpacked.error().message));
+        QVERIFY(removeTree(dest));
+        QVERIFY(!QFileInfo::exists(dest));
     }
 
     void truncatedGzip_isRefusedAndLeavesNothing_data()
@@ -287,9 +280,11 @@ private Q_SLOTS:
     void deviceNodes_areSkipped()
     {
         QString dest;
-        const auto stats = unpack(makeArchive({{"dev/null", AE_IFCHR}, {"dev/fifo", AE_IFIFO}}), &dest);
+        const auto stats
+            = unpack(makeArchive({{"dev/null", AE_IFCHR}, {"dev/sda", AE_IFBLK}, {"dev/fifo", AE_IFIFO}}), &dest);
         QVERIFY2(stats.ok(), stats.ok() ? "" : qPrintable(stats.error().message));
         QVERIFY(!QFileInfo::exists(dest + QStringLiteral("/dev/null")));
+        QVERIFY(!QFileInfo::exists(dest + QStringLiteral("/dev/sda")));
         struct stat fifo {
         };
         QCOMPARE(::lstat(QFile::encodeName(dest + QStringLiteral("/dev/fifo")).constData(), &fifo), 0);
