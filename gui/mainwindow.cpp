@@ -243,6 +243,8 @@ void MainWindow::showCapabilities(const Capabilities &caps)
         status += QStringLiteral(" — ") + diagnoses.join(QLatin1Char(' '));
     m_statusLabel->setText(status);
     setConnected(true);
+    // Says in the log which helper answered (also how the packaging tests see an installed window connect).
+    Log::gui()->info("connected to hamlet-helper {}: {}", caps.version.toStdString(), status.toStdString());
 }
 
 void MainWindow::showError(const ClientError &error)
