@@ -282,6 +282,17 @@ private Q_SLOTS:
         QVERIFY2(sender, "the GUI did not show its window (see the warning)");
         QVERIFY2(sender->isEmpty(), qPrintable(QStringLiteral("GetCapabilities reached the helper from ") + *sender));
     }
+
+    void withTheHelperMissingOnTheHostTheClientAsksForTheHostPackage()
+    {
+        m_system.stopHelper();
+        const Run caps = hamletctl({}, {QStringLiteral("capabilities")});
+        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
+        QVERIFY2(caps.exitCode != 0, describe(caps));
+        QVERIFY2(caps.err.contains("install the hamlet-helper package of your distribution on the host"),
+                 describe(caps));
+        QVERIFY2(!caps.err.contains("override"), describe(caps));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestFlatpak)
