@@ -2,6 +2,7 @@
 
 #include "dbusnames.h"
 #include "errors.h"
+#include "flatpaksandbox.h"
 #include "job1proxy.h"
 #include "manager1proxy.h"
 
@@ -22,6 +23,10 @@ const QVariantList NoArguments;
 
 QString hintFor(const QString &name)
 {
+    // Inside a Flatpak the sandbox, not the host, is often why the helper cannot be reached.
+    static const FlatpakSandbox sandbox = FlatpakSandbox::read();
+    if (QString hint = sandbox.hintFor(name); !hint.isEmpty())
+        return hint;
     if (name == Error::NotAuthorized)
         return QStringLiteral("Ask an administrator to allow you the Hamlet actions in polkit "
                               "(dev.hamlet.*), or sign in on a local session.");
