@@ -15,6 +15,7 @@
 #include "sidebar.h"
 #include "testsystem.h"
 #include "vmwizard.h"
+#include "windowontestsystem.h"
 
 #include <QAbstractButton>
 #include <QCheckBox>
@@ -130,15 +131,8 @@ private Q_SLOTS:
         QStandardPaths::setTestModeEnabled(true);
         QSettings().clear();
         QVERIFY2(QGuiApplication::platformName() == QStringLiteral("xcb"), "GUI tests run on Xvfb (xcb)");
-        QVERIFY2(m_system.startBus(), qPrintable(m_system.error()));
-        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
-        m_client = std::make_unique<HelperClient>(m_system.busAddress());
-        m_window = std::make_unique<MainWindow>(m_client.get());
-        m_window->resize(1280, 760);
-        m_window->show();
-        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
-        m_window->refresh();
-        QTRY_VERIFY_WITH_TIMEOUT(m_window->capabilities().has_value(), 10000);
+        const QString started = startWindowOnTestSystem(m_system, m_client, m_window);
+        QVERIFY2(started.isEmpty(), qPrintable(started));
     }
 
     // A failure shows what the helper said, so it can be told from a GUI fault.

@@ -11,6 +11,7 @@
 #include "instancelistmodel.h"
 #include "mainwindow.h"
 #include "testsystem.h"
+#include "windowontestsystem.h"
 
 #include <QApplication>
 #include <QDir>
@@ -45,15 +46,8 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY2(m_system.startBus(), qPrintable(m_system.error()));
-        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
-        m_client = std::make_unique<HelperClient>(m_system.busAddress());
-        m_window = std::make_unique<MainWindow>(m_client.get());
-        m_window->resize(1280, 760);
-        m_window->show();
-        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
-        m_window->refresh();
-        QTRY_VERIFY_WITH_TIMEOUT(m_window->capabilities().has_value(), 10000);
+        const QString started = startWindowOnTestSystem(m_system, m_client, m_window);
+        QVERIFY2(started.isEmpty(), qPrintable(started));
     }
 
     void ttyContainer_consoleTabRunsCommands()

@@ -13,6 +13,7 @@
 #include "pulldialog.h"
 #include "sidebar.h"
 #include "testsystem.h"
+#include "windowontestsystem.h"
 
 #include <QComboBox>
 #include <QGroupBox>
@@ -93,15 +94,8 @@ private Q_SLOTS:
         m_proxy = std::make_unique<ThrottledProxy>(m_registry.port(), 600 * 1024);
         QVERIFY(m_proxy->start());
 
-        QVERIFY2(m_system.startBus(), qPrintable(m_system.error()));
-        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
-        m_client = std::make_unique<HelperClient>(m_system.busAddress());
-        m_window = std::make_unique<MainWindow>(m_client.get());
-        m_window->resize(1280, 760);
-        m_window->show();
-        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
-        m_window->refresh();
-        QTRY_VERIFY_WITH_TIMEOUT(m_window->capabilities().has_value(), 10000);
+        const QString started = startWindowOnTestSystem(m_system, m_client, m_window);
+        QVERIFY2(started.isEmpty(), qPrintable(started));
         m_window->sidebar()->select(Sidebar::Images);
         QTRY_VERIFY_WITH_TIMEOUT(images()->hasLoaded(), 10000);
     }
