@@ -192,8 +192,8 @@ QString ImageListModel::tooltip(const ImageRow &image) const
         text += QStringLiteral("<br>") + tr("In the store since %1").arg(dateText(image.pulledAt));
     if (image.isBuiltin())
         text += QStringLiteral("<br>")
-            + tr("Made by the helper from this host's static busybox when a container first needs it: no "
-                 "download. If removed, it is made again the next time it is used.");
+            + tr("Made by the helper from this host's static busybox when it starts: no download. If "
+                 "removed, it is made again when a container needs it.");
     return text;
 }
 

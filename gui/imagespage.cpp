@@ -155,8 +155,8 @@ void ImagesPage::updateSelection()
                                      : tr("%1 in %2 layers").arg(size).arg(image->layers));
     }
     if (image->isBuiltin())
-        facts << tr("made by the helper from this host's static busybox when a container first needs it: no "
-                    "download; if removed, it is made again the next time");
+        facts << tr("made by the helper from this host's static busybox when it starts: no download; if "
+                    "removed, it is made again when a container needs it");
     facts << (image->usedBy.isEmpty() ? tr("no container uses it")
                                       : tr("used by %1").arg(image->usedBy.join(QStringLiteral(", ")).toHtmlEscaped()));
     m_details->setText(facts.join(QStringLiteral(" · ")));

@@ -96,8 +96,8 @@ private Q_SLOTS:
         m_window.reset();
     }
 
-    // The page shows what ListImages says, and the built-in busybox first, explained, even before
-    // the helper has made it (it does so when a container first needs it).
+    // The page shows what ListImages says, and the built-in busybox first, explained, even while
+    // the store lacks it (removed: the helper makes it again when a container needs it).
     void page_listsTheStore()
     {
         QTRY_VERIFY_WITH_TIMEOUT(images()->hasLoaded(), 10000);
