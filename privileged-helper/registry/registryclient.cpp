@@ -3,6 +3,7 @@
 #include "imagestore.h"
 #include "logging.h"
 
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -224,6 +225,13 @@ QCoro::Task<Status> RegistryClient::authenticate(QString challenge)
         co_return ErrorReply {Error::Failed,
                               QStringLiteral("registry %1 names no usable token service (realm \"%2\")")
                                   .arg(host(), parameters.value(QStringLiteral("realm")))};
+    // A password goes to the token service: never in clear text to another machine.
+    const bool realmIsLoopback = realm.host() == QLatin1String("localhost") || QHostAddress(realm.host()).isLoopback();
+    if (hasCredentials && realm.scheme() == QLatin1String("http") && !realmIsLoopback && !m_options.insecure)
+        co_return ErrorReply {Error::NotAuthorized,
+                              QStringLiteral("registry %1 sends passwords to a token service over plain HTTP (%2): "
+                                             "refused; use the \"insecure\" option only if you trust the network")
+                                  .arg(host(), realm.toString(QUrl::RemoveQuery))};
     QUrlQuery query(realm);
     if (parameters.contains(QStringLiteral("service")))
         query.addQueryItem(QStringLiteral("service"), parameters.value(QStringLiteral("service")));

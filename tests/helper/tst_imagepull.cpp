@@ -17,6 +17,7 @@
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTest>
+#include <QUrl>
 
 #include <QCoro/QCoroTask>
 #include <csignal>
@@ -442,6 +443,32 @@ private Q_SLOTS:
         QCOMPARE(image(reference).value(QStringLiteral("digest")).toString(), pushed->manifestDigest);
         QCOMPARE(runIn(reference, QStringLiteral("private1"), QStringLiteral("cat /etc/secret; echo END")),
                  QByteArray("s3cret\nEND\n"));
+    }
+
+    // A registry whose token service is on another machine over plain HTTP gets no password:
+    // the pull is refused before the token service is asked.
+    void pull_noPasswordToAPlainHttpTokenServiceElsewhere()
+    {
+        LocalRegistry secured;
+        QVERIFY2(secured.start(), qPrintable(secured.error()));
+        TokenIssuer issuer(QStringLiteral("alice"), QStringLiteral("correct horse"));
+        QVERIFY2(issuer.start(), qPrintable(issuer.error()));
+        LocalRegistry::TokenAuth elsewhere = issuer.auth();
+        QUrl realm(elsewhere.realm);
+        realm.setHost(QStringLiteral("192.0.2.77")); // TEST-NET-1: never reached
+        elsewhere.realm = realm.toString();
+        QVERIFY2(secured.startWithTokenAuth(elsewhere), qPrintable(secured.error()));
+        const QString reference = secured.hostPort() + QStringLiteral("/hamlet/any:1");
+        QElapsedTimer timer;
+        timer.start();
+        const QString refused = pull(reference,
+                                     {{QStringLiteral("username"), QStringLiteral("alice")},
+                                      {QStringLiteral("password"), QStringLiteral("correct horse")}});
+        QVERIFY2(refused.startsWith(Error::NotAuthorized) && refused.contains(QStringLiteral("plain HTTP"))
+                     && refused.contains(QStringLiteral("192.0.2.77")),
+                 qPrintable(refused));
+        QVERIFY(timer.elapsed() < 10000);
+        QCOMPARE(issuer.requests(), 0);
     }
 
     void pull_basicAuthRegistry()
