@@ -233,12 +233,17 @@ QCoro::Task<Status> ContainerBackend::removeImage(QString image)
         co_return ErrorReply {Error::Busy,
                               QStringLiteral("image \"%1\" is used by %2: delete those containers first")
                                   .arg(image, users.join(QStringLiteral(", ")))};
-    if (Status removed = m_images.removeImage(image); !removed)
-        co_return removed;
-    auto collect = [images, layersInUse] { return images->garbageCollect(layersInUse); }; // named: see create()
-    QFuture<quint64> collecting = QtConcurrent::run(std::move(collect));
-    const quint64 freed = co_await collecting;
-    Log::containers()->info("image {} removed, {} bytes freed", image, freed);
+    // index.json is rewritten (with fsyncs) and the store swept: both off the event loop.
+    auto removeAndCollect = [images, image, layersInUse]() -> Result<quint64> { // named: see create()
+        if (Status removed = images->removeImage(image); !removed)
+            return removed.error();
+        return images->garbageCollect(layersInUse);
+    };
+    QFuture<Result<quint64>> removing = QtConcurrent::run(std::move(removeAndCollect));
+    const Result<quint64> freed = co_await removing;
+    if (!freed)
+        co_return freed.error();
+    Log::containers()->info("image {} removed, {} bytes freed", image, *freed);
     co_return success();
 }
 

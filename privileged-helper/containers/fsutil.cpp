@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QFileInfo>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
@@ -41,9 +42,11 @@ QString errnoMessage(const QString &what, const QString &path, int error)
 
 Status writeFileAtomically(const QString &path, const QByteArray &data, int mode)
 {
-    const QString temporary = path + QStringLiteral(".tmp");
+    // A name of its own per writer: two threads writing the same blob must not share a file.
+    static std::atomic<quint64> writes {0};
+    const QString temporary = path + QStringLiteral(".%1-%2.tmp").arg(::getpid()).arg(writes++);
     const QByteArray encoded = QFile::encodeName(temporary);
-    UniqueFd fd(::open(encoded.constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+    UniqueFd fd(::open(encoded.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
     if (!fd.valid())
         return failed(errnoMessage(QStringLiteral("cannot create"), temporary, errno));
     qsizetype written = 0;

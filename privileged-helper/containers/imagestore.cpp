@@ -117,6 +117,11 @@ Status ImageStore::initialize()
             !written)
             return written;
     }
+    // Blobs and index.json half-written by writeFileAtomically when the helper died.
+    for (const QString &dir : {m_root, m_root + QStringLiteral("/blobs/sha256")}) {
+        for (const QString &leftover : QDir(dir).entryList({QStringLiteral("*.tmp")}, QDir::Files | QDir::System))
+            QFile::remove(dir + QLatin1Char('/') + leftover);
+    }
     // Half-unpacked layers from a crash: never complete, never used.
     QDirIterator staging(m_root + QStringLiteral("/layers"), {QStringLiteral("*.staging")}, QDir::Dirs);
     while (staging.hasNext())
@@ -303,6 +308,9 @@ Status ImageStore::removeImage(const QString &name)
 
 quint64 ImageStore::garbageCollect(const QStringList &diffIdsInUse)
 {
+    // Unpack lock first, as everywhere: holds are taken while a layer unpacks, so holding the
+    // hold lock while waiting for an unpack would stall every job that takes a hold.
+    const QMutexLocker locker(&m_unpackMutex);
     const QMutexLocker holdLocker(&m_holdMutex);
     QSet<QString> blobs = heldHexes();
     QSet<QString> layers = blobs;
@@ -316,9 +324,9 @@ quint64 ImageStore::garbageCollect(const QStringList &diffIdsInUse)
             layers << hexOf(diffId);
     }
     quint64 freed = 0;
-    const QMutexLocker locker(&m_unpackMutex);
     for (const QFileInfo &blob : QDir(m_root + QStringLiteral("/blobs/sha256")).entryInfoList(QDir::Files)) {
-        if (!blobs.contains(blob.fileName())) {
+        // "*.tmp": a blob being written right now (writeFileAtomically), not yet a blob.
+        if (!blobs.contains(blob.fileName()) && !blob.fileName().endsWith(QLatin1String(".tmp"))) {
             freed += static_cast<quint64>(blob.size());
             QFile::remove(blob.filePath());
         }
@@ -385,6 +393,7 @@ void BlobHolds::holdLayer(const QString &diffId, bool created)
 
 void BlobHolds::discardCreated()
 {
+    const QMutexLocker unpackLocker(&m_store.m_unpackMutex); // before the hold lock: see garbageCollect
     const QMutexLocker holdLocker(&m_store.m_holdMutex);
     QSet<QString> blobs;
     QSet<QString> layers;
@@ -399,7 +408,6 @@ void BlobHolds::discardCreated()
     auto sharedOrReferenced = [&](const QSet<QString> &referenced, const QString &digest) {
         return referenced.contains(digest) || m_store.m_holds.value(hexOf(digest)) > 1;
     };
-    const QMutexLocker unpackLocker(&m_store.m_unpackMutex);
     for (const QString &digest : std::as_const(m_createdBlobs)) {
         if (!sharedOrReferenced(blobs, digest))
             QFile::remove(m_store.blobPath(digest));

@@ -277,7 +277,11 @@ QCoro::Task<Result<RegistryResponse>> RegistryClient::getOnce(QUrl url, QByteArr
         if (!authorization.isEmpty() && url.host() == origin)
             request.setRawHeader("Authorization", authorization);
         request.setTransferTimeout(m_options.timeoutMs);
-        if (url.scheme() == QLatin1String("https") && (m_options.insecure || m_reference.isLoopback())) {
+        // Unverified TLS only for the registry the caller named insecure (or a loopback one), never
+        // for a token service or redirect target elsewhere: credentials may go there.
+        const bool urlIsLoopback = url.host() == QLatin1String("localhost") || QHostAddress(url.host()).isLoopback();
+        const bool isRegistry = url.authority() == host();
+        if (url.scheme() == QLatin1String("https") && (urlIsLoopback || (isRegistry && m_options.insecure))) {
             QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
             tls.setPeerVerifyMode(QSslSocket::VerifyNone);
             request.setSslConfiguration(tls);

@@ -202,6 +202,24 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(store.layerPath(image->diffIds.first())));
     }
 
+    // A blob being written (writeFileAtomically's "*.tmp") is not garbage while the helper runs;
+    // one left by a helper that died is removed at the next start.
+    void temporaryBlobFiles_surviveACollectionButNotARestart()
+    {
+        ImageStore store(freshRoot());
+        QVERIFY(store.initialize().ok());
+        const QString writing = store.root() + QStringLiteral("/blobs/sha256/") + QString(64, QLatin1Char('a'))
+            + QStringLiteral(".123-0.tmp");
+        QFile file(writing);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("half a blob");
+        file.close();
+        store.garbageCollect({});
+        QVERIFY(QFileInfo::exists(writing));
+        QVERIFY(store.initialize().ok());
+        QVERIFY(!QFileInfo::exists(writing));
+    }
+
     void removeImage_thenGarbageCollect_freesBlobsAndLayers()
     {
         ImageStore store(freshRoot());
