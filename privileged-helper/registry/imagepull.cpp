@@ -34,7 +34,9 @@ ImagePull::ImagePull(ImageReference reference, RegistryOptions options, QString 
     , m_store(store)
     , m_client(m_reference, std::move(options), this)
     , m_holds(std::make_unique<Containers::BlobHolds>(*store))
-{ }
+{
+    m_unpackPool.setMaxThreadCount(1);
+}
 
 ImagePull::~ImagePull() = default;
 
@@ -272,7 +274,7 @@ void ImagePull::startUnpack(qsizetype index)
     Containers::ImageStore *store = m_store;
     const QString digest = layer.digest;
     const QString diffId = layer.diffId;
-    QFuture<Status> unpacking = QtConcurrent::run([store, digest, diffId]() -> Status {
+    QFuture<Status> unpacking = QtConcurrent::run(&m_unpackPool, [store, digest, diffId]() -> Status {
         const Result<bool> unpacked = store->unpackLayer(digest, diffId);
         if (!unpacked)
             return ErrorReply {unpacked.error().name,

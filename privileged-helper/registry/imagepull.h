@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QFuture>
 #include <QObject>
+#include <QThreadPool>
 
 #include <QCoro/QCoroTask>
 
@@ -77,6 +78,9 @@ private:
     Status m_downloadFailure = Containers::success(); // the first one
     // What this pull uses or adds, kept from the collector and undone on failure.
     std::unique_ptr<Containers::BlobHolds> m_holds;
+    // The store unpacks one layer at a time anyway; a pool of its own keeps layers waiting for
+    // their turn off Qt's global pool, which the helper's other work (ListImages, creates) needs.
+    QThreadPool m_unpackPool;
     QList<QFuture<Status>> m_unpacks;
     QElapsedTimer m_sinceReport;
 };
