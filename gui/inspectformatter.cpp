@@ -15,8 +15,19 @@ QString tr(const char *text)
     return QCoreApplication::translate("InspectFormatter", text);
 }
 
+// A row whose value is several lines, each escaped.
+QString rowOfLines(const QString &label, const QStringList &lines)
+{
+    QStringList escaped;
+    for (const QString &line : lines)
+        escaped << line.toHtmlEscaped();
+    return QStringLiteral("<tr><td style='padding-right:12px'><b>%1</b></td><td>%2</td></tr>")
+        .arg(label.toHtmlEscaped(), escaped.join(QStringLiteral("<br>")));
+}
+
 // Three rows at most: the namespaces of its own, each one shared with the host with what that
-// means, and each one the helper could not verify with its reason. Nothing unverified reads as own.
+// means, and each one the helper could not verify with its reason, a line each. Nothing
+// unverified reads as own.
 QString namespacesRows(const QVariantMap &namespaces)
 {
     using namespace NamespaceFacts;
@@ -30,10 +41,10 @@ QString namespacesRows(const QVariantMap &namespaces)
             own << it.key();
             break;
         case State::Shared:
-            shared << tr("%1 (%2)").arg(it.key(), sharedMeans(it.key()));
+            shared << tr("%1 — %2").arg(it.key(), sharedMeans(it.key()));
             break;
         case State::Unknown:
-            unknown << tr("%1 (%2)").arg(it.key(), reasonOf(verdict));
+            unknown << tr("%1 — %2").arg(it.key(), reasonOf(verdict));
             break;
         }
     }
@@ -41,9 +52,9 @@ QString namespacesRows(const QVariantMap &namespaces)
     if (!own.isEmpty())
         html += InspectFormatter::row(tr("Namespaces of its own"), own.join(QStringLiteral(", ")));
     if (!shared.isEmpty())
-        html += InspectFormatter::row(tr("Shared with the host"), shared.join(QStringLiteral("; ")));
+        html += rowOfLines(tr("Shared with the host"), shared);
     if (!unknown.isEmpty())
-        html += InspectFormatter::row(tr("Namespaces not verified"), unknown.join(QStringLiteral("; ")));
+        html += rowOfLines(tr("Namespaces not verified"), unknown);
     return html;
 }
 

@@ -107,6 +107,7 @@ QString OverviewPage::text() const
 {
     QString html = m_summary->text() + m_isolation->text();
     html.replace(QStringLiteral("</tr>"), QStringLiteral("\n"));
+    html.replace(QStringLiteral("<br>"), QStringLiteral("; "));
     html.replace(QStringLiteral("</td><td>"), QStringLiteral(": "));
     html.remove(QRegularExpression(QStringLiteral("<[^>]*>")));
     return html;

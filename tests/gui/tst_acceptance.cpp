@@ -191,7 +191,7 @@ private Q_SLOTS:
         const QString overview = m_window->details()->overview()->text();
         QVERIFY2(overview.contains(QStringLiteral("sleep 3600")), qPrintable(overview));
         // The helper's containers share the host's user namespace today: said plainly, with what it means.
-        QVERIFY2(overview.contains(QStringLiteral("user (root in this container is root on the host)")),
+        QVERIFY2(overview.contains(QStringLiteral("user — root in this container is root on the host")),
                  qPrintable(overview));
         // One process limit, wherever it is shown: the Overview's limit, the cgroup's in force, the
         // Performance page's.

@@ -27,8 +27,8 @@ private Q_SLOTS:
                                                {QStringLiteral("cgroup"), ns(QStringLiteral("unknown"))}}}};
         const QString html = InspectFormatter::rows(parts);
         QVERIFY2(html.contains(QStringLiteral("Namespaces of its own</b></td><td>net, pid<")), qPrintable(html));
-        QVERIFY2(html.contains(QStringLiteral("user (root in this container is root on the host)")), qPrintable(html));
-        QVERIFY2(html.contains(QStringLiteral("cgroup (cannot read /proc/1/ns/cgroup: Permission denied)")),
+        QVERIFY2(html.contains(QStringLiteral("user — root in this container is root on the host")), qPrintable(html));
+        QVERIFY2(html.contains(QStringLiteral("cgroup — cannot read /proc/1/ns/cgroup: Permission denied")),
                  qPrintable(html));
     }
 
