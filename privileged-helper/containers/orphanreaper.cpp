@@ -1,5 +1,6 @@
 #include "orphanreaper.h"
 
+#include "childsignal.h"
 #include "fsutil.h"
 #include "logging.h"
 
@@ -65,7 +66,27 @@ OrphanReaper::OrphanReaper(std::function<bool(qint64)> isClaimed, std::chrono::m
     , m_isClaimed(std::move(isClaimed))
 {
     m_timer.setInterval(interval);
+    m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &OrphanReaper::reapStaleZombies);
+}
+
+void OrphanReaper::start()
+{
+    ChildSignal *signal = ChildSignal::instance();
+    if (!signal) {
+        // Without SIGCHLD, fall back to looking every interval.
+        m_timer.setSingleShot(false);
+        m_timer.start();
+        return;
+    }
+    connect(signal, &ChildSignal::childChanged, this, &OrphanReaper::schedulePass, Qt::UniqueConnection);
+    schedulePass();
+}
+
+void OrphanReaper::schedulePass()
+{
+    if (!m_timer.isActive())
+        m_timer.start();
 }
 
 QList<qint64> OrphanReaper::zombieChildren()
@@ -99,6 +120,9 @@ QList<qint64> OrphanReaper::reapStaleZombies()
         }
     }
     m_seen = seen;
+    // A zombie seen once is looked at again after an interval; none left: sleep until SIGCHLD.
+    if (!m_seen.isEmpty())
+        schedulePass();
     return reaped;
 }
 

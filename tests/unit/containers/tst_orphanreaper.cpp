@@ -5,6 +5,7 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <csignal>
 #include <sys/wait.h>
 
 using namespace Hamlet::Containers;
@@ -76,6 +77,23 @@ private Q_SLOTS:
         QVERIFY(exited.wait(5000));
         QCOMPARE(exited.first().first().toInt(), 7);
         delete watcher;
+    }
+
+    // Started, it sleeps (no timer) until SIGCHLD, reaps the orphan within two intervals of its
+    // exit, and sleeps again.
+    void started_reapsAfterSigchldAndOtherwiseSleeps()
+    {
+        OrphanReaper reaper([](qint64) { return false; }, std::chrono::milliseconds(200));
+        reaper.start();
+        QTRY_VERIFY_WITH_TIMEOUT(!reaper.passScheduled(), 2000);
+        QTest::qWait(500);
+        QVERIFY2(!reaper.passScheduled(), "nothing exited: no pass may be scheduled");
+
+        const qint64 orphan = spawnOrphan(); // ends 0.1 s later, with nobody to reap it but us
+        QVERIFY(orphan > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(::kill(static_cast<pid_t>(orphan), 0) != 0, 3000);
+        QCOMPARE(::waitpid(static_cast<pid_t>(orphan), nullptr, WNOHANG), -1); // reaped: not ours any more
+        QTRY_VERIFY_WITH_TIMEOUT(!reaper.passScheduled(), 2000);
     }
 };
 

@@ -1,0 +1,89 @@
+// An idle helper sleeps: with nothing running and nobody subscribed, its event loop is not woken
+// (no /proc polling: orphans are reaped on SIGCHLD), and with containers running but no
+// subscriber it wakes only rarely. Counted from the kernel's context switches of its main thread.
+#include "clienttest.h"
+#include "testsystem.h"
+
+#include <QFile>
+#include <QTest>
+#include <QThread>
+
+#include <unistd.h>
+
+using namespace Hamlet;
+using namespace Hamlet::Test;
+
+namespace {
+
+// Voluntary + involuntary context switches of the process's main thread (the event loop's).
+qulonglong switchesOf(qint64 pid)
+{
+    QFile status(QStringLiteral("/proc/%1/task/%1/status").arg(pid));
+    if (!status.open(QIODevice::ReadOnly))
+        qFatal("cannot read the helper's status");
+    qulonglong total = 0;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:"))
+            total += line.mid(line.indexOf(':') + 1).trimmed().toULongLong();
+    }
+    return total;
+}
+
+// Switches of the helper's event loop over `seconds` of doing nothing on our side.
+qulonglong switchesOver(qint64 pid, int seconds)
+{
+    const qulonglong before = switchesOf(pid);
+    QThread::sleep(seconds);
+    return switchesOf(pid) - before;
+}
+
+} // namespace
+
+class TestIdle : public QObject
+{
+    Q_OBJECT
+
+    TestSystem m_system;
+    std::unique_ptr<HelperClient> m_client;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(::geteuid() == 0, "these tests run as root");
+        QVERIFY2(m_system.startBus(), qPrintable(m_system.error()));
+        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
+        m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        // Its start-up work (the built-in image, the libvirt probe) done: it answers.
+        QVERIFY(std::holds_alternative<Capabilities>(QCoro::waitFor(m_client->capabilities())));
+        QThread::sleep(2);
+    }
+
+    void nothingRunning_theEventLoopSleeps()
+    {
+        const qulonglong switches = switchesOver(m_system.helperPid(), 30);
+        qInfo("event loop switches in 30 s with nothing running: %llu", switches);
+        QVERIFY2(switches <= 3, qPrintable(QStringLiteral("%1 switches").arg(switches)));
+    }
+
+    void twentyContainersRunning_onlyRareWakeups()
+    {
+        for (int i = 0; i < 20; ++i) {
+            const QVariantMap spec {
+                {QStringLiteral("command"), QStringList {QStringLiteral("sleep"), QStringLiteral("3600")}}};
+            QCOMPARE(createAndWait(*m_client, QStringLiteral("container"), QStringLiteral("idle%1").arg(i), spec),
+                     QString());
+        }
+        const qulonglong switches = switchesOver(m_system.helperPid(), 30);
+        qInfo("event loop switches in 30 s with 20 containers running: %llu", switches);
+        QVERIFY2(switches <= 35, qPrintable(QStringLiteral("%1 switches").arg(switches)));
+    }
+
+    void cleanupTestCase()
+    {
+        for (int i = 0; i < 20; ++i)
+            QCoro::waitFor(m_client->instanceCall(QStringLiteral("idle%1").arg(i), QStringLiteral("Delete")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestIdle)
+#include "tst_idle.moc"
