@@ -31,8 +31,27 @@ CallGate::Work CallGate::immediate(std::function<QDBusMessage(const QDBusMessage
         [answer = std::move(answer)](const QDBusMessage &call) -> QCoro::Task<QDBusMessage> { co_return answer(call); };
 }
 
+// Counts a call from its arrival to its reply, whichever way it ends.
+struct CallGate::InFlight {
+    explicit InFlight(CallGate &gate)
+        : gate(gate)
+    {
+        ++gate.m_inFlight;
+        if (gate.m_onActivity)
+            gate.m_onActivity();
+    }
+    ~InFlight()
+    {
+        --gate.m_inFlight;
+        if (gate.m_onActivity)
+            gate.m_onActivity();
+    }
+    CallGate &gate;
+};
+
 QCoro::Task<> CallGate::run(QDBusMessage call, Action action, Work work)
 {
+    const InFlight counting(*this);
     const QString caller = call.service();
     QMap<QString, QString> details {{QStringLiteral("verb"), action.verb}};
     if (!action.instance.isEmpty())

@@ -38,12 +38,19 @@ public:
     // Convenience for work that answers at once.
     static Work immediate(std::function<QDBusMessage(const QDBusMessage &call)> answer);
 
+    // Calls being authorized or served now; onActivity runs when one starts and when one ends.
+    int callsInFlight() const { return m_inFlight; }
+    void setOnActivity(std::function<void()> onActivity) { m_onActivity = std::move(onActivity); }
+
 private:
+    struct InFlight;
     QCoro::Task<> run(QDBusMessage call, Action action, Work work);
     QCoro::Task<bool> callerStillConnected(const QString &caller);
 
     QDBusConnection m_bus;
     Authorizer &m_authorizer;
+    int m_inFlight = 0;
+    std::function<void()> m_onActivity;
 };
 
 } // namespace Hamlet

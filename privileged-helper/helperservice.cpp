@@ -2,11 +2,13 @@
 
 #include "containerinstances.h"
 #include "dbusnames.h"
+#include "idleexit.h"
 #include "imageservice.h"
 #include "logging.h"
 #include "manager1adaptor.h"
 #include "vminstances.h"
 
+#include <QCoreApplication>
 #include <QCryptographicHash>
 #include <QDBusConnectionInterface>
 #include <QDir>
@@ -105,7 +107,38 @@ QCoro::Task<bool> HelperService::start()
         co_return false;
     }
     Log::helper()->info("serving {} on the {} bus", Bus::ServiceName, m_options.bus);
+    startIdleExit();
     co_return true;
+}
+
+void HelperService::startIdleExit()
+{
+    if (m_options.exitWhenIdle.count() <= 0)
+        return;
+    const auto busy = [this] {
+        for (const InstanceSummary &instance : m_registry.summaries()) {
+            if (instance.state != QLatin1String("stopped") && instance.state != QLatin1String("failed"))
+                return IdleExit::Busy::UntilAChange;
+        }
+        if (!m_subscriptions->isEmpty())
+            return IdleExit::Busy::UntilAChange;
+        if (m_gate->callsInFlight() > 0 || m_jobs->anyRunning())
+            return IdleExit::Busy::ForAWhile;
+        return IdleExit::Busy::No;
+    };
+    auto *idleExit = new IdleExit(m_options.exitWhenIdle, busy, this);
+    m_gate->setOnActivity([idleExit] { idleExit->poke(); });
+    connect(&m_registry, &InstanceRegistry::added, idleExit, &IdleExit::poke);
+    connect(&m_registry, &InstanceRegistry::removed, idleExit, &IdleExit::poke);
+    connect(&m_registry, &InstanceRegistry::changed, idleExit, &IdleExit::poke);
+    connect(m_subscriptions.get(), &Subscriptions::changed, idleExit, &IdleExit::poke);
+    connect(idleExit, &IdleExit::idle, this, [this] {
+        Log::helper()->info(
+            "nothing to do for {} s: exiting (D-Bus activation starts the helper again on the next call)",
+            std::chrono::duration_cast<std::chrono::seconds>(m_options.exitWhenIdle).count());
+        QCoreApplication::quit();
+    });
+    idleExit->poke();
 }
 
 void HelperService::createBackends(const Capabilities &caps)

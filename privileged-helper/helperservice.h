@@ -12,6 +12,7 @@
 
 #include <QDBusConnection>
 #include <QObject>
+#include <chrono>
 #include <memory>
 
 namespace Hamlet {
@@ -30,6 +31,9 @@ public:
         QString libvirtUri; // override of the libvirt connection
         QString probeCache = {}; // default: RUNDIR/kvm-probe
         quint64 maxLayerBytes = 0; // 0: the image store's default cap
+        // Exit after this long with nothing running, nobody subscribed and no call or job under
+        // way (D-Bus activation brings the helper back); 0: never.
+        std::chrono::milliseconds exitWhenIdle {0};
     };
 
     explicit HelperService(Options options, QObject *parent = nullptr);
@@ -43,6 +47,7 @@ private:
     void createBackends(const Capabilities &caps);
     QCoro::Task<> recoverInstances();
     bool exportObjects();
+    void startIdleExit();
 
     Options m_options;
     QDBusConnection m_bus;

@@ -4,6 +4,8 @@
 
 #include <QTimer>
 
+#include <algorithm>
+
 namespace Hamlet {
 
 JobObjects::JobObjects(QDBusConnection bus, CallGate &gate, QObject *parent)
@@ -77,6 +79,11 @@ void JobObjects::call(const QDBusMessage &message)
                          job->cancel();
                      return call.createReply();
                  }));
+}
+
+bool JobObjects::anyRunning() const
+{
+    return std::any_of(m_jobs.cbegin(), m_jobs.cend(), [](const QPointer<Job> &job) { return job && !job->isDone(); });
 }
 
 } // namespace Hamlet

@@ -19,6 +19,8 @@ public:
     JobObjects(QDBusConnection bus, CallGate &gate, QObject *parent = nullptr);
 
     Job *create(const QString &operation, const QString &polkitAction);
+    // True while a job has not completed.
+    bool anyRunning() const;
 
 protected:
     QStringList children() const override;

@@ -36,14 +36,27 @@ int main(int argc, char *argv[])
         QStringLiteral("max-layer-bytes"),
         QStringLiteral("Refuse image layers (and imported blobs) larger than this when unpacked (default 16 GiB)."),
         QStringLiteral("bytes"));
+    const QCommandLineOption exitWhenIdle(
+        QStringLiteral("exit-when-idle"),
+        QStringLiteral("Exit after this many seconds with nothing running, nobody subscribed and no call or job "
+                       "under way; D-Bus activation starts the helper again (default 0: never)."),
+        QStringLiteral("seconds"), QStringLiteral("0"));
     const QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("Log debug messages."));
-    parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, maxLayerBytes, verbose});
+    parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, maxLayerBytes, exitWhenIdle, verbose});
     parser.process(app);
 
     Hamlet::Log::setup("hamlet-helper", parser.isSet(verbose));
+    bool idleSecondsValid = false;
+    const double idleSeconds = parser.value(exitWhenIdle).toDouble(&idleSecondsValid);
+    if (!idleSecondsValid || idleSeconds < 0) {
+        Hamlet::Log::helper()->critical("--exit-when-idle takes a number of seconds, not \"{}\"",
+                                        parser.value(exitWhenIdle).toStdString());
+        return 2;
+    }
     Hamlet::HelperService service({parser.value(bus), parser.value(stateDir), parser.value(runDir),
                                    parser.value(runtime), parser.value(libvirtUri), parser.value(probeCache),
-                                   parser.value(maxLayerBytes).toULongLong()});
+                                   parser.value(maxLayerBytes).toULongLong(),
+                                   std::chrono::milliseconds(static_cast<qint64>(idleSeconds * 1000))});
     service.start().then([](bool ready) {
         // Queued: start() may fail before the event loop runs, when exit() would do nothing.
         if (!ready)

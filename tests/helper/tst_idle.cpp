@@ -8,6 +8,7 @@
 #include <QTest>
 #include <QThread>
 
+#include <csignal>
 #include <unistd.h>
 
 using namespace Hamlet;
@@ -76,6 +77,33 @@ private Q_SLOTS:
         const qulonglong switches = switchesOver(m_system.helperPid(), 30);
         qInfo("event loop switches in 30 s with 20 containers running: %llu", switches);
         QVERIFY2(switches <= 35, qPrintable(QStringLiteral("%1 switches").arg(switches)));
+    }
+
+    // Activated by the bus with --exit-when-idle: it exits by itself once nothing runs, and the
+    // next hamletctl call starts it again, with what was there.
+    void idleHelper_exitsAndTheNextCallBringsItBack()
+    {
+        TestSystem activated;
+        activated.enableActivation({QStringLiteral("--exit-when-idle"), QStringLiteral("3")});
+        QVERIFY2(activated.startBus(), qPrintable(activated.error()));
+        HelperClient client(activated.busAddress());
+        const QVariantMap once {{QStringLiteral("command"), QStringList {QStringLiteral("true")}}};
+        QCOMPARE(createAndWait(client, QStringLiteral("container"), QStringLiteral("kept"), once), QString());
+        const qint64 first = activated.helperOwnerPid();
+        QVERIFY2(first > 0, qPrintable(activated.activatedHelperLog()));
+
+        QTRY_VERIFY_WITH_TIMEOUT(::kill(static_cast<pid_t>(first), 0) != 0, 20000);
+        QCOMPARE(activated.helperOwnerPid(), 0);
+        QVERIFY2(activated.activatedHelperLog().contains(QStringLiteral("nothing to do for 3 s: exiting")),
+                 qPrintable(activated.activatedHelperLog().right(2000)));
+
+        const Run list = activated.run({}, TestSystem::ctlProgram(), {QStringLiteral("list")});
+        QCOMPARE(list.exitCode, 0);
+        QVERIFY2(list.out.contains("kept\tcontainer\tstopped"), list.out.constData());
+        const qint64 second = activated.helperOwnerPid();
+        QVERIFY(second > 0 && second != first);
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(client.instanceCall(QStringLiteral("kept"), QStringLiteral("Delete")))));
     }
 
     void cleanupTestCase()

@@ -23,7 +23,7 @@ void dieWithParent(QProcess &process)
     process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
 }
 
-QString busConfig(const QString &socketPath)
+QString busConfig(const QString &socketPath, const QString &activation)
 {
     QFile templateFile(TestSystem::sourceDir() + QStringLiteral("/tests/support/system-bus.conf.in"));
     if (!templateFile.open(QIODevice::ReadOnly))
@@ -32,6 +32,7 @@ QString busConfig(const QString &socketPath)
     config.replace(QStringLiteral("@SOCKET@"), socketPath);
     config.replace(QStringLiteral("@POLICY@"),
                    TestSystem::sourceDir() + QStringLiteral("/resources/dbus/dev.hamlet.Helper1.conf"));
+    config.replace(QStringLiteral("@ACTIVATION@"), activation);
     return config;
 }
 
@@ -194,13 +195,15 @@ bool TestSystem::startBus(Polkit polkit)
         return false;
     const QString socket = m_dir.path() + QStringLiteral("/system_bus_socket");
     const QString configPath = m_dir.path() + QStringLiteral("/system-bus.conf");
+    m_busAddress = QStringLiteral("unix:path=") + socket;
+    const QString activation = m_activation ? writeActivationFiles() : QString();
     QFile config(configPath);
-    if (!config.open(QIODevice::WriteOnly) || config.write(busConfig(socket).toUtf8()) <= 0) {
+    if ((m_activation && activation.isEmpty()) || !config.open(QIODevice::WriteOnly)
+        || config.write(busConfig(socket, activation).toUtf8()) <= 0) {
         m_error = QStringLiteral("cannot write the test bus configuration");
         return false;
     }
     config.close();
-    m_busAddress = QStringLiteral("unix:path=") + socket;
     m_bus = startDaemon(
         QStringLiteral("dbus-daemon"),
         {QStringLiteral("--config-file=") + configPath, QStringLiteral("--nofork"), QStringLiteral("--nopidfile")}, {},
@@ -271,6 +274,16 @@ bool TestSystem::startHelper(const QStringList &extraArguments)
 
 void TestSystem::stopHelper(int signal)
 {
+    if (m_activation) {
+        // Started by the bus, not by us: found by its name, waited for by its pid.
+        if (const qint64 pid = helperOwnerPid(); pid > 0) {
+            ::kill(static_cast<pid_t>(pid), signal);
+            QDeadlineTimer deadline(10000);
+            while (::kill(static_cast<pid_t>(pid), 0) == 0 && !deadline.hasExpired())
+                QThread::msleep(20);
+            ::kill(static_cast<pid_t>(pid), SIGKILL);
+        }
+    }
     if (!m_helper || m_helper->state() == QProcess::NotRunning)
         return;
     ::kill(static_cast<pid_t>(m_helper->processId()), signal);
@@ -278,6 +291,49 @@ void TestSystem::stopHelper(int signal)
         m_helper->kill();
         m_helper->waitForFinished(3000);
     }
+}
+
+QString TestSystem::writeActivationFiles()
+{
+    QStringList arguments {QStringLiteral("--bus"),         m_busAddress,
+                           QStringLiteral("--state-dir"),   stateDir(),
+                           QStringLiteral("--run-dir"),     runDir(),
+                           QStringLiteral("--probe-cache"), QStringLiteral(HAMLET_BINARY_DIR "/kvm-probe"),
+                           QStringLiteral("--verbose")};
+    arguments << m_activationArguments;
+    QString command = helperProgram();
+    for (const QString &argument : arguments)
+        command += QStringLiteral(" '") + argument + QLatin1Char('\'');
+    // dbus-daemon runs the <servicehelper> with the name to start; this one starts only ours.
+    const QString launcher = m_dir.path() + QStringLiteral("/activate-helper");
+    const QString serviceDir = m_dir.path() + QStringLiteral("/system-services");
+    QFile script(launcher);
+    QFile service(serviceDir + QStringLiteral("/dev.hamlet.Helper1.service"));
+    if (!QDir().mkpath(serviceDir) || !script.open(QIODevice::WriteOnly) || !service.open(QIODevice::WriteOnly))
+        return {};
+    script.write(QStringLiteral("#!/bin/sh\n[ \"$1\" = dev.hamlet.Helper1 ] || exit 1\nexec %1 >>'%2' 2>&1\n")
+                     .arg(command, m_dir.path() + QStringLiteral("/activated-helper.log"))
+                     .toUtf8());
+    script.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    service.write("[D-BUS Service]\nName=dev.hamlet.Helper1\nExec=/bin/false\nUser=root\n");
+    return QStringLiteral("<servicedir>%1</servicedir><servicehelper>%2</servicehelper>").arg(serviceDir, launcher);
+}
+
+qint64 TestSystem::helperOwnerPid() const
+{
+    const Run owner = run({}, QStringLiteral("dbus-send"),
+                          {QStringLiteral("--bus=") + m_busAddress, QStringLiteral("--print-reply"),
+                           QStringLiteral("--dest=org.freedesktop.DBus"), QStringLiteral("/org/freedesktop/DBus"),
+                           QStringLiteral("org.freedesktop.DBus.GetConnectionUnixProcessID"),
+                           QStringLiteral("string:dev.hamlet.Helper1")});
+    const qsizetype at = owner.out.indexOf("uint32 ");
+    return at < 0 ? 0 : owner.out.mid(at + 7).trimmed().toLongLong();
+}
+
+QString TestSystem::activatedHelperLog() const
+{
+    QFile log(m_dir.path() + QStringLiteral("/activated-helper.log"));
+    return log.open(QIODevice::ReadOnly) ? QString::fromUtf8(log.readAll()) : QString();
 }
 
 bool TestSystem::helperRunning() const

@@ -40,6 +40,16 @@ public:
     bool startBus(Polkit polkit = WithPolkit);
     // Starts the helper on the private bus and waits until it owns its name.
     bool startHelper(const QStringList &extraArguments = {});
+    // Before startBus: the bus starts the helper itself on the first call to dev.hamlet.Helper1
+    // (D-Bus activation, as on a desktop), with the harness's directories and these arguments.
+    void enableActivation(const QStringList &helperArguments)
+    {
+        m_activation = true;
+        m_activationArguments = helperArguments;
+    }
+    // Whoever owns dev.hamlet.Helper1 on the bus now, however it was started; 0: nobody.
+    qint64 helperOwnerPid() const;
+    QString activatedHelperLog() const;
     void stopHelper(int signal = 15);
     bool helperRunning() const;
     qint64 helperPid() const;
@@ -65,6 +75,7 @@ private:
     bool ensureUsers();
     void removeLeftovers();
     bool installPolkitFiles();
+    QString writeActivationFiles();
     std::unique_ptr<QProcess> startDaemon(const QString &program, const QStringList &arguments,
                                           const QStringList &environment, const QString &logName);
 
@@ -75,6 +86,8 @@ private:
     std::unique_ptr<QProcess> m_polkit;
     std::unique_ptr<QProcess> m_monitor;
     std::unique_ptr<QProcess> m_helper;
+    bool m_activation = false;
+    QStringList m_activationArguments;
 };
 
 } // namespace Hamlet::Test
