@@ -1,5 +1,7 @@
 #pragma once
 
+#include "network.h"
+
 #include "authorizer.h"
 #include "callgate.h"
 #include "hostprobe.h"
@@ -30,6 +32,8 @@ public:
         QString libvirtUri; // override of the libvirt connection
         QString probeCache = {}; // default: RUNDIR/kvm-probe
         quint64 maxLayerBytes = 0; // 0: the image store's default cap
+        QString networkBridge = QStringLiteral("hamlet0"); // the Hamlet network's bridge
+        QString networkPool = QStringLiteral("10.90.0.0/16"); // where its /24 is chosen
     };
 
     explicit HelperService(Options options, QObject *parent = nullptr);
@@ -47,6 +51,7 @@ private:
     Options m_options;
     QDBusConnection m_bus;
     std::unique_ptr<Authorizer> m_authorizer;
+    Network::Network *m_network = nullptr;
     std::unique_ptr<CallGate> m_gate;
     InstanceRegistry m_registry;
     std::unique_ptr<Subscriptions> m_subscriptions;

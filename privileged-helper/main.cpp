@@ -36,14 +36,23 @@ int main(int argc, char *argv[])
         QStringLiteral("max-layer-bytes"),
         QStringLiteral("Refuse image layers (and imported blobs) larger than this when unpacked (default 16 GiB)."),
         QStringLiteral("bytes"));
+    const QCommandLineOption networkBridge(QStringLiteral("network-bridge"),
+                                           QStringLiteral("Bridge of the Hamlet network (default hamlet0)."),
+                                           QStringLiteral("name"), QStringLiteral("hamlet0"));
+    const QCommandLineOption networkPool(
+        QStringLiteral("network-pool"),
+        QStringLiteral("IPv4 pool the network's /24 is chosen from at first use (default 10.90.0.0/16)."),
+        QStringLiteral("cidr"), QStringLiteral("10.90.0.0/16"));
     const QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("Log debug messages."));
-    parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, maxLayerBytes, verbose});
+    parser.addOptions(
+        {bus, stateDir, runDir, runtime, libvirtUri, probeCache, maxLayerBytes, networkBridge, networkPool, verbose});
     parser.process(app);
 
     Hamlet::Log::setup("hamlet-helper", parser.isSet(verbose));
     Hamlet::HelperService service({parser.value(bus), parser.value(stateDir), parser.value(runDir),
                                    parser.value(runtime), parser.value(libvirtUri), parser.value(probeCache),
-                                   parser.value(maxLayerBytes).toULongLong()});
+                                   parser.value(maxLayerBytes).toULongLong(), parser.value(networkBridge),
+                                   parser.value(networkPool)});
     service.start().then([](bool ready) {
         // Queued: start() may fail before the event loop runs, when exit() would do nothing.
         if (!ready)
