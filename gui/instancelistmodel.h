@@ -41,6 +41,7 @@ public:
         int exitCode = -1;
         double cpuLimitCores = 0;
         qulonglong memoryLimitBytes = 0;
+        qulonglong pidsLimit = 0; // 0: not reported (the helper always sets one for containers)
     };
 
     explicit InstanceListModel(QObject *parent = nullptr);

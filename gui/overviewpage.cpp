@@ -75,8 +75,10 @@ void OverviewPage::showInstance(const InstanceListModel::Instance &instance)
                                                             : spec.value(QStringLiteral("memory")).toULongLong();
     html += row(tr("Memory"), memory > 0 ? Format::bytes(memory) : tr("no limit"));
     if (!vm) {
-        const qulonglong pids = spec.value(QStringLiteral("pids")).toULongLong();
-        html += row(tr("Processes"), pids > 0 ? QString::number(pids) : tr("no limit"));
+        // The same number the Performance page shows: the model's, from the helper's samples or spec.
+        html += row(tr("Processes"),
+                    instance.pidsLimit > 0 ? tr("at most %1").arg(instance.pidsLimit)
+                                           : tr("unknown (the helper did not report it)"));
     } else if (spec.contains(QStringLiteral("diskSize"))) {
         html += row(tr("Disk"), Format::bytes(spec.value(QStringLiteral("diskSize")).toULongLong()));
     }
@@ -105,6 +107,7 @@ QString OverviewPage::text() const
 {
     QString html = m_summary->text() + m_isolation->text();
     html.replace(QStringLiteral("</tr>"), QStringLiteral("\n"));
+    html.replace(QStringLiteral("<br>"), QStringLiteral("; "));
     html.replace(QStringLiteral("</td><td>"), QStringLiteral(": "));
     html.remove(QRegularExpression(QStringLiteral("<[^>]*>")));
     return html;

@@ -279,6 +279,7 @@ SampleBatch ContainerInstances::sampleNow()
                             {QStringLiteral("memoryBytes"), QVariant::fromValue<qulonglong>(counters->memoryUsage)},
                             {QStringLiteral("memoryLimitBytes"), QVariant::fromValue<qulonglong>(info->spec.memory)},
                             {QStringLiteral("pids"), QVariant::fromValue<qulonglong>(counters->pids)},
+                            {QStringLiteral("pidsLimit"), QVariant::fromValue<qulonglong>(info->spec.effectivePids())},
                             {QStringLiteral("state"), Containers::toString(info->state)}};
         // Only where measured (a NAT container's veth): absent means unknown, never 0.
         if (const std::optional<Network::NetCounters> net = m_backend.netCounters(name)) {

@@ -82,13 +82,12 @@ QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
                                       {QStringLiteral("format"), disk.format}});
         const int liveVcpus
             = virDomainGetVcpusFlags(domain, active ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG);
-        return QVariantMap {
+        QVariantMap parts {
             {QStringLiteral("name"), name},
             {QStringLiteral("state"), VmState::fromDomainState(state, reason)},
             {QStringLiteral("source"), facts.hamletSource},
             {QStringLiteral("accelerator"), facts.accelerator()},
             {QStringLiteral("machine"), facts.machine},
-            {QStringLiteral("pid"), pid},
             {QStringLiteral("kernel"), facts.kernel},
             {QStringLiteral("kernelRelease"), facts.kernel.isEmpty() ? QString() : kernelReleaseOf(facts.kernel)},
             {QStringLiteral("initrd"), facts.initrd},
@@ -103,6 +102,9 @@ QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
             {QStringLiteral("osVariant"), facts.osVariant},
             {QStringLiteral("xml"), xml},
         };
+        if (pid > 0) // a pid that could not be read is left out, never shown as 0
+            parts.insert(QStringLiteral("pid"), pid);
+        return parts;
     });
 }
 
