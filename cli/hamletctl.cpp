@@ -6,6 +6,7 @@
 #include "namespacefacts.h"
 #include "units.h"
 
+#include <QDBusArgument>
 #include <QTextStream>
 
 namespace Hamlet::Ctl {
@@ -31,8 +32,55 @@ int report(const ClientError &error)
     return 1;
 }
 
+// "8080:80,5353:53/udp,127.0.0.1:8443:443" -> the aa{sv} of the spec key "ports".
+std::optional<Hamlet::VariantMapList> parsePorts(const QString &text, QString *problem)
+{
+    Hamlet::VariantMapList ports;
+    for (const QString &item : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        QString mapping = item;
+        QString protocol = QStringLiteral("tcp");
+        if (mapping.contains(QLatin1Char('/'))) {
+            protocol = mapping.section(QLatin1Char('/'), 1);
+            mapping = mapping.section(QLatin1Char('/'), 0, 0);
+        }
+        QStringList parts = mapping.split(QLatin1Char(':'));
+        QString address;
+        if (parts.size() == 3)
+            address = parts.takeFirst();
+        bool hostOk = false;
+        bool guestOk = false;
+        const uint host = parts.value(0).toUInt(&hostOk);
+        const uint guest = parts.size() == 2 ? parts.value(1).toUInt(&guestOk) : host;
+        if (parts.size() == 1)
+            guestOk = hostOk;
+        if (parts.size() > 2 || !hostOk || !guestOk) {
+            *problem = QStringLiteral("'%1' is not a port mapping: write HOSTPORT:GUESTPORT[/udp]").arg(item);
+            return std::nullopt;
+        }
+        QVariantMap port {{QStringLiteral("hostPort"), host},
+                          {QStringLiteral("guestPort"), guest},
+                          {QStringLiteral("protocol"), protocol}};
+        if (!address.isEmpty())
+            port.insert(QStringLiteral("hostAddress"), address);
+        ports << port;
+    }
+    return ports;
+}
+
 QString show(const QVariant &value)
 {
+    if (value.metaType() == QMetaType::fromType<QDBusArgument>()
+        && value.value<QDBusArgument>().currentSignature() == QLatin1String("aa{sv}")) {
+        Hamlet::VariantMapList maps;
+        value.value<QDBusArgument>() >> maps;
+        QStringList ports;
+        for (const QVariantMap &port : std::as_const(maps))
+            ports << QStringLiteral("%1:%2/%3")
+                         .arg(port.value(QStringLiteral("hostPort")).toString(),
+                              port.value(QStringLiteral("guestPort")).toString(),
+                              port.value(QStringLiteral("protocol")).toString());
+        return ports.join(QLatin1Char(','));
+    }
     if (value.typeId() == QMetaType::QStringList)
         return value.toStringList().join(QLatin1Char(' '));
     return value.toString();
@@ -107,6 +155,11 @@ std::optional<QVariantMap> parseSpec(const QStringList &words, QString *problem)
             spec.insert(key, value.toUInt());
         } else if (key == QLatin1String("tty") || key == QLatin1String("autostart")) {
             spec.insert(key, value == QLatin1String("true") || value == QLatin1String("1"));
+        } else if (key == QLatin1String("ports")) {
+            const auto ports = parsePorts(value, problem);
+            if (!ports)
+                return std::nullopt;
+            spec.insert(key, QVariant::fromValue(*ports));
         } else if (key == QLatin1String("env")) {
             spec.insert(key, spec.value(key).toStringList() << value);
         } else {

@@ -25,18 +25,28 @@ qulonglong msSinceEpoch(const QDateTime &time)
     return time.isValid() ? static_cast<qulonglong>(time.toMSecsSinceEpoch()) : 0;
 }
 
-// The built-in image is the default, so a container can be made with no image named at all.
+// The built-in image is the default, so a container can be made with no image named at all; and
+// a new container is on the Hamlet network unless it asks otherwise.
 QVariantMap withDefaults(QVariantMap spec)
 {
     if (!spec.contains(QStringLiteral("image")))
         spec.insert(QStringLiteral("image"), QStringLiteral("busybox"));
+    if (!spec.contains(QStringLiteral("network")))
+        spec.insert(QStringLiteral("network"), QStringLiteral("nat"));
     return spec;
 }
 
 InstanceInfo toInstanceInfo(const Containers::ContainerInfo &info)
 {
-    return {info.spec.name,           QStringLiteral("container"),  Containers::toString(info.state), info.exitCode,
-            info.spec.toVariantMap(), msSinceEpoch(info.createdAt), msSinceEpoch(info.startedAt),     info.error};
+    return {info.spec.name,
+            QStringLiteral("container"),
+            Containers::toString(info.state),
+            info.exitCode,
+            info.spec.toVariantMap(),
+            msSinceEpoch(info.createdAt),
+            msSinceEpoch(info.startedAt),
+            info.error,
+            {}};
 }
 } // namespace
 
@@ -56,7 +66,9 @@ std::optional<InstanceInfo> ContainerInstances::find(const QString &name) const
     const std::optional<Containers::ContainerInfo> info = m_backend.info(name);
     if (!info)
         return std::nullopt;
-    return toInstanceInfo(*info);
+    InstanceInfo instance = toInstanceInfo(*info);
+    instance.addresses = m_backend.addresses(name);
+    return instance;
 }
 
 QCoro::Task<QList<InstanceInfo>> ContainerInstances::recover()
@@ -72,12 +84,67 @@ QCoro::Task<QList<InstanceInfo>> ContainerInstances::recover()
     co_return found;
 }
 
-QCoro::Task<Outcome> ContainerInstances::validate(QString name, QVariantMap spec, Caller)
+QCoro::Task<Outcome> ContainerInstances::validate(QString name, QVariantMap spec, Caller caller)
 {
     const Containers::Result<Containers::ContainerSpec> checked = m_backend.validate(name, withDefaults(spec));
     if (!checked.ok())
         co_return checked.error();
+    const Containers::ContainerSpec &wanted = checked.value();
+    const Network::Network *network = m_backend.options().network;
+    if (wanted.network == QLatin1String("nat") && (!network || !network->available()))
+        co_return ErrorReply {Error::Unsupported,
+                              QStringLiteral("The Hamlet network is unavailable on this host (%1): create the "
+                                             "container with network \"none\".")
+                                  .arg(network ? network->unavailableReason() : QStringLiteral("not set up"))};
+    if (const Outcome problem = portsProblem(name, wanted.ports))
+        co_return problem;
+    // More than the plain create check: the host's network, and host ports only root may bind.
+    QMap<QString, QString> details;
+    if (wanted.network == QLatin1String("host"))
+        details.insert(QStringLiteral("network"), QStringLiteral("host"));
+    if (const QStringList privileged = Network::privilegedPorts(wanted.ports); !privileged.isEmpty())
+        details.insert(QStringLiteral("privilegedPorts"), privileged.join(QLatin1Char(',')));
+    if (!details.isEmpty()) {
+        if (!m_authorizer)
+            co_return ErrorReply {Error::NotAuthorized, QStringLiteral("This helper cannot ask polkit.")};
+        details.insert(QStringLiteral("verb"), QStringLiteral("CreateContainer"));
+        details.insert(QStringLiteral("name"), name);
+        const Authorizer::Decision decision
+            = co_await m_authorizer->check(caller.busName, QStringLiteral("dev.hamlet.create"), details);
+        if (!decision.allowed)
+            co_return ErrorReply {
+                Error::NotAuthorized,
+                details.contains(QStringLiteral("network"))
+                    ? QStringLiteral("You may not give a container the host's network (%1); use network \"nat\".")
+                          .arg(decision.reason)
+                    : QStringLiteral("You may not publish the privileged host ports %1 (%2): use ports of 1024 or "
+                                     "above.")
+                          .arg(details.value(QStringLiteral("privilegedPorts")), decision.reason)};
+    }
     co_return std::nullopt;
+}
+
+Outcome ContainerInstances::portsProblem(const QString &name, const QList<Network::PortMapping> &ports) const
+{
+    for (const QString &other : m_backend.names()) {
+        const std::optional<Containers::ContainerInfo> info = m_backend.info(other);
+        if (!info || other == name)
+            continue;
+        for (const Network::PortMapping &mine : ports) {
+            for (const Network::PortMapping &theirs : info->spec.ports) {
+                if (mine.hostPort == theirs.hostPort && mine.protocol == theirs.protocol)
+                    return ErrorReply {Error::Busy,
+                                       QStringLiteral("Host port %1/%2 is published by container %3 already: choose "
+                                                      "another host port.")
+                                           .arg(mine.hostPort)
+                                           .arg(mine.protocol, other)};
+            }
+        }
+    }
+    const Containers::Status free = Network::checkHostPortsFree(ports);
+    if (!free.ok())
+        return free.error();
+    return std::nullopt;
 }
 
 QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVariantMap spec, Caller, Job *job)
@@ -104,6 +171,14 @@ QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVa
 
 QCoro::Task<Outcome> ContainerInstances::start(QString name)
 {
+    // A port published at create may have been taken by another program since.
+    const std::optional<Containers::ContainerInfo> info = m_backend.info(name);
+    const bool stopped = info && info->state != Containers::ContainerState::Running
+        && info->state != Containers::ContainerState::Paused;
+    if (stopped && !info->spec.ports.isEmpty()) {
+        if (const Containers::Status free = Network::checkHostPortsFree(info->spec.ports); !free.ok())
+            co_return free.error();
+    }
     co_return outcomeOf(co_await m_backend.start(name));
 }
 
@@ -199,14 +274,19 @@ SampleBatch ContainerInstances::sampleNow()
         if (!counters.ok())
             continue;
         // Limits as set (the spec); Inspect reads them back from the cgroup.
-        batch.append({name,
-                      {{QStringLiteral("cpuNs"), QVariant::fromValue<qulonglong>(counters->cpuUsageNs)},
-                       {QStringLiteral("cpuLimitCores"), info->spec.cpus},
-                       {QStringLiteral("memoryBytes"), QVariant::fromValue<qulonglong>(counters->memoryUsage)},
-                       {QStringLiteral("memoryLimitBytes"), QVariant::fromValue<qulonglong>(info->spec.memory)},
-                       {QStringLiteral("pids"), QVariant::fromValue<qulonglong>(counters->pids)},
-                       {QStringLiteral("pidsLimit"), QVariant::fromValue<qulonglong>(info->spec.effectivePids())},
-                       {QStringLiteral("state"), Containers::toString(info->state)}}});
+        QVariantMap values {{QStringLiteral("cpuNs"), QVariant::fromValue<qulonglong>(counters->cpuUsageNs)},
+                            {QStringLiteral("cpuLimitCores"), info->spec.cpus},
+                            {QStringLiteral("memoryBytes"), QVariant::fromValue<qulonglong>(counters->memoryUsage)},
+                            {QStringLiteral("memoryLimitBytes"), QVariant::fromValue<qulonglong>(info->spec.memory)},
+                            {QStringLiteral("pids"), QVariant::fromValue<qulonglong>(counters->pids)},
+                            {QStringLiteral("pidsLimit"), QVariant::fromValue<qulonglong>(info->spec.effectivePids())},
+                            {QStringLiteral("state"), Containers::toString(info->state)}};
+        // Only where measured (a NAT container's veth): absent means unknown, never 0.
+        if (const std::optional<Network::NetCounters> net = m_backend.netCounters(name)) {
+            values.insert(QStringLiteral("netRxBytes"), QVariant::fromValue<qulonglong>(net->rxBytes));
+            values.insert(QStringLiteral("netTxBytes"), QVariant::fromValue<qulonglong>(net->txBytes));
+        }
+        batch.append({name, values});
     }
     return batch;
 }

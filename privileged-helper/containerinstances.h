@@ -1,5 +1,6 @@
 #pragma once
 
+#include "authorizer.h"
 #include "containerbackend.h"
 #include "instancebackend.h"
 
@@ -31,9 +32,16 @@ public:
     SampleBatch sampleNow();
 
     Containers::ContainerBackend &backend() { return m_backend; }
+    // For the checks of a spec that need more than the plain create action (network "host",
+    // privileged host ports): asked with details, so administrators can write rules for them.
+    void setAuthorizer(Authorizer *authorizer) { m_authorizer = authorizer; }
 
 private:
+    // The published ports of a spec: none published by another container, none taken on the host.
+    Outcome portsProblem(const QString &name, const QList<Network::PortMapping> &ports) const;
+
     Containers::ContainerBackend m_backend;
+    Authorizer *m_authorizer = nullptr;
 };
 
 } // namespace Hamlet

@@ -92,6 +92,12 @@ QCoro::Task<bool> HelperService::start()
     m_jobs = new JobObjects(m_bus, *m_gate, this);
     m_instances = new InstanceObjects(m_bus, *m_gate, m_registry, this);
     m_manager = new Manager(m_bus, *m_gate, caps, m_registry, *m_jobs, *m_subscriptions, this);
+    // Before the backends recover: autostart containers need their network.
+    m_network = new Network::Network({m_options.stateDir + QStringLiteral("/network"),
+                                      m_options.runDir + QStringLiteral("/netns"), m_options.networkBridge,
+                                      m_options.networkPool},
+                                     this);
+    co_await m_network->initialize();
     createBackends(caps);
     co_await recoverInstances();
     if (!exportObjects())
@@ -168,7 +174,9 @@ void HelperService::createBackends(const Capabilities &caps)
                                                                                          QCryptographicHash::Sha256)
                                                                     .toHex()
                                                                     .left(12)));
+        options.network = m_network;
         auto *containers = new ContainerInstances(options, this);
+        containers->setAuthorizer(m_authorizer.get());
         m_registry.addBackend(containers);
         m_manager->setImageService(new ImageService(&containers->backend(), *m_jobs, this));
     }

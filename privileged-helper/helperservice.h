@@ -1,5 +1,7 @@
 #pragma once
 
+#include "network.h"
+
 #include "authorizer.h"
 #include "callgate.h"
 #include "hostprobe.h"
@@ -34,6 +36,8 @@ public:
         // Exit after this long with nothing running, nobody subscribed and no call or job under
         // way (D-Bus activation brings the helper back); 0: never.
         std::chrono::milliseconds exitWhenIdle {0};
+        QString networkBridge = QStringLiteral("hamlet0"); // the Hamlet network's bridge
+        QString networkPool = QStringLiteral("10.90.0.0/16"); // where its /24 is chosen
     };
 
     explicit HelperService(Options options, QObject *parent = nullptr);
@@ -52,6 +56,7 @@ private:
     Options m_options;
     QDBusConnection m_bus;
     std::unique_ptr<Authorizer> m_authorizer;
+    Network::Network *m_network = nullptr;
     std::unique_ptr<CallGate> m_gate;
     InstanceRegistry m_registry;
     std::unique_ptr<Subscriptions> m_subscriptions;

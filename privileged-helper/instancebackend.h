@@ -32,6 +32,7 @@ struct InstanceInfo {
     qulonglong createdAtMs = 0;
     qulonglong startedAtMs = 0;
     QString error;
+    QStringList addresses; // IPv4 addresses on the Hamlet network, while it has any
 };
 
 // What the D-Bus layer needs of a kind of instance (containers, VMs). Every method may take its

@@ -53,7 +53,11 @@ QVariantMap InstanceObjects::properties(const QString &path) const
     const InstanceInfo *info = m_registry.find(Bus::instanceNameFromPath(path));
     if (!info)
         return {};
+    // Addresses come and go with starts and stops: asked of the backend at each read.
+    const InstanceBackend *backend = m_registry.backendFor(info->kind);
+    const std::optional<InstanceInfo> live = backend ? backend->find(info->name) : std::nullopt;
     return {
+        {QStringLiteral("Addresses"), live ? live->addresses : QStringList()},
         {QStringLiteral("Name"), info->name},
         {QStringLiteral("Kind"), info->kind},
         {QStringLiteral("State"), info->state},

@@ -36,13 +36,21 @@ int main(int argc, char *argv[])
         QStringLiteral("max-layer-bytes"),
         QStringLiteral("Refuse image layers (and imported blobs) larger than this when unpacked (default 16 GiB)."),
         QStringLiteral("bytes"));
+    const QCommandLineOption networkBridge(QStringLiteral("network-bridge"),
+                                           QStringLiteral("Bridge of the Hamlet network (default hamlet0)."),
+                                           QStringLiteral("name"), QStringLiteral("hamlet0"));
+    const QCommandLineOption networkPool(
+        QStringLiteral("network-pool"),
+        QStringLiteral("IPv4 pool the network's /24 is chosen from at first use (default 10.90.0.0/16)."),
+        QStringLiteral("cidr"), QStringLiteral("10.90.0.0/16"));
     const QCommandLineOption exitWhenIdle(
         QStringLiteral("exit-when-idle"),
         QStringLiteral("Exit after this many seconds with nothing running, nobody subscribed and no call or job "
                        "under way; D-Bus activation starts the helper again (default 0: never)."),
         QStringLiteral("seconds"), QStringLiteral("0"));
     const QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("Log debug messages."));
-    parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, maxLayerBytes, exitWhenIdle, verbose});
+    parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, maxLayerBytes, networkBridge,
+                       networkPool, exitWhenIdle, verbose});
     parser.process(app);
 
     Hamlet::Log::setup("hamlet-helper", parser.isSet(verbose));
@@ -56,7 +64,8 @@ int main(int argc, char *argv[])
     Hamlet::HelperService service({parser.value(bus), parser.value(stateDir), parser.value(runDir),
                                    parser.value(runtime), parser.value(libvirtUri), parser.value(probeCache),
                                    parser.value(maxLayerBytes).toULongLong(),
-                                   std::chrono::milliseconds(static_cast<qint64>(idleSeconds * 1000))});
+                                   std::chrono::milliseconds(static_cast<qint64>(idleSeconds * 1000)),
+                                   parser.value(networkBridge), parser.value(networkPool)});
     service.start().then([](bool ready) {
         // Queued: start() may fail before the event loop runs, when exit() would do nothing.
         if (!ready)

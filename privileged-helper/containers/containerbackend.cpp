@@ -271,10 +271,14 @@ QCoro::Task<Status> ContainerBackend::launch(Container &container)
     auto undo = [this, rootfs, name]() -> QCoro::Task<> {
         co_await m_runtime.remove(name, true);
         OverlayMount::unmount(rootfs);
+        co_await releaseNetwork(name);
     };
 
-    const Result<OciConfig::HostFacts> facts
-        = OciConfig::HostFacts::current(m_options.cgroupVersion, cgroupsPath(name));
+    Result<OciConfig::HostFacts> facts = OciConfig::HostFacts::current(m_options.cgroupVersion, cgroupsPath(name));
+    if (facts) {
+        if (Status networked = co_await prepareNetwork(container, *facts); !networked)
+            facts = networked.error();
+    }
     Result<QJsonObject> config = facts ? OciConfig::build(container.record.spec, container.record.imageConfig, *facts)
                                        : Result<QJsonObject>(facts.error());
     Status written = config
@@ -384,6 +388,7 @@ QCoro::Task<> ContainerBackend::releaseRuntime(QString name)
     container->releasing = true;
     co_await m_runtime.remove(name, true);
     OverlayMount::unmount(bundlePath(name) + QStringLiteral("/rootfs"));
+    co_await releaseNetwork(name);
     container->releasing = false; // nothing removes a container while this runs: see settled()
 }
 

@@ -4,6 +4,8 @@
 #include "containerrecord.h"
 #include "fsutil.h"
 #include "imagestore.h"
+#include "network.h"
+#include "ociconfig.h"
 #include "ociruntime.h"
 #include "orphanreaper.h"
 #include "result.h"
@@ -61,6 +63,8 @@ public:
         std::chrono::milliseconds orphanReapInterval = std::chrono::seconds(10);
         // What one layer may unpack to, and the largest blob an import accepts (bombs, full disks).
         quint64 maxLayerBytes = LayerExtractor::Limits {}.maxBytes;
+        // The Hamlet network for "nat" containers (owned by the helper); none: "nat" is refused.
+        Network::Network *network = nullptr;
     };
 
     explicit ContainerBackend(Options options, QObject *parent = nullptr);
@@ -113,6 +117,10 @@ public:
     // The "container parts": pid, namespaces vs the host's, cgroup and limits read back, rootfs
     // layers, runtime, capabilities and seccomp mode in force.
     Result<QVariantMap> inspect(const QString &name) const;
+    // containernetwork.cpp: bytes received and sent by a running NAT container (its veth), and
+    // the addresses it has ("10.90.0.5"); nothing for other modes.
+    std::optional<Network::NetCounters> netCounters(const QString &name) const;
+    QStringList addresses(const QString &name) const;
 
 Q_SIGNALS:
     void containerAdded(const QString &name);
@@ -162,6 +170,12 @@ private:
     QCoro::Task<> releaseRuntime(QString name);
     QCoro::Task<Container *> settled(QString name);
     void enforceLogLimits();
+
+    // containernetwork.cpp: attaches a "nat" container (namespace, address, ports, names) and
+    // writes its /etc/hosts and resolv.conf; fills the facts config.json needs.
+    QCoro::Task<Status> prepareNetwork(Container &container, OciConfig::HostFacts &facts);
+    QCoro::Task<> releaseNetwork(QString name);
+    QVariantMap networkParts(const QString &name) const;
 
     // containerreconcile.cpp
     QCoro::Task<> ensureBuiltInImage();

@@ -32,7 +32,8 @@ Result<QVariantMap> ContainerBackend::inspect(const QString &name) const
     if (!container)
         return ErrorReply {Error::NotFound, QStringLiteral("there is no container \"%1\"").arg(name)};
     const QString bundle = bundlePath(name);
-    QVariantMap parts {
+    QVariantMap parts = networkParts(name);
+    parts.insert(QVariantMap {
         {QStringLiteral("state"), toString(container->record.state)},
         {QStringLiteral("pid"), container->pid},
         {QStringLiteral("bundle"), bundle},
@@ -44,7 +45,7 @@ Result<QVariantMap> ContainerBackend::inspect(const QString &name) const
         {QStringLiteral("rootfsLower"), container->record.lowerDirs},
         {QStringLiteral("rootfsUpper"), bundle + QStringLiteral("/upper")},
         {QStringLiteral("rootfsMount"), OverlayMount::mountOptions(bundle + QStringLiteral("/rootfs"))},
-    };
+    });
     if (container->pid == 0)
         return parts;
 

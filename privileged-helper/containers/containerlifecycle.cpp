@@ -84,6 +84,7 @@ QCoro::Task<Status> ContainerBackend::stop(QString name, bool force)
     }
     co_await m_runtime.remove(name, true);
     OverlayMount::unmount(bundlePath(name) + QStringLiteral("/rootfs"));
+    co_await releaseNetwork(name);
     co_return success();
 }
 
@@ -145,6 +146,7 @@ QCoro::Task<Status> ContainerBackend::remove(QString name)
             co_return deleted;
         if (Status exited = co_await waitForExit(name, std::chrono::seconds(10)); !exited)
             co_return exited;
+        co_await releaseNetwork(name);
         const QString bundle = bundlePath(name);
         if (Status unmounted = OverlayMount::unmount(bundle + QStringLiteral("/rootfs")); !unmounted)
             co_return unmounted;

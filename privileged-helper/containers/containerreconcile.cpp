@@ -11,6 +11,7 @@
 #include <QDir>
 #include <QFile>
 #include <QHash>
+#include <QSet>
 #include <QtConcurrent>
 
 #include <QCoro/QCoroFuture>
@@ -128,6 +129,16 @@ QCoro::Task<> ContainerBackend::reconcile()
     }
     for (const QString &name : std::as_const(orphans))
         co_await removeOrphan(name);
+    // What the network holds for containers that no longer run (they ended while the helper was
+    // away, or their creation never finished) goes; a running one keeps its address and rules.
+    if (m_options.network) {
+        QSet<QString> live;
+        for (const auto &[name, container] : m_containers) {
+            if (container->pid != 0)
+                live.insert(name);
+        }
+        co_await m_options.network->reconcile(QStringLiteral("container"), live);
+    }
 }
 
 QCoro::Task<> ContainerBackend::removeOrphan(QString name)

@@ -20,6 +20,7 @@ const QString kMemory = QStringLiteral("memory");
 const QString kPids = QStringLiteral("pids");
 const QString kNetwork = QStringLiteral("network");
 const QString kAutostart = QStringLiteral("autostart");
+const QString kPorts = QStringLiteral("ports");
 
 bool isNumber(const QVariant &value)
 {
@@ -108,8 +109,8 @@ Result<ContainerSpec> ContainerSpec::fromVariantMap(const QString &name, const Q
 {
     if (const QString problem = instanceNameProblem(name); !problem.isEmpty())
         return invalidArgument(problem);
-    static const QSet<QString> known {kImage, kCommand, kEnv,  kWorkdir, kHostname, kTty,
-                                      kCpus,  kMemory,  kPids, kNetwork, kAutostart};
+    static const QSet<QString> known {kImage, kCommand, kEnv,  kWorkdir, kHostname,  kTty,
+                                      kCpus,  kMemory,  kPids, kNetwork, kAutostart, kPorts};
     for (auto it = map.cbegin(); it != map.cend(); ++it) {
         if (!known.contains(it.key()))
             return invalidArgument(QStringLiteral("unknown container option \"%1\"").arg(it.key()));
@@ -149,10 +150,24 @@ Result<ContainerSpec> ContainerSpec::fromVariantMap(const QString &name, const Q
     spec.memory = limits->memory.value_or(0);
     spec.pids = limits->pids.value_or(0);
 
-    if (map.contains(kNetwork) && map.value(kNetwork).toString() != QStringLiteral("none"))
-        return ErrorReply {Error::Unsupported,
-                           QStringLiteral("network \"%1\" is not supported yet: use \"none\" (loopback only)")
-                               .arg(map.value(kNetwork).toString())};
+    if (map.contains(kNetwork)) {
+        spec.network = map.value(kNetwork).toString();
+        static const QStringList modes {QStringLiteral("nat"), QStringLiteral("none"), QStringLiteral("host")};
+        if (!modes.contains(spec.network))
+            return invalidArgument(QStringLiteral("unknown network mode \"%1\": use \"nat\" (the Hamlet network), "
+                                                  "\"none\" (loopback only) or \"host\"")
+                                       .arg(spec.network));
+    }
+    if (map.contains(kPorts)) {
+        Result<QList<Network::PortMapping>> ports = Network::parsePorts(map.value(kPorts));
+        if (!ports)
+            return ports.error();
+        spec.ports = std::move(ports).value();
+        if (!spec.ports.isEmpty() && spec.network != QLatin1String("nat"))
+            return invalidArgument(QStringLiteral("ports can be published only on the \"nat\" network, not with "
+                                                  "network \"%1\"")
+                                       .arg(spec.network));
+    }
     return spec;
 }
 
@@ -186,6 +201,10 @@ QVariantMap ContainerSpec::toVariantMap() const
                      {kWorkdir, workdir}, {kHostname, hostname},  {kTty, tty},
                      {kCpus, cpus},       {kMemory, memory},      {kPids, effectivePids()},
                      {kNetwork, network}, {kAutostart, autostart}};
+    QList<QVariantMap> portMaps; // aa{sv} on the bus
+    for (const Network::PortMapping &port : ports)
+        portMaps << port.toVariantMap();
+    map.insert(kPorts, QVariant::fromValue(portMaps));
     return map;
 }
 
@@ -203,6 +222,7 @@ QJsonObject ContainerSpec::toJson() const
                         {kMemory, QString::number(memory)},
                         {kPids, QString::number(pids)},
                         {kNetwork, network},
+                        {kPorts, Network::toJson(ports)},
                         {kAutostart, autostart}};
 }
 
@@ -220,6 +240,7 @@ ContainerSpec ContainerSpec::fromJson(const QJsonObject &json)
     spec.memory = json.value(kMemory).toString().toULongLong();
     spec.pids = json.value(kPids).toString().toULongLong();
     spec.network = json.value(kNetwork).toString(QStringLiteral("none"));
+    spec.ports = Network::portsFromJson(json.value(kPorts).toArray());
     spec.autostart = json.value(kAutostart).toBool();
     return spec;
 }

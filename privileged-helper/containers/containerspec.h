@@ -1,5 +1,6 @@
 #pragma once
 
+#include "portmapping.h"
 #include "result.h"
 
 #include <QJsonObject>
@@ -24,7 +25,10 @@ struct ContainerSpec {
     double cpus = 0; // cores, e.g. 0.5
     quint64 memory = 0; // bytes
     quint64 pids = 0;
+    // "nat" (the Hamlet network), "none" (loopback only) or "host" (the host's namespace). A spec
+    // without the key means "none" here; the bus layer asks for "nat" by default.
     QString network = QStringLiteral("none");
+    QList<Network::PortMapping> ports; // published ports (nat only)
     bool autostart = false;
 
     static constexpr quint64 kMinimumMemory = 4ull * 1024 * 1024;

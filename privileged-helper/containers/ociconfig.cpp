@@ -47,11 +47,15 @@ QJsonArray mounts()
     };
 }
 
-QJsonArray namespaces(const HostFacts &host)
+QJsonArray namespaces(const ContainerSpec &spec, const HostFacts &host)
 {
     QJsonArray list;
-    QStringList types {QStringLiteral("pid"), QStringLiteral("network"), QStringLiteral("ipc"), QStringLiteral("uts"),
-                       QStringLiteral("mount")};
+    QStringList types {QStringLiteral("pid"), QStringLiteral("ipc"), QStringLiteral("uts"), QStringLiteral("mount")};
+    if (!host.netnsPath.isEmpty())
+        list.append(QJsonObject {{QStringLiteral("type"), QStringLiteral("network")},
+                                 {QStringLiteral("path"), host.netnsPath}});
+    else if (spec.network != QLatin1String("host"))
+        types.insert(1, QStringLiteral("network"));
     // A cgroup namespace on v1 would hide the container's own cgroup paths without hiding much
     // else; podman and runc only add it where it is the norm, on the unified hierarchy.
     if (host.cgroupVersion == QStringLiteral("v2"))
@@ -189,8 +193,17 @@ Result<QJsonObject> build(const ContainerSpec &spec, const ImageConfig &image, c
         {QStringLiteral("noNewPrivileges"), true},
     };
 
+    QJsonArray allMounts = mounts();
+    const QStringList bindOptions {QStringLiteral("bind"), QStringLiteral("rprivate"), QStringLiteral("nosuid"),
+                                   QStringLiteral("noexec"), QStringLiteral("nodev")};
+    if (!host.hostsFile.isEmpty())
+        allMounts.append(mount(QStringLiteral("/etc/hosts"), QStringLiteral("bind"), host.hostsFile, bindOptions));
+    if (!host.resolvFile.isEmpty())
+        allMounts.append(
+            mount(QStringLiteral("/etc/resolv.conf"), QStringLiteral("bind"), host.resolvFile, bindOptions));
+
     QJsonObject linux {
-        {QStringLiteral("namespaces"), namespaces(host)},
+        {QStringLiteral("namespaces"), namespaces(spec, host)},
         {QStringLiteral("resources"), resources(spec)},
         {QStringLiteral("cgroupsPath"), host.cgroupsPath},
         {QStringLiteral("maskedPaths"), QJsonArray::fromStringList(maskedPaths())},
@@ -205,7 +218,7 @@ Result<QJsonObject> build(const ContainerSpec &spec, const ImageConfig &image, c
         {QStringLiteral("root"),
          QJsonObject {{QStringLiteral("path"), QStringLiteral("rootfs")}, {QStringLiteral("readonly"), false}}},
         {QStringLiteral("hostname"), spec.effectiveHostname()},
-        {QStringLiteral("mounts"), mounts()},
+        {QStringLiteral("mounts"), allMounts},
         {QStringLiteral("linux"), linux},
         {QStringLiteral("annotations"),
          QJsonObject {{QStringLiteral("dev.hamlet.name"), spec.name},

@@ -19,6 +19,11 @@ struct HostFacts {
     QString cgroupsPath; // linux.cgroupsPath, e.g. "/hamlet/web1"
     quint64 nofileHardLimit = 1024; // the helper's hard RLIMIT_NOFILE: a container cannot get more
     QJsonObject seccomp; // linux.seccomp (Seccomp::load); empty: no filter
+    // Networking (spec "network"): a namespace to join by path (nat), none for the host's own
+    // namespace (host), or a new one of its own, loopback only (none: both empty, not host).
+    QString netnsPath;
+    QString hostsFile; // bind-mounted on /etc/hosts when set
+    QString resolvFile; // bind-mounted on /etc/resolv.conf when set
 
     // The facts of this host: reads getrlimit and the translated default seccomp profile.
     static Result<HostFacts> current(const QString &cgroupVersion, const QString &cgroupsPath);

@@ -16,6 +16,7 @@ namespace {
 
 const QString PolkitActionDir = QStringLiteral("/usr/share/polkit-1/actions");
 const QString PolkitRulesFile = QStringLiteral("/etc/polkit-1/rules.d/50-hamlet-test.rules");
+const QString PolkitNetworkRulesFile = QStringLiteral("/etc/polkit-1/rules.d/48-hamlet-test-network.rules");
 
 // Children die with the test process, even when it crashes.
 void dieWithParent(QProcess &process)
@@ -76,6 +77,7 @@ TestSystem::~TestSystem()
 {
     stopHelper(SIGTERM);
     removeLeftovers();
+    removeNetworkLeftovers();
     for (auto *process : {m_monitor.get(), m_polkit.get(), m_bus.get()}) {
         if (process && process->state() != QProcess::NotRunning) {
             process->terminate();
@@ -143,7 +145,7 @@ QString TestSystem::sourceDir()
 
 bool TestSystem::ensureUsers()
 {
-    for (const QString &user : {AllowedUser, DeniedUser, SlowUser}) {
+    for (const QString &user : {AllowedUser, DeniedUser, SlowUser, PlainUser}) {
         if (::getpwnam(user.toLocal8Bit().constData()))
             continue;
         const int code = QProcess::execute(QStringLiteral("useradd"),
@@ -162,7 +164,9 @@ bool TestSystem::installPolkitFiles()
     // polkitd reads actions only from /usr/share/polkit-1/actions and rules from fixed dirs.
     if (!copyIfDifferent(sourceDir() + QStringLiteral("/resources/polkit/dev.hamlet.policy"),
                          PolkitActionDir + QStringLiteral("/dev.hamlet.policy"))
-        || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test.rules"), PolkitRulesFile)) {
+        || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test.rules"), PolkitRulesFile)
+        || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test-network.rules"),
+                            PolkitNetworkRulesFile)) {
         m_error = QStringLiteral("cannot install the polkit action and test rules (run the tests as root)");
         return false;
     }
@@ -238,14 +242,21 @@ bool TestSystem::startBus(Polkit polkit)
     return false;
 }
 
-bool TestSystem::startHelper(const QStringList &extraArguments)
+QStringList TestSystem::helperArguments() const
 {
-    stopHelper(SIGTERM);
     QStringList arguments {QStringLiteral("--bus"),     m_busAddress, QStringLiteral("--state-dir"), stateDir(),
                            QStringLiteral("--run-dir"), runDir(),     QStringLiteral("--verbose")};
     // The KVM verdict holds for the whole boot: share it between test runs.
     arguments << QStringLiteral("--probe-cache") << QStringLiteral(HAMLET_BINARY_DIR "/kvm-probe");
-    arguments << extraArguments;
+    arguments << QStringLiteral("--network-bridge") << networkBridge() << QStringLiteral("--network-pool")
+              << QStringLiteral("10.199.0.0/16");
+    return arguments;
+}
+
+bool TestSystem::startHelper(const QStringList &extraArguments)
+{
+    stopHelper(SIGTERM);
+    QStringList arguments = helperArguments() + extraArguments;
     // HAMLET_TEST_HELPER_WRAPPER="valgrind --log-file=/tmp/vg.%p" runs the helper under a tool.
     QString program = helperProgram();
     if (const QString wrapper = qEnvironmentVariable("HAMLET_TEST_HELPER_WRAPPER"); !wrapper.isEmpty()) {
@@ -295,12 +306,7 @@ void TestSystem::stopHelper(int signal)
 
 QString TestSystem::writeActivationFiles()
 {
-    QStringList arguments {QStringLiteral("--bus"),         m_busAddress,
-                           QStringLiteral("--state-dir"),   stateDir(),
-                           QStringLiteral("--run-dir"),     runDir(),
-                           QStringLiteral("--probe-cache"), QStringLiteral(HAMLET_BINARY_DIR "/kvm-probe"),
-                           QStringLiteral("--verbose")};
-    arguments << m_activationArguments;
+    const QStringList arguments = helperArguments() + m_activationArguments;
     QString command = helperProgram();
     for (const QString &argument : arguments)
         command += QStringLiteral(" '") + argument + QLatin1Char('\'');

@@ -31,6 +31,8 @@ public:
     static inline const QString AllowedUser = QStringLiteral("hamlet-test-allowed");
     static inline const QString DeniedUser = QStringLiteral("hamlet-test-denied");
     static inline const QString SlowUser = QStringLiteral("hamlet-test-slow");
+    // polkit: yes, except for the details network=host and privilegedPorts.
+    static inline const QString PlainUser = QStringLiteral("hamlet-test-plain");
 
     TestSystem();
     ~TestSystem();
@@ -58,6 +60,11 @@ public:
     QString stateDir() const { return m_dir.path() + QStringLiteral("/state"); }
     QString runDir() const { return m_dir.path() + QStringLiteral("/run"); }
     QString helperLog() const;
+    // The helper's network: a bridge of this test system's own (no two test systems, nor a
+    // developer's helper, share one) with its /24 from a test pool, and its CNI network name.
+    QString networkBridge() const;
+    QString cniNetworkName() const { return QStringLiteral("hamlet-") + networkBridge(); }
+    QString networkSubnet() const; // "10.199.N.0/24" once the helper chose it
     QString error() const { return m_error; }
 
     // Runs a program to completion as the given user ("" = root) with HAMLET_BUS_ADDRESS set.
@@ -74,8 +81,10 @@ public:
 private:
     bool ensureUsers();
     void removeLeftovers();
+    void removeNetworkLeftovers();
     bool installPolkitFiles();
     QString writeActivationFiles();
+    QStringList helperArguments() const;
     std::unique_ptr<QProcess> startDaemon(const QString &program, const QStringList &arguments,
                                           const QStringList &environment, const QString &logName);
 

@@ -60,8 +60,12 @@ private Q_SLOTS:
         QTest::newRow("relative workdir")
             << QStringLiteral("ok") << QStringLiteral("workdir") << QVariant(QStringLiteral("tmp")) << invalid;
         QTest::newRow("typo key") << QStringLiteral("ok") << QStringLiteral("memroy") << QVariant(1) << invalid;
-        QTest::newRow("bridge network") << QStringLiteral("ok") << QStringLiteral("network")
-                                        << QVariant(QStringLiteral("bridge")) << Hamlet::Error::Unsupported;
+        QTest::newRow("unknown network mode")
+            << QStringLiteral("ok") << QStringLiteral("network") << QVariant(QStringLiteral("bridge")) << invalid;
+        // validMap() has no network: "none" at this layer, and ports need "nat".
+        QTest::newRow("ports without nat")
+            << QStringLiteral("ok") << QStringLiteral("ports")
+            << QVariant(QVariantList {QVariantMap {{QStringLiteral("hostPort"), 8080}}}) << invalid;
     }
 
     void fromVariantMap_refusesBadInput()
@@ -87,6 +91,9 @@ private Q_SLOTS:
         spec.autostart = true;
         spec.workdir = QStringLiteral("/tmp");
         spec.memory = 0xffffffffffffull; // beyond what a double holds exactly is not needed, but large
+        spec.network = QStringLiteral("nat");
+        spec.ports = {Hamlet::Network::PortMapping {8080, 80, QStringLiteral("tcp"), {}},
+                      Hamlet::Network::PortMapping {5353, 53, QStringLiteral("udp"), QStringLiteral("127.0.0.1")}};
         QCOMPARE(ContainerSpec::fromJson(spec.toJson()), spec);
     }
 

@@ -189,6 +189,31 @@ private Q_SLOTS:
                  base + QStringList {QStringLiteral("cgroup")});
     }
 
+    void build_natJoinsItsNamespaceByPath_hostHasNone()
+    {
+        OciConfig::HostFacts facts = hostFacts();
+        facts.netnsPath = QStringLiteral("/run/hamlet/netns/web1");
+        facts.hostsFile = QStringLiteral("/b/hosts");
+        facts.resolvFile = QStringLiteral("/b/resolv.conf");
+        const QJsonObject nat = buildOrFail(webSpec(), busyboxImage(), facts);
+        const QJsonArray namespaces = nat[QStringLiteral("linux")][QStringLiteral("namespaces")].toArray();
+        QCOMPARE(namespaces.first().toObject(),
+                 (QJsonObject {{QStringLiteral("type"), QStringLiteral("network")},
+                               {QStringLiteral("path"), QStringLiteral("/run/hamlet/netns/web1")}}));
+        QCOMPARE(namespaceTypes(nat).count(QStringLiteral("network")), 1);
+        QCOMPARE(mountAt(nat, QStringLiteral("/etc/resolv.conf"))[QStringLiteral("source")].toString(),
+                 QStringLiteral("/b/resolv.conf"));
+        QCOMPARE(mountAt(nat, QStringLiteral("/etc/hosts"))[QStringLiteral("type")].toString(), QStringLiteral("bind"));
+
+        ContainerSpec host = webSpec();
+        host.network = QStringLiteral("host");
+        QVERIFY(!namespaceTypes(buildOrFail(host, busyboxImage(), hostFacts())).contains(QStringLiteral("network")));
+        // Without a path, "none" gets a new namespace of its own; and no /etc files are mounted.
+        const QJsonObject none = buildOrFail(webSpec(), busyboxImage(), hostFacts());
+        QVERIFY(namespaceTypes(none).contains(QStringLiteral("network")));
+        QVERIFY(mountAt(none, QStringLiteral("/etc/hosts")).isEmpty());
+    }
+
     void build_nofileNeverAboveTheHardLimit()
     {
         auto nofile = [](quint64 hard) {
