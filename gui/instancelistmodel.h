@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "dbustypes.h"
 #include "instancehistory.h"
 
@@ -41,6 +43,9 @@ public:
         int exitCode = -1;
         double cpuLimitCores = 0;
         qulonglong memoryLimitBytes = 0;
+        // Who created it (Instance1.Owner); unknown until the properties arrive.
+        std::optional<uint> ownerUid;
+        bool ownerRecorded = false;
     };
 
     explicit InstanceListModel(QObject *parent = nullptr);

@@ -36,7 +36,8 @@ QVariantMap withDefaults(QVariantMap spec)
 InstanceInfo toInstanceInfo(const Containers::ContainerInfo &info)
 {
     return {info.spec.name,           QStringLiteral("container"),  Containers::toString(info.state), info.exitCode,
-            info.spec.toVariantMap(), msSinceEpoch(info.createdAt), msSinceEpoch(info.startedAt),     info.error};
+            info.spec.toVariantMap(), msSinceEpoch(info.createdAt), msSinceEpoch(info.startedAt),     info.error,
+            info.spec.ownerUid};
 }
 } // namespace
 
@@ -80,11 +81,12 @@ QCoro::Task<Outcome> ContainerInstances::validate(QString name, QVariantMap spec
     co_return std::nullopt;
 }
 
-QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVariantMap spec, Caller, Job *job)
+QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVariantMap spec, Caller caller, Job *job)
 {
-    const Containers::Result<Containers::ContainerSpec> checked = m_backend.validate(name, withDefaults(spec));
+    Containers::Result<Containers::ContainerSpec> checked = m_backend.validate(name, withDefaults(spec));
     if (!checked.ok())
         co_return checked.error();
+    checked.value().ownerUid = caller.uid;
     if (job->isCancelled())
         co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
     job->setFraction(0.1);

@@ -32,6 +32,8 @@ struct InstanceInfo {
     qulonglong createdAtMs = 0;
     qulonglong startedAtMs = 0;
     QString error;
+    // The uid that created it; none for an instance made before owners were recorded.
+    std::optional<uint> ownerUid = {};
 };
 
 // What the D-Bus layer needs of a kind of instance (containers, VMs). Every method may take its

@@ -19,8 +19,12 @@ struct HostFacts {
     QString cgroupsPath; // linux.cgroupsPath, e.g. "/hamlet/web1"
     quint64 nofileHardLimit = 1024; // the helper's hard RLIMIT_NOFILE: a container cannot get more
     QJsonObject seccomp; // linux.seccomp (Seccomp::load); empty: no filter
+    // Paths masked on this host in addition to maskedPaths(): the per-CPU thermal_throttle
+    // directories (their counters tell what other tenants run), as podman masks them.
+    QStringList hostMaskedPaths;
 
-    // The facts of this host: reads getrlimit and the translated default seccomp profile.
+    // The facts of this host: reads getrlimit, the CPUs' sysfs directories and the translated
+    // default seccomp profile.
     static Result<HostFacts> current(const QString &cgroupVersion, const QString &cgroupsPath);
 };
 

@@ -82,7 +82,7 @@ QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
                                       {QStringLiteral("format"), disk.format}});
         const int liveVcpus
             = virDomainGetVcpusFlags(domain, active ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG);
-        return QVariantMap {
+        QVariantMap parts {
             {QStringLiteral("name"), name},
             {QStringLiteral("state"), VmState::fromDomainState(state, reason)},
             {QStringLiteral("source"), facts.hamletSource},
@@ -103,6 +103,9 @@ QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
             {QStringLiteral("osVariant"), facts.osVariant},
             {QStringLiteral("xml"), xml},
         };
+        if (facts.ownerUid)
+            parts.insert(QStringLiteral("ownerUid"), *facts.ownerUid);
+        return parts;
     });
 }
 

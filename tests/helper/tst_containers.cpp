@@ -58,7 +58,12 @@ private:
         return values ? values->value(QStringLiteral("pid")).toLongLong() : 0;
     }
 
-    void reconnect() { m_client = std::make_unique<HelperClient>(m_system.busAddress()); }
+    // Subscribed (without samples): the helper sends instance signals to subscribers only.
+    void reconnect()
+    {
+        m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->subscribe(0))));
+    }
 
 private Q_SLOTS:
     void initTestCase()
@@ -152,6 +157,7 @@ private Q_SLOTS:
         const qsizetype before = samples.size();
         QTest::qWait(1500);
         QCOMPARE(samples.size(), before);
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->subscribe(0)))); // signals again
         QVERIFY(std::holds_alternative<bool>(
             QCoro::waitFor(m_client->instanceCall(QStringLiteral("burner"), QStringLiteral("Delete")))));
     }
@@ -226,6 +232,13 @@ private Q_SLOTS:
         QVariantMap manyCpus = sleeper();
         manyCpus.insert(QStringLiteral("cpus"), 1000.0);
         QTest::newRow("cpus above host") << QStringLiteral("x4") << manyCpus << invalid;
+        for (const QString &proc :
+             {QStringLiteral("/proc/self/fd/7"), QStringLiteral("/proc"), QStringLiteral("/tmp/../proc/1/cwd")}) {
+            QVariantMap inProc = sleeper(); // CVE-2024-21626: a leaked fd reached through /proc
+            inProc.insert(QStringLiteral("workdir"), proc);
+            QTest::newRow(qPrintable(QStringLiteral("workdir %1").arg(proc)))
+                << QStringLiteral("x5") << inProc << invalid;
+        }
         QTest::newRow("existing name") << QStringLiteral("web1") << sleeper()
                                        << QStringLiteral("dev.hamlet.Error.Exists");
     }

@@ -61,6 +61,7 @@ private Q_SLOTS:
         QVERIFY2(m_system.startBus(), qPrintable(m_system.error()));
         QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
         m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->subscribe(0)))); // instance signals
     }
 
     void tinyVm_runsAndAnswersOnItsConsole()
@@ -143,6 +144,7 @@ private Q_SLOTS:
         QVERIFY(::kill(static_cast<pid_t>(qemu), 0) == 0); // QEMU outlives the helper
         QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
         m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->subscribe(0)))); // instance signals
         QCOMPARE(instanceState(*m_client, QStringLiteral("tiny1")), QStringLiteral("running"));
         QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(QStringLiteral("tiny1"), true))));
         QCOMPARE(instanceState(*m_client, QStringLiteral("tiny1")), QStringLiteral("stopped"));

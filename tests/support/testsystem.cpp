@@ -135,6 +135,10 @@ QString TestSystem::callerProgram()
 {
     return QStringLiteral(HAMLET_CALLER_PROGRAM);
 }
+QString TestSystem::watcherProgram()
+{
+    return QStringLiteral(HAMLET_WATCHER_PROGRAM);
+}
 QString TestSystem::sourceDir()
 {
     return QStringLiteral(HAMLET_SOURCE_DIR);
@@ -142,7 +146,7 @@ QString TestSystem::sourceDir()
 
 bool TestSystem::ensureUsers()
 {
-    for (const QString &user : {AllowedUser, DeniedUser, SlowUser}) {
+    for (const QString &user : {AllowedUser, DeniedUser, SlowUser, OtherUser}) {
         if (::getpwnam(user.toLocal8Bit().constData()))
             continue;
         const int code = QProcess::execute(QStringLiteral("useradd"),

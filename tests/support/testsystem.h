@@ -23,14 +23,17 @@ struct Run {
 // file and test rules, and hamlet-helper from the build tree. Everything is stopped in the
 // destructor and, should the test process die, by PR_SET_PDEATHSIG.
 //
-// Test users (created on first use): hamlet-test-allowed (polkit: yes to dev.hamlet.*),
-// hamlet-test-denied (polkit: no), hamlet-test-slow (polkit answers yes after 2 s).
+// Test users (created on first use): hamlet-test-allowed (polkit: yes to dev.hamlet.*, so an
+// administrator: manage-others too), hamlet-test-other (yes to dev.hamlet.* but no to
+// dev.hamlet.manage-others: an ordinary user with her own instances), hamlet-test-denied
+// (polkit: no), hamlet-test-slow (polkit answers yes after 2 s).
 class TestSystem
 {
 public:
     static inline const QString AllowedUser = QStringLiteral("hamlet-test-allowed");
     static inline const QString DeniedUser = QStringLiteral("hamlet-test-denied");
     static inline const QString SlowUser = QStringLiteral("hamlet-test-slow");
+    static inline const QString OtherUser = QStringLiteral("hamlet-test-other");
 
     TestSystem();
     ~TestSystem();
@@ -59,6 +62,7 @@ public:
     static QString helperProgram();
     static QString ctlProgram();
     static QString callerProgram();
+    static QString watcherProgram();
     static QString sourceDir();
 
 private:
