@@ -4,6 +4,7 @@
 #include "imagecommands.h"
 #include "units.h"
 
+#include <QDBusArgument>
 #include <QTextStream>
 
 namespace Hamlet::Ctl {
@@ -31,6 +32,10 @@ int report(const ClientError &error)
 
 QString show(const QVariant &value)
 {
+    // A map nested in a{sv} (an instance's Spec) arrives still marshalled.
+    if (value.userType() == qMetaTypeId<QDBusArgument>()
+        && value.value<QDBusArgument>().currentSignature() == QLatin1String("a{sv}"))
+        return show(qdbus_cast<QVariantMap>(value.value<QDBusArgument>()));
     if (value.typeId() == QMetaType::QStringList)
         return value.toStringList().join(QLatin1Char(' '));
     if (value.typeId() == QMetaType::QVariantMap) {

@@ -5,6 +5,7 @@
 #include "clienttest.h"
 #include "testsystem.h"
 
+#include <QDBusArgument>
 #include <QDeadlineTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -28,6 +29,14 @@ uint uidOf(const QString &user)
     return account ? account->pw_uid : 0;
 }
 
+// The Spec property as a map (nested in a{sv}, it arrives still marshalled).
+QVariantMap specOf(const QVariantMap &properties)
+{
+    const QVariant spec = properties.value(QStringLiteral("Spec"));
+    return spec.userType() == qMetaTypeId<QDBusArgument>() ? qdbus_cast<QVariantMap>(spec.value<QDBusArgument>())
+                                                           : spec.toMap();
+}
+
 QString instanceXml()
 {
     return TestSystem::sourceDir() + QStringLiteral("/resources/dbus/dev.hamlet.Instance1.xml");
@@ -46,7 +55,7 @@ bool waitForOutput(QProcess &process, QByteArray *seen, const QByteArray &marker
 
 QByteArray finish(QProcess &process, QByteArray seen)
 {
-    process.waitForFinished(20000);
+    process.waitForFinished(40000);
     return seen + process.readAllStandardOutput();
 }
 } // namespace
@@ -86,11 +95,7 @@ private Q_SLOTS:
         const QVariantMap properties = instanceProperties(*m_root, QStringLiteral("owned1"));
         QCOMPARE(properties.value(QStringLiteral("Owner")).toUInt(), uidOf(TestSystem::AllowedUser));
         QCOMPARE(properties.value(QStringLiteral("OwnerRecorded")).toBool(), true);
-        QVERIFY(properties.value(QStringLiteral("Spec"))
-                    .toMap()
-                    .value(QStringLiteral("env"))
-                    .toStringList()
-                    .contains(Secret));
+        QVERIFY(specOf(properties).value(QStringLiteral("env")).toStringList().contains(Secret));
         const QJsonObject record
             = QJsonDocument::fromJson(readFile(m_system.stateDir() + QStringLiteral("/instances/owned1.json")))
                   .object();
@@ -150,10 +155,10 @@ private Q_SLOTS:
         const QString bus = m_system.busAddress();
         // A user denied monitor, listening as any client can (a match rule on the helper's name).
         auto monitor = m_system.spawn(TestSystem::DeniedUser, QStringLiteral("timeout"),
-                                      {QStringLiteral("10"), QStringLiteral("stdbuf"), QStringLiteral("-oL"),
+                                      {QStringLiteral("28"), QStringLiteral("stdbuf"), QStringLiteral("-oL"),
                                        QStringLiteral("gdbus"), QStringLiteral("monitor"), QStringLiteral("--address"),
                                        bus, QStringLiteral("--dest"), QStringLiteral("dev.hamlet.Helper1")});
-        const QStringList listen {QStringLiteral("--bus"), bus, QStringLiteral("--for"), QStringLiteral("8000")};
+        const QStringList listen {QStringLiteral("--bus"), bus, QStringLiteral("--for"), QStringLiteral("25000")};
         auto denied = m_system.spawn(TestSystem::DeniedUser, TestSystem::watcherProgram(),
                                      listen + QStringList {QStringLiteral("--subscribe"), QStringLiteral("0")});
         auto unsubscribed = m_system.spawn(TestSystem::AllowedUser, TestSystem::watcherProgram(), listen);
@@ -205,13 +210,7 @@ private Q_SLOTS:
         // Root, subscribed too, gets the env with the Spec.
         bool rootSawEnv = false;
         for (const QList<QVariant> &change : rootChanges)
-            rootSawEnv |= change.at(1)
-                              .toMap()
-                              .value(QStringLiteral("Spec"))
-                              .toMap()
-                              .value(QStringLiteral("env"))
-                              .toStringList()
-                              .contains(Secret);
+            rootSawEnv |= specOf(change.at(1).toMap()).value(QStringLiteral("env")).toStringList().contains(Secret);
         QVERIFY(rootSawEnv);
     }
 

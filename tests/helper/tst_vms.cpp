@@ -84,6 +84,24 @@ private Q_SLOTS:
         qInfo("create to running %lld ms", static_cast<long long>(timer.elapsed()));
     }
 
+    void qemu_doesNotKeepTheHelpersOomScoreAdj()
+    {
+        // As the packaged unit runs the helper (OOMScoreAdjust=-500): a started QEMU must not keep it.
+        QFile adjust(QStringLiteral("/proc/%1/oom_score_adj").arg(m_system.helperPid()));
+        QVERIFY(adjust.open(QIODevice::WriteOnly) && adjust.write("-500") > 0);
+        adjust.close();
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(QStringLiteral("tiny1"), true))));
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(m_client->instanceCall(QStringLiteral("tiny1"), QStringLiteral("Start")))));
+        const auto parts = QCoro::waitFor(m_client->inspect(QStringLiteral("tiny1")));
+        QVERIFY(std::holds_alternative<QVariantMap>(parts));
+        const qint64 qemu = std::get<QVariantMap>(parts).value(QStringLiteral("pid")).toLongLong();
+        QVERIFY(qemu > 0);
+        QCOMPARE(readFile(QStringLiteral("/proc/%1/oom_score_adj").arg(m_system.helperPid())).trimmed(),
+                 QByteArray("-500"));
+        QTRY_COMPARE(readFile(QStringLiteral("/proc/%1/oom_score_adj").arg(qemu)).trimmed(), QByteArray("0"));
+    }
+
     void samples_showCpuGrowingAndMemory()
     {
         QSignalSpy samples(m_client.get(), &HelperClient::samples);

@@ -1,5 +1,5 @@
 // hamlet-test-watcher: listens to every signal the helper sends to this connection, as a client
-// that wants to see everything would (a match rule on the helper's name, no eavesdropping), and
+// that wants to see everything would (match rules on the helper's name, no eavesdropping), and
 // prints one line per signal: "PATH INTERFACE.MEMBER ARGS", maps as {key=value,...}.
 //   hamlet-test-watcher --bus ADDRESS [--subscribe MS] --for MS
 // --subscribe calls Manager1.Subscribe(MS) first and prints "subscribed" or the error's name.
@@ -84,11 +84,21 @@ int main(int argc, char *argv[])
         return 2;
     }
     Printer printer;
-    // Empty path, interface and member: every signal of the helper that reaches this connection.
-    if (!connection.connect(QStringLiteral("dev.hamlet.Helper1"), QString(), QString(), QString(), &printer,
-                            SLOT(print(QDBusMessage)))) {
-        out << "cannot add the match rule" << Qt::endl;
-        return 2;
+    // Every signal the helper has (Qt needs a member or an interface per match), on any path.
+    const QList<std::pair<QString, QString>> members {
+        {QStringLiteral("dev.hamlet.Manager1"), QStringLiteral("InstanceAdded")},
+        {QStringLiteral("dev.hamlet.Manager1"), QStringLiteral("InstanceRemoved")},
+        {QStringLiteral("dev.hamlet.Manager1"), QStringLiteral("ImagesChanged")},
+        {QStringLiteral("dev.hamlet.Manager1"), QStringLiteral("Samples")},
+        {QStringLiteral("dev.hamlet.Job1"), QStringLiteral("Completed")},
+        {QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("PropertiesChanged")},
+    };
+    for (const auto &[interface, member] : members) {
+        if (!connection.connect(QStringLiteral("dev.hamlet.Helper1"), QString(), interface, member, &printer,
+                                SLOT(print(QDBusMessage)))) {
+            out << "cannot add the match rule for " << member << Qt::endl;
+            return 2;
+        }
     }
     if (parser.isSet(subscribe)) {
         QDBusMessage call = QDBusMessage::createMethodCall(
