@@ -199,20 +199,20 @@ private Q_SLOTS:
         }
         QVERIFY2(seen.contains("NameLost"), seen.constData());
         // hamlet-test-caller sends without ALLOW_INTERACTIVE_AUTHORIZATION; hamletctl (HelperClient,
-        // the window's client too) sends a verb with it.
+        // the window's client too) sends its image, create and instance calls with it.
         m_system.run(TestSystem::AllowedUser, TestSystem::callerProgram(),
                      {QStringLiteral("--bus"), m_system.busAddress(), QStringLiteral("--object"),
                       QStringLiteral("/dev/hamlet/Helper1"), QStringLiteral("--xml"), managerXml(),
                       QStringLiteral("--method"), QStringLiteral("GetCapabilities")});
-        const Run stop = m_system.run(TestSystem::AllowedUser, TestSystem::ctlProgram(),
-                                      {QStringLiteral("stop"), QStringLiteral("nosuch")});
-        QVERIFY2(stop.err.contains("dev.hamlet.Error.NotFound"), stop.err.constData());
+        const Run remove = m_system.run(TestSystem::AllowedUser, TestSystem::ctlProgram(),
+                                        {QStringLiteral("rmi"), QStringLiteral("nosuchimage")});
+        QVERIFY2(remove.err.contains("dev.hamlet.Error.NotFound"), remove.err.constData());
         QTest::qWait(500);
         monitor->terminate();
         monitor->waitForFinished(5000);
         seen += monitor->readAllStandardOutput();
         const qsizetype capabilities = seen.indexOf("\"GetCapabilities\"");
-        const qsizetype stopping = seen.indexOf("\"nosuch\"");
+        const qsizetype stopping = seen.indexOf("\"RemoveImage\"");
         QVERIFY2(capabilities > 0 && stopping > 0, seen.constData());
         // The flags argument follows the details of each call.
         QCOMPARE(seen.mid(seen.indexOf("uint32", capabilities), 8), QByteArray("uint32 0"));

@@ -4,9 +4,11 @@
 #include "clienttest.h"
 #include "testsystem.h"
 
+#include <QDeadlineTimer>
 #include <QTest>
 
 #include <QCoro/QCoroTask>
+#include <fcntl.h>
 #include <unistd.h>
 
 using namespace Hamlet;
@@ -21,7 +23,7 @@ echo CAPPRM=$(awk '/^CapPrm/{print $2}' $s)
 echo CAPBND=$(awk '/^CapBnd/{print $2}' $s)
 echo SECCOMP=$(awk '/^Seccomp:/{print $2}' $s)
 echo NNP=$(awk '/^NoNewPrivs/{print $2}' $s)
-echo KCORE=$(wc -c < /proc/kcore)
+echo KCORE=$([ -e /proc/kcore ] && wc -c < /proc/kcore || echo absent)
 echo INTERRUPTS=$(wc -c < /proc/interrupts)
 echo PROCSYS=$( (echo intruder > /proc/sys/kernel/hostname) 2>/dev/null && echo writable || echo refused)
 echo SYSRQ=$( (echo h > /proc/sysrq-trigger) 2>/dev/null && echo writable || echo refused)
@@ -52,6 +54,23 @@ QMap<QString, QString> keyValues(const QByteArray &log)
     return values;
 }
 
+// Gives a process the helper's packaged -500, or +500 where this test lacks CAP_SYS_RESOURCE
+// (lowering needs it; any root may raise): either way a child that inherits it is not at 0.
+// Returns the value set, or "" when neither could be set.
+QByteArray setOomScoreAdj(qint64 pid)
+{
+    for (const QByteArray value : {QByteArray("-500"), QByteArray("500")}) {
+        const int fd = ::open(QStringLiteral("/proc/%1/oom_score_adj").arg(pid).toLocal8Bit().constData(), O_WRONLY);
+        const bool written
+            = fd >= 0 && ::write(fd, value.constData(), static_cast<size_t>(value.size())) == value.size();
+        if (fd >= 0)
+            ::close(fd);
+        if (written)
+            return value;
+    }
+    return {};
+}
+
 int bitCount(const QString &hex)
 {
     bool ok = false;
@@ -67,6 +86,7 @@ private:
     TestSystem m_system;
     std::unique_ptr<HelperClient> m_client;
     QMap<QString, QString> m_inside;
+    QByteArray m_helperOomScoreAdj;
 
 private Q_SLOTS:
     void initTestCase()
@@ -75,21 +95,25 @@ private Q_SLOTS:
         QVERIFY2(m_system.startBus(), qPrintable(m_system.error()));
         QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
         // As the packaged unit runs it (OOMScoreAdjust=-500): what it starts must not inherit it.
-        QFile adjust(QStringLiteral("/proc/%1/oom_score_adj").arg(m_system.helperPid()));
-        QVERIFY(adjust.open(QIODevice::WriteOnly));
-        QVERIFY(adjust.write("-500") > 0);
-        adjust.close();
-        QCOMPARE(readFile(adjust.fileName()).trimmed(), QByteArray("-500"));
+        m_helperOomScoreAdj = setOomScoreAdj(m_system.helperPid());
+        QVERIFY(!m_helperOomScoreAdj.isEmpty());
 
         m_client = std::make_unique<HelperClient>(m_system.busAddress());
         const QVariantMap spec {
             {QStringLiteral("command"), QStringList {QStringLiteral("sh"), QStringLiteral("-c"), Probe}},
             {QStringLiteral("pids"), QVariant::fromValue<qulonglong>(77)}};
         QCOMPARE(createAndWait(*m_client, QStringLiteral("container"), QStringLiteral("probe1"), spec), QString());
-        const auto fd = QCoro::waitFor(m_client->openFd(QStringLiteral("probe1"), QStringLiteral("OpenConsole")));
-        QVERIFY(std::holds_alternative<int>(fd));
-        const QByteArray log = readUntil(std::get<int>(fd), "DONE", 20000);
-        ::close(std::get<int>(fd));
+        // The log of a container without a terminal: read again until the probe is done.
+        QByteArray log;
+        QDeadlineTimer deadline(30000);
+        while (!log.contains("DONE") && !deadline.hasExpired()) {
+            const auto fd = QCoro::waitFor(m_client->openFd(QStringLiteral("probe1"), QStringLiteral("OpenConsole")));
+            QVERIFY(std::holds_alternative<int>(fd));
+            log = readUntil(std::get<int>(fd), "DONE", 2000);
+            ::close(std::get<int>(fd));
+            if (!log.contains("DONE"))
+                QTest::qWait(300);
+        }
         QVERIFY2(log.contains("DONE"), log.constData());
         m_inside = keyValues(log);
         qInfo().noquote() << "seen from inside:" << log;
@@ -112,7 +136,9 @@ private Q_SLOTS:
 
     void maskedPaths_readAsEmpty()
     {
-        QCOMPARE(m_inside.value(QStringLiteral("KCORE")), QStringLiteral("0"));
+        // Masked (empty) where the host kernel has it; some kernels have no /proc/kcore at all.
+        QCOMPARE(m_inside.value(QStringLiteral("KCORE")),
+                 QFile::exists(QStringLiteral("/proc/kcore")) ? QStringLiteral("0") : QStringLiteral("absent"));
         QVERIFY(readFile(QStringLiteral("/proc/interrupts")).size() > 0); // the host's is not empty
         QCOMPARE(m_inside.value(QStringLiteral("INTERRUPTS")), QStringLiteral("0"));
     }
@@ -157,10 +183,10 @@ private Q_SLOTS:
 
     void pidsLimit_isTheSpecs() { QCOMPARE(m_inside.value(QStringLiteral("PIDSMAX")), QStringLiteral("77")); }
 
-    void oomScoreAdj_isZeroWhileTheHelperIsAtMinus500()
+    void oomScoreAdj_isZeroWhileTheHelpersIsNot()
     {
         QCOMPARE(readFile(QStringLiteral("/proc/%1/oom_score_adj").arg(m_system.helperPid())).trimmed(),
-                 QByteArray("-500"));
+                 m_helperOomScoreAdj);
         QCOMPARE(m_inside.value(QStringLiteral("OOM")), QStringLiteral("0"));
     }
 
