@@ -12,7 +12,10 @@
 #include <QThread>
 
 #include <QCoro/QCoroTask>
+#include <atomic>
+#include <csignal>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <thread>
@@ -54,6 +57,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY2(::geteuid() == 0, "these tests run as root");
+        ::signal(SIGPIPE, SIG_IGN); // a pipe the helper closed must fail a write, not end the test
         QVERIFY2(m_system.startBus(), qPrintable(m_system.error()));
         // The image store on a small filesystem of its own, so "full" can be reached for real.
         const QString images = m_system.stateDir() + QStringLiteral("/images");
@@ -117,13 +121,19 @@ private Q_SLOTS:
         const QByteArray archive = makeTar({{"blob", AE_IFREG, QByteArray(80 << 20, 'x')}});
         int fds[2];
         QCOMPARE(::pipe2(fds, O_CLOEXEC), 0);
-        std::thread writer([fd = fds[1], archive] {
+        // The writer stops when the helper stops reading (it keeps its end of the pipe a while).
+        std::atomic_bool stop = false;
+        ::fcntl(fds[1], F_SETFL, O_NONBLOCK);
+        std::thread writer([fd = fds[1], archive, &stop] {
             qsizetype done = 0;
-            while (done < archive.size()) {
+            while (done < archive.size() && !stop) {
+                pollfd ready {fd, POLLOUT, 0};
+                if (::poll(&ready, 1, 100) <= 0)
+                    continue;
                 const ssize_t n = ::write(fd, archive.constData() + done, static_cast<size_t>(archive.size() - done));
-                if (n <= 0)
+                if (n < 0 && errno != EAGAIN)
                     break;
-                done += n;
+                done += std::max<ssize_t>(n, 0);
             }
             ::close(fd);
         });
@@ -131,6 +141,7 @@ private Q_SLOTS:
         ::close(fds[0]);
         QVERIFY(std::holds_alternative<QString>(job));
         const auto done = QCoro::waitFor(m_client->waitForJob(std::get<QString>(job)));
+        stop = true;
         writer.join();
         QCOMPARE(errorName(done), QStringLiteral("dev.hamlet.Error.Failed"));
         QVERIFY2(std::get<ClientError>(done).message.contains(QStringLiteral("not enough space on")),
