@@ -1,10 +1,11 @@
 #include "hamletctl.h"
 
+#include "dbustypes.h"
 #include "helperclient.h"
 #include "imagecommands.h"
+#include "namespacefacts.h"
 #include "units.h"
 
-#include <QDBusArgument>
 #include <QTextStream>
 
 namespace Hamlet::Ctl {
@@ -32,26 +33,49 @@ int report(const ClientError &error)
 
 QString show(const QVariant &value)
 {
-    // A map nested in a{sv} (an instance's Spec) arrives still marshalled.
-    if (value.userType() == qMetaTypeId<QDBusArgument>()
-        && value.value<QDBusArgument>().currentSignature() == QLatin1String("a{sv}"))
-        return show(qdbus_cast<QVariantMap>(value.value<QDBusArgument>()));
     if (value.typeId() == QMetaType::QStringList)
         return value.toStringList().join(QLatin1Char(' '));
-    if (value.typeId() == QMetaType::QVariantMap) {
-        QStringList parts;
-        const QVariantMap map = value.toMap();
-        for (auto it = map.cbegin(); it != map.cend(); ++it)
-            parts << it.key() + QLatin1Char('=') + show(it.value());
-        return parts.join(QLatin1Char(' '));
-    }
     return value.toString();
+}
+
+bool nested(const QVariant &value)
+{
+    return value.typeId() == QMetaType::QVariantMap || value.typeId() == QMetaType::QVariantList;
+}
+
+// Every level of what the helper sent, indented: a map's keys under it, a list's items as "- ".
+// Namespace verdicts get their sentence first, so "user: shared with the host — root in this
+// container is root on the host" is read before the inodes behind it.
+void printValue(const QString &key, const QVariant &value, int depth, bool namespaceVerdict = false)
+{
+    const QString indent(depth * 2, QLatin1Char(' '));
+    if (namespaceVerdict) {
+        out() << indent << NamespaceFacts::sentence(key, value.toMap()) << Qt::endl;
+    } else if (!nested(value)) {
+        out() << indent << key << ": " << show(value) << Qt::endl;
+        return;
+    } else {
+        out() << indent << key << ':' << Qt::endl;
+    }
+    if (value.typeId() == QMetaType::QVariantList) {
+        for (const QVariant &item : value.toList()) {
+            if (nested(item))
+                printValue(QStringLiteral("-"), item, depth + 1);
+            else
+                out() << indent << "  - " << show(item) << Qt::endl;
+        }
+        return;
+    }
+    const QVariantMap map = value.toMap();
+    const bool verdicts = key == QLatin1String("namespaces") && depth == 0;
+    for (auto it = map.cbegin(); it != map.cend(); ++it)
+        printValue(it.key(), it.value(), depth + 1, verdicts);
 }
 
 void printMap(const QVariantMap &map)
 {
     for (auto it = map.cbegin(); it != map.cend(); ++it)
-        out() << it.key() << ": " << show(it.value()) << Qt::endl;
+        printValue(it.key(), plainDBusValue(it.value()), 0);
 }
 
 // key=value words before "--" become the spec; words after it the command.

@@ -17,6 +17,69 @@ void registerDBusTypes()
     Q_UNUSED(registered);
 }
 
+namespace {
+
+QVariant readArgument(const QDBusArgument &argument)
+{
+    switch (argument.currentType()) {
+    case QDBusArgument::MapType: {
+        QVariantMap map;
+        argument.beginMap();
+        while (!argument.atEnd()) {
+            argument.beginMapEntry();
+            const QVariant key = plainDBusValue(argument.asVariant());
+            const QVariant value = plainDBusValue(argument.asVariant());
+            argument.endMapEntry();
+            map.insert(key.toString(), value);
+        }
+        argument.endMap();
+        return map;
+    }
+    case QDBusArgument::ArrayType: {
+        const bool strings = argument.currentSignature() == QLatin1String("as");
+        QVariantList list;
+        argument.beginArray();
+        while (!argument.atEnd())
+            list << plainDBusValue(argument.asVariant());
+        argument.endArray();
+        return strings ? QVariant(QVariant(list).toStringList()) : QVariant(list);
+    }
+    case QDBusArgument::StructureType: {
+        QVariantList fields;
+        argument.beginStructure();
+        while (!argument.atEnd())
+            fields << plainDBusValue(argument.asVariant());
+        argument.endStructure();
+        return fields;
+    }
+    default:
+        return plainDBusValue(argument.asVariant());
+    }
+}
+
+} // namespace
+
+QVariant plainDBusValue(const QVariant &value)
+{
+    if (value.userType() == qMetaTypeId<QDBusVariant>())
+        return plainDBusValue(value.value<QDBusVariant>().variant());
+    if (value.userType() == qMetaTypeId<QDBusArgument>())
+        return readArgument(value.value<QDBusArgument>());
+    if (value.typeId() == QMetaType::QVariantMap) {
+        QVariantMap map = value.toMap();
+        for (auto it = map.begin(); it != map.end(); ++it)
+            *it = plainDBusValue(*it);
+        return map;
+    }
+    if (value.typeId() == QMetaType::QVariantList) {
+        QVariantList list = value.toList();
+        for (QVariant &item : list)
+            item = plainDBusValue(item);
+        return list;
+    }
+    return value;
+}
+
 } // namespace Hamlet
 
 QDBusArgument &operator<<(QDBusArgument &argument, const Hamlet::InstanceSummary &summary)

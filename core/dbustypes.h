@@ -34,6 +34,11 @@ using VariantMapList = QList<QVariantMap>;
 
 void registerDBusTypes();
 
+// Values nested in an a{sv} arrive as QDBusArgument (or QDBusVariant): this gives plain QVariants
+// back, all the way down (maps as QVariantMap, string arrays as QStringList, other arrays and
+// structures as QVariantList), so a reader never has to know the wire signature.
+QVariant plainDBusValue(const QVariant &value);
+
 } // namespace Hamlet
 
 QDBusArgument &operator<<(QDBusArgument &argument, const Hamlet::InstanceSummary &summary);

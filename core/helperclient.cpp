@@ -286,7 +286,7 @@ QCoro::Task<Result<QVariantMap>> HelperClient::inspect(QString name)
     const auto reply = co_await callInstance(name, verbInspect, NoArguments);
     if (const auto *error = std::get_if<ClientError>(&reply))
         co_return *error;
-    co_return qdbus_cast<QVariantMap>(std::get<QDBusMessage>(reply).arguments().value(0));
+    co_return plainDBusValue(std::get<QDBusMessage>(reply).arguments().value(0)).toMap();
 }
 
 QCoro::Task<Result<QVariantMap>> HelperClient::instanceProperties(QString name)
@@ -298,7 +298,7 @@ QCoro::Task<Result<QVariantMap>> HelperClient::instanceProperties(QString name)
     const QDBusPendingReply<QVariantMap> reply = co_await m_bus.asyncCall(call, CallTimeoutMs);
     if (reply.isError())
         co_return ClientError::fromDBus(reply.error());
-    co_return reply.value();
+    co_return plainDBusValue(reply.value()).toMap();
 }
 
 QCoro::Task<Result<int>> HelperClient::openFd(QString name, QString verb)

@@ -24,6 +24,8 @@ std::optional<StatPoint> InstanceHistory::add(qulonglong monotonicNs, const QVar
     point.cpuPercentOfLimit = limitCores > 0 ? point.cpuPercent / limitCores : 0.0;
     point.memoryBytes = counters.value(QStringLiteral("memoryBytes")).toULongLong();
     point.memoryLimitBytes = counters.value(QStringLiteral("memoryLimitBytes")).toULongLong();
+    if (const auto pids = counters.constFind(QStringLiteral("pids")); pids != counters.cend())
+        point.pids = pids->toULongLong();
 
     if (m_count < m_points.size()) {
         m_points[(m_head + m_count) % m_points.size()] = point;

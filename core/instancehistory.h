@@ -17,6 +17,7 @@ struct StatPoint {
     double cpuPercentOfLimit = 0; // of the instance's CPU limit (quota or vCPUs); 0 without one
     qulonglong memoryBytes = 0;
     qulonglong memoryLimitBytes = 0; // 0: no limit
+    std::optional<qulonglong> pids; // processes in the instance; none for VMs
 };
 
 // A bounded history of one instance (by default 1 h at 1 s), fed with the helper's cumulative

@@ -132,7 +132,8 @@ void DetailsPane::refreshPerformance()
         m_performance->clear();
         return;
     }
-    m_performance->showHistory(m_model->stats().history(m_name), instance->cpuLimitCores, instance->memoryLimitBytes);
+    m_performance->showHistory(m_model->stats().history(m_name), instance->cpuLimitCores, instance->memoryLimitBytes,
+                               instance->pidsLimit);
 }
 
 void DetailsPane::inspect()

@@ -1,10 +1,10 @@
 #include "inspectformatter.h"
 
+#include "dbustypes.h"
 #include "formatting.h"
+#include "namespacefacts.h"
 
 #include <QCoreApplication>
-#include <QDBusArgument>
-#include <QDBusMetaType>
 #include <bit>
 
 namespace Hamlet {
@@ -15,25 +15,36 @@ QString tr(const char *text)
     return QCoreApplication::translate("InspectFormatter", text);
 }
 
-// "own pid, mnt, net · shared with the host: user". Accepts the helper's a{sv} per namespace
-// ({inode, hostInode, isolated}) as well as the contract's older "own:<inode>"/"same" strings.
-QString namespacesText(const QVariantMap &namespaces)
+// Three rows at most: the namespaces of its own, each one shared with the host with what that
+// means, and each one the helper could not verify with its reason. Nothing unverified reads as own.
+QString namespacesRows(const QVariantMap &namespaces)
 {
+    using namespace NamespaceFacts;
     QStringList own;
     QStringList shared;
+    QStringList unknown;
     for (auto it = namespaces.cbegin(); it != namespaces.cend(); ++it) {
-        const QVariant value = InspectFormatter::plain(it.value());
-        const bool isolated = value.typeId() == QMetaType::QVariantMap
-            ? InspectFormatter::plain(value.toMap().value(QStringLiteral("isolated"))).toBool()
-            : value.toString().startsWith(QLatin1String("own"));
-        (isolated ? own : shared) << it.key();
+        const QVariantMap verdict = InspectFormatter::plain(it.value()).toMap();
+        switch (stateOf(verdict)) {
+        case State::Isolated:
+            own << it.key();
+            break;
+        case State::Shared:
+            shared << tr("%1 (%2)").arg(it.key(), sharedMeans(it.key()));
+            break;
+        case State::Unknown:
+            unknown << tr("%1 (%2)").arg(it.key(), reasonOf(verdict));
+            break;
+        }
     }
-    QStringList parts;
+    QString html;
     if (!own.isEmpty())
-        parts << tr("own %1").arg(own.join(QStringLiteral(", ")));
+        html += InspectFormatter::row(tr("Namespaces of its own"), own.join(QStringLiteral(", ")));
     if (!shared.isEmpty())
-        parts << tr("shared with the host: %1").arg(shared.join(QStringLiteral(", ")));
-    return parts.join(QStringLiteral(" · "));
+        html += InspectFormatter::row(tr("Shared with the host"), shared.join(QStringLiteral("; ")));
+    if (!unknown.isEmpty())
+        html += InspectFormatter::row(tr("Namespaces not verified"), unknown.join(QStringLiteral("; ")));
+    return html;
 }
 
 // "14 capabilities (00000000a80425fb)"
@@ -108,6 +119,7 @@ const Known KnownParts[] = {
      [](const QVariant &v) { return tr("%1 s").arg(static_cast<double>(v.toULongLong()) / 1e9, 0, 'f', 2); }},
     {"hasDisplay", QT_TRANSLATE_NOOP("InspectFormatter", "Display"), nullptr},
     {"osVariant", QT_TRANSLATE_NOOP("InspectFormatter", "Guest OS"), nullptr},
+    {"unknown", QT_TRANSLATE_NOOP("InspectFormatter", "Not read (unknown)"), nullptr},
 };
 // Shown elsewhere (state), or too long to be read here (the mount options, the domain XML).
 const char *const Hidden[] = {"namespaces", "state", "rootfsMount", "xml", "name", "source"};
@@ -121,30 +133,7 @@ QString InspectFormatter::row(const QString &label, const QString &value)
 
 QVariant InspectFormatter::plain(const QVariant &value)
 {
-    if (value.userType() != qMetaTypeId<QDBusArgument>())
-        return value;
-    const auto argument = value.value<QDBusArgument>();
-    const QString signature = argument.currentSignature();
-    if (signature == QLatin1String("a{ss}")) {
-        QVariantMap map;
-        const auto strings = qdbus_cast<QMap<QString, QString>>(argument);
-        for (auto it = strings.cbegin(); it != strings.cend(); ++it)
-            map.insert(it.key(), it.value());
-        return map;
-    }
-    if (signature == QLatin1String("a{sv}"))
-        return qdbus_cast<QVariantMap>(argument);
-    if (signature == QLatin1String("as"))
-        return qdbus_cast<QStringList>(argument);
-    if (signature == QLatin1String("av"))
-        return qdbus_cast<QVariantList>(argument);
-    if (signature == QLatin1String("aa{sv}")) {
-        QVariantList list;
-        for (const QVariantMap &map : qdbus_cast<QList<QVariantMap>>(argument))
-            list << map;
-        return list;
-    }
-    return QStringLiteral("(%1)").arg(signature);
+    return plainDBusValue(value);
 }
 
 QString InspectFormatter::text(const QVariant &raw)
@@ -174,7 +163,7 @@ QString InspectFormatter::rows(const QVariantMap &parts)
 {
     QString html;
     if (parts.contains(QStringLiteral("namespaces")))
-        html += row(tr("Namespaces"), namespacesText(plain(parts.value(QStringLiteral("namespaces"))).toMap()));
+        html += namespacesRows(plain(parts.value(QStringLiteral("namespaces"))).toMap());
     QStringList shown;
     for (const char *hidden : Hidden)
         shown << QString::fromLatin1(hidden);

@@ -6,9 +6,9 @@
 
 namespace Hamlet {
 
-// Turns what Inspect returns into rows a person can read: namespaces as "own" or "shared with the
-// host", capability masks as counts, sizes with units, seccomp modes by name; keys it does not
-// know are shown as they are, so nothing the helper reports is hidden.
+// Turns what Inspect returns into rows a person can read: namespaces as its own, shared with the
+// host (with what that means) or not verified (with why), capability masks as counts, sizes with units, seccomp modes
+// by name; keys it does not know are shown as they are, so nothing the helper reports is hidden.
 class InspectFormatter
 {
 public:

@@ -182,6 +182,8 @@ void InstanceListModel::updateProperties(const QString &name, const QVariantMap 
                 = instance.spec.value(QStringLiteral("cpus"), instance.spec.value(QStringLiteral("vcpus"))).toDouble();
         if (instance.memoryLimitBytes == 0)
             instance.memoryLimitBytes = instance.spec.value(QStringLiteral("memory")).toULongLong();
+        if (instance.pidsLimit == 0)
+            instance.pidsLimit = instance.spec.value(QStringLiteral("pids")).toULongLong();
     }
     Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
     if (before != instance.state)
@@ -197,6 +199,8 @@ QStringList InstanceListModel::addSamples(qulonglong monotonicNs, const SampleBa
         Instance &instance = m_rows[row];
         instance.cpuLimitCores = entry.values.value(QStringLiteral("cpuLimitCores")).toDouble();
         instance.memoryLimitBytes = entry.values.value(QStringLiteral("memoryLimitBytes")).toULongLong();
+        if (const auto pids = entry.values.constFind(QStringLiteral("pidsLimit")); pids != entry.values.cend())
+            instance.pidsLimit = pids->toULongLong();
     }
     const QStringList updated = m_stats.addBatch(monotonicNs, batch);
     if (!m_rows.isEmpty())

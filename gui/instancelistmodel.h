@@ -43,6 +43,7 @@ public:
         int exitCode = -1;
         double cpuLimitCores = 0;
         qulonglong memoryLimitBytes = 0;
+        qulonglong pidsLimit = 0; // 0: not reported (the helper always sets one for containers)
         // Who created it (Instance1.Owner); unknown until the properties arrive.
         std::optional<uint> ownerUid;
         bool ownerRecorded = false;

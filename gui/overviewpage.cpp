@@ -95,8 +95,10 @@ void OverviewPage::showInstance(const InstanceListModel::Instance &instance)
                                                             : spec.value(QStringLiteral("memory")).toULongLong();
     html += row(tr("Memory"), memory > 0 ? Format::bytes(memory) : tr("no limit"));
     if (!vm) {
-        const qulonglong pids = spec.value(QStringLiteral("pids")).toULongLong();
-        html += row(tr("Processes"), pids > 0 ? QString::number(pids) : tr("no limit"));
+        // The same number the Performance page shows: the model's, from the helper's samples or spec.
+        html += row(tr("Processes"),
+                    instance.pidsLimit > 0 ? tr("at most %1").arg(instance.pidsLimit)
+                                           : tr("unknown (the helper did not report it)"));
     } else if (spec.contains(QStringLiteral("diskSize"))) {
         html += row(tr("Disk"), Format::bytes(spec.value(QStringLiteral("diskSize")).toULongLong()));
     }

@@ -124,7 +124,7 @@ void PerformancePage::setWindowSeconds(int seconds)
         x->setRange(-span, 0);
         x->setTickCount(minutes ? 7 : 7);
     }
-    showHistory(m_history, m_cpuLimitCores, m_memoryLimitBytes);
+    showHistory(m_history, m_cpuLimitCores, m_memoryLimitBytes, m_pidsLimit);
 }
 
 void PerformancePage::clear()
@@ -137,11 +137,13 @@ void PerformancePage::clear()
     m_summary->setText(tr("No samples yet: numbers appear while the instance runs."));
 }
 
-void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimitCores, qulonglong memoryLimitBytes)
+void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimitCores, qulonglong memoryLimitBytes,
+                                  qulonglong pidsLimit)
 {
     m_history = history;
     m_cpuLimitCores = cpuLimitCores;
     m_memoryLimitBytes = memoryLimitBytes;
+    m_pidsLimit = pidsLimit;
     if (!history || history->size() == 0) {
         const int window = m_windowSeconds;
         clear();
@@ -190,6 +192,9 @@ void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimi
         text
             += tr(" (%1 of its %2 limit)").arg(Format::percent(latest.cpuPercentOfLimit), Format::cores(cpuLimitCores));
     text += tr(" · memory %1").arg(Format::memoryOf(latest.memoryBytes, memoryLimitBytes));
+    if (latest.pids)
+        text += pidsLimit > 0 ? tr(" · processes %1 of at most %2").arg(*latest.pids).arg(pidsLimit)
+                              : tr(" · processes %1").arg(*latest.pids);
     m_summary->setText(text);
 }
 

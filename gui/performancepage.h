@@ -24,7 +24,9 @@ public:
     explicit PerformancePage(QWidget *parent = nullptr);
 
     // The history to draw (nullptr: nothing yet); cpuLimitCores/memoryLimitBytes 0 = no limit.
-    void showHistory(const InstanceHistory *history, double cpuLimitCores, qulonglong memoryLimitBytes);
+    // pidsLimit 0: not known (VMs, or not reported).
+    void showHistory(const InstanceHistory *history, double cpuLimitCores, qulonglong memoryLimitBytes,
+                     qulonglong pidsLimit = 0);
     void clear();
 
     void setWindowSeconds(int seconds);
@@ -45,6 +47,7 @@ private:
     const InstanceHistory *m_history = nullptr;
     double m_cpuLimitCores = 0;
     qulonglong m_memoryLimitBytes = 0;
+    qulonglong m_pidsLimit = 0;
     QButtonGroup *m_windows;
     QLabel *m_summary;
     QChartView *m_cpuView;

@@ -207,6 +207,7 @@ SampleBatch ContainerInstances::sampleNow()
                        {QStringLiteral("memoryBytes"), QVariant::fromValue<qulonglong>(counters->memoryUsage)},
                        {QStringLiteral("memoryLimitBytes"), QVariant::fromValue<qulonglong>(info->spec.memory)},
                        {QStringLiteral("pids"), QVariant::fromValue<qulonglong>(counters->pids)},
+                       {QStringLiteral("pidsLimit"), QVariant::fromValue<qulonglong>(info->spec.effectivePids())},
                        {QStringLiteral("state"), Containers::toString(info->state)}}});
     }
     return batch;

@@ -2,32 +2,26 @@
 // files of the running container, so that what is shown is what is in force, not what was asked.
 #include "containerbackend.h"
 
+#include "namespacecheck.h"
 #include "overlaymount.h"
 
 #include <QFileInfo>
-
-#include <sys/stat.h>
+#include <QHash>
 
 namespace Hamlet::Containers {
 
 namespace {
 
-QString procStatusField(qint64 pid, const QByteArray &field)
+// "Field:\tvalue" lines of /proc/PID/status; empty when it could not be read.
+QHash<QByteArray, QString> procStatus(qint64 pid)
 {
+    QHash<QByteArray, QString> fields;
     for (const QByteArray &line : readSmallFile(QStringLiteral("/proc/%1/status").arg(pid)).split('\n')) {
-        if (line.startsWith(field + ':'))
-            return QString::fromLatin1(line.mid(field.size() + 1).trimmed());
+        const qsizetype colon = line.indexOf(':');
+        if (colon > 0)
+            fields.insert(line.left(colon), QString::fromLatin1(line.mid(colon + 1).trimmed()));
     }
-    return {};
-}
-
-quint64 namespaceInode(const QString &pid, const QString &type)
-{
-    struct stat info {
-    };
-    if (::stat(QFile::encodeName(QStringLiteral("/proc/%1/ns/%2").arg(pid, type)).constData(), &info) != 0)
-        return 0;
-    return info.st_ino;
+    return fields;
 }
 
 } // namespace
@@ -54,24 +48,28 @@ Result<QVariantMap> ContainerBackend::inspect(const QString &name) const
     if (container->pid == 0)
         return parts;
 
-    const QString pid = QString::number(container->pid);
-    QVariantMap namespaces;
-    for (const QString &type :
-         {QStringLiteral("pid"), QStringLiteral("mnt"), QStringLiteral("uts"), QStringLiteral("ipc"),
-          QStringLiteral("net"), QStringLiteral("cgroup"), QStringLiteral("user")}) {
-        const quint64 inside = namespaceInode(pid, type);
-        const quint64 host = namespaceInode(QStringLiteral("1"), type);
-        namespaces.insert(type,
-                          QVariantMap {{QStringLiteral("inode"), inside},
-                                       {QStringLiteral("hostInode"), host},
-                                       {QStringLiteral("isolated"), inside != 0 && inside != host}});
-    }
-    parts.insert(QStringLiteral("namespaces"), namespaces);
-    parts.insert(QStringLiteral("capEff"), procStatusField(container->pid, "CapEff"));
-    parts.insert(QStringLiteral("capBnd"), procStatusField(container->pid, "CapBnd"));
-    parts.insert(QStringLiteral("noNewPrivs"), procStatusField(container->pid, "NoNewPrivs") == QStringLiteral("1"));
+    parts.insert(QStringLiteral("namespaces"), compareNamespaces(container->pid));
+    // A field that could not be read is named under "unknown" with the reason, never shown as
+    // "no capabilities", "no_new_privs off" or "seccomp off".
+    const QHash<QByteArray, QString> status = procStatus(container->pid);
+    QVariantMap unknown;
+    const auto field = [&](const char *key, const QByteArray &name, auto convert) {
+        const auto it = status.constFind(name);
+        if (it == status.cend())
+            unknown.insert(
+                QLatin1String(key),
+                QStringLiteral("%1 not found in /proc/%2/status").arg(QLatin1String(name)).arg(container->pid));
+        else
+            parts.insert(QLatin1String(key), convert(*it));
+    };
+    const auto asText = [](const QString &value) { return QVariant(value); };
+    field("capEff", "CapEff", asText);
+    field("capBnd", "CapBnd", asText);
+    field("noNewPrivs", "NoNewPrivs", [](const QString &value) { return QVariant(value == QLatin1String("1")); });
     // 0 none, 1 strict, 2 filter
-    parts.insert(QStringLiteral("seccompMode"), procStatusField(container->pid, "Seccomp").toInt());
+    field("seccompMode", "Seccomp", [](const QString &value) { return QVariant(value.toInt()); });
+    if (!unknown.isEmpty())
+        parts.insert(QStringLiteral("unknown"), unknown);
     if (const Result<CgroupStats> stats = cgroupOf(name).stats(); stats) {
         if (stats->memoryLimit)
             parts.insert(QStringLiteral("memoryLimit"), *stats->memoryLimit);

@@ -185,9 +185,10 @@ Result<ContainerLimits> ContainerLimits::fromVariantMap(const QVariantMap &map, 
 
 QVariantMap ContainerSpec::toVariantMap() const
 {
-    QVariantMap map {
-        {kImage, image}, {kCommand, command}, {kEnv, env},   {kWorkdir, workdir}, {kHostname, hostname},  {kTty, tty},
-        {kCpus, cpus},   {kMemory, memory},   {kPids, pids}, {kNetwork, network}, {kAutostart, autostart}};
+    QVariantMap map {{kImage, image},     {kCommand, command},    {kEnv, env},
+                     {kWorkdir, workdir}, {kHostname, hostname},  {kTty, tty},
+                     {kCpus, cpus},       {kMemory, memory},      {kPids, effectivePids()},
+                     {kNetwork, network}, {kAutostart, autostart}};
     return map;
 }
 

@@ -88,7 +88,6 @@ QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
             {QStringLiteral("source"), facts.hamletSource},
             {QStringLiteral("accelerator"), facts.accelerator()},
             {QStringLiteral("machine"), facts.machine},
-            {QStringLiteral("pid"), pid},
             {QStringLiteral("kernel"), facts.kernel},
             {QStringLiteral("kernelRelease"), facts.kernel.isEmpty() ? QString() : kernelReleaseOf(facts.kernel)},
             {QStringLiteral("initrd"), facts.initrd},
@@ -103,6 +102,8 @@ QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
             {QStringLiteral("osVariant"), facts.osVariant},
             {QStringLiteral("xml"), xml},
         };
+        if (pid > 0) // a pid that could not be read is left out, never shown as 0
+            parts.insert(QStringLiteral("pid"), pid);
         if (facts.ownerUid)
             parts.insert(QStringLiteral("ownerUid"), *facts.ownerUid);
         return parts;

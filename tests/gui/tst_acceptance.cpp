@@ -26,6 +26,7 @@
 #include <QMessageBox>
 #include <QPointer>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -185,8 +186,24 @@ private Q_SLOTS:
 
         m_window->details()->showTab(DetailsPane::OverviewTab);
         QTRY_VERIFY_WITH_TIMEOUT(m_window->details()->overview()->text().contains(QStringLiteral("Namespaces")), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            m_window->details()->overview()->text().contains(QStringLiteral("Process limit in force")), 5000);
         const QString overview = m_window->details()->overview()->text();
         QVERIFY2(overview.contains(QStringLiteral("sleep 3600")), qPrintable(overview));
+        // The helper's containers share the host's user namespace today: said plainly, with what it means.
+        QVERIFY2(overview.contains(QStringLiteral("user (root in this container is root on the host)")),
+                 qPrintable(overview));
+        // One process limit, wherever it is shown: the Overview's limit, the cgroup's in force, the
+        // Performance page's.
+        const QRegularExpression overviewLimit(QStringLiteral("Processes: at most (\\d+)"));
+        const QRegularExpression inForce(QStringLiteral("Process limit in force: (\\d+)"));
+        const QString limit = overviewLimit.match(overview).captured(1);
+        QVERIFY2(!limit.isEmpty(), qPrintable(overview));
+        QCOMPARE(inForce.match(overview).captured(1), limit);
+        m_window->details()->showTab(DetailsPane::PerformanceTab);
+        QTRY_VERIFY2_WITH_TIMEOUT(performance->summaryLabel()->text().contains(QStringLiteral("of at most ") + limit),
+                                  qPrintable(performance->summaryLabel()->text()), 5000);
+        m_window->details()->showTab(DetailsPane::OverviewTab);
         QVERIFY(m_window->grab().save(outputPath(QStringLiteral("mainwindow-container.png"))));
     }
 

@@ -11,25 +11,37 @@ class TestOverview : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
-    void namespaces_saysWhichAreItsOwn()
+    void namespaces_saysWhichAreItsOwnWhichAreSharedAndWhichWereNotSeen()
     {
-        const auto ns = [](bool isolated) {
-            return QVariantMap {{QStringLiteral("inode"), 4026532001ULL},
-                                {QStringLiteral("hostInode"), 4026531836ULL},
-                                {QStringLiteral("isolated"), isolated}};
+        const auto ns = [](const QString &state) {
+            QVariantMap verdict {{QStringLiteral("state"), state}};
+            if (state == QLatin1String("unknown"))
+                verdict.insert(QStringLiteral("reason"),
+                               QStringLiteral("cannot read /proc/1/ns/cgroup: Permission denied"));
+            return verdict;
         };
         const QVariantMap parts {{QStringLiteral("namespaces"),
-                                  QVariantMap {{QStringLiteral("pid"), ns(true)},
-                                               {QStringLiteral("net"), ns(true)},
-                                               {QStringLiteral("user"), ns(false)}}}};
+                                  QVariantMap {{QStringLiteral("pid"), ns(QStringLiteral("isolated"))},
+                                               {QStringLiteral("net"), ns(QStringLiteral("isolated"))},
+                                               {QStringLiteral("user"), ns(QStringLiteral("shared"))},
+                                               {QStringLiteral("cgroup"), ns(QStringLiteral("unknown"))}}}};
         const QString html = InspectFormatter::rows(parts);
-        QVERIFY2(html.contains(QStringLiteral("own net, pid")), qPrintable(html));
-        QVERIFY2(html.contains(QStringLiteral("shared with the host: user")), qPrintable(html));
-        // The contract's string form reads the same.
-        const QVariantMap strings {{QStringLiteral("namespaces"),
-                                    QVariantMap {{QStringLiteral("mnt"), QStringLiteral("own:4026532002")},
-                                                 {QStringLiteral("user"), QStringLiteral("same")}}}};
-        QVERIFY(InspectFormatter::rows(strings).contains(QStringLiteral("own mnt")));
+        QVERIFY2(html.contains(QStringLiteral("Namespaces of its own</b></td><td>net, pid<")), qPrintable(html));
+        QVERIFY2(html.contains(QStringLiteral("user (root in this container is root on the host)")), qPrintable(html));
+        QVERIFY2(html.contains(QStringLiteral("cgroup (cannot read /proc/1/ns/cgroup: Permission denied)")),
+                 qPrintable(html));
+    }
+
+    void namespaces_neverClaimIsolationWithoutAVerdict()
+    {
+        // An older helper's bare inodes, or a verdict with no state: not verified, never "own".
+        const QVariantMap parts {{QStringLiteral("namespaces"),
+                                  QVariantMap {{QStringLiteral("user"),
+                                                QVariantMap {{QStringLiteral("inode"), 4026532001ULL},
+                                                             {QStringLiteral("isolated"), true}}}}}};
+        const QString html = InspectFormatter::rows(parts);
+        QVERIFY2(!html.contains(QStringLiteral("of its own")), qPrintable(html));
+        QVERIFY2(html.contains(QStringLiteral("Namespaces not verified")), qPrintable(html));
     }
 
     void securityFacts_readInWords()
@@ -76,7 +88,11 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("sleep 3600")));
         QVERIFY(text.contains(QStringLiteral("0.5 CPU")));
         QVERIFY(text.contains(QStringLiteral("64 MiB")));
-        QVERIFY(text.contains(QStringLiteral("Processes: no limit")));
+        // Not reported is not "no limit": the helper always sets one for a container.
+        QVERIFY2(text.contains(QStringLiteral("Processes: unknown (the helper did not report it)")), qPrintable(text));
+        web.pidsLimit = 2048;
+        page.showInstance(web);
+        QVERIFY2(page.text().contains(QStringLiteral("Processes: at most 2048")), qPrintable(page.text()));
     }
 };
 

@@ -10,6 +10,7 @@
 #include <QTest>
 #include <QThread>
 
+#include <algorithm>
 #include <unistd.h>
 
 using Hamlet::Capabilities;
@@ -29,7 +30,22 @@ QMap<QString, QString> parseKeyValues(const QByteArray &output)
     return values;
 }
 
-// Every file and directory under dir with its size and content hash.
+// What libvirt writes by itself under the embedded driver's root whenever it likes (the QEMU
+// capability probe's qmp-* directories, its caches, run and log files): not the helper's to keep
+// still. Domain definitions (libvirt/etc) are still compared.
+bool writtenByLibvirtItself(const QString &dir, const QString &path)
+{
+    const QString relative = QDir(dir).relativeFilePath(path);
+    for (const char *prefix : {"libvirt/cache", "libvirt/run", "libvirt/log"})
+        if (relative == QLatin1String(prefix) || relative.startsWith(QLatin1String(prefix) + QLatin1Char('/')))
+            return true;
+    const QStringList components = relative.split(QLatin1Char('/'));
+    return relative.startsWith(QLatin1String("libvirt/"))
+        && std::any_of(components.cbegin(), components.cend(),
+                       [](const QString &component) { return component.startsWith(QLatin1String("qmp-")); });
+}
+
+// Every file and directory the helper owns under dir with its size and content hash.
 QStringList snapshot(const QString &dir)
 {
     QStringList entries;
@@ -37,6 +53,8 @@ QStringList snapshot(const QString &dir)
                     QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString path = it.next();
+        if (writtenByLibvirtItself(dir, path))
+            continue;
         QFile file(path);
         QByteArray hash;
         if (it.fileInfo().isFile() && file.open(QIODevice::ReadOnly))
