@@ -84,13 +84,18 @@ private Q_SLOTS:
 
         const qint64 pid = pidOf(QStringLiteral("web1"));
         QVERIFY(pid > 0);
-        QProcess nsenter;
-        nsenter.start(QStringLiteral("nsenter"),
-                      {QStringLiteral("-t"), QString::number(pid), QStringLiteral("-u"), QStringLiteral("-m"),
-                       QStringLiteral("-p"), QStringLiteral("sh"), QStringLiteral("-c"),
-                       QStringLiteral("hostname; cat /proc/1/comm")});
-        QVERIFY(nsenter.waitForFinished(10000));
-        QCOMPARE(nsenter.readAllStandardOutput(), QByteArray("web1\nsleep\n"));
+        // "running" comes when runc start returns; the init may still be runc's for a moment
+        // before it execs the command ("runc:[2:INIT]" seen on a loaded machine).
+        const auto insideView = [pid] {
+            QProcess nsenter;
+            nsenter.start(QStringLiteral("nsenter"),
+                          {QStringLiteral("-t"), QString::number(pid), QStringLiteral("-u"), QStringLiteral("-m"),
+                           QStringLiteral("-p"), QStringLiteral("sh"), QStringLiteral("-c"),
+                           QStringLiteral("hostname; cat /proc/1/comm")});
+            nsenter.waitForFinished(10000);
+            return nsenter.readAllStandardOutput();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(insideView(), QByteArray("web1\nsleep\n"), 5000);
 
         if (QFile::exists(QStringLiteral("/sys/fs/cgroup/memory"))) { // v1 or hybrid
             QCOMPARE(readFile(cgroupDirectory(pid, QStringLiteral("memory")) + QStringLiteral("/memory.limit_in_bytes"))
