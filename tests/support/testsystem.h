@@ -24,8 +24,8 @@ struct Run {
 // destructor and, should the test process die, by PR_SET_PDEATHSIG.
 //
 // Test users (created on first use): hamlet-test-allowed (polkit: yes to dev.hamlet.*, so an
-// administrator: manage-others too), hamlet-test-other (yes to dev.hamlet.* but no to
-// dev.hamlet.manage-others: an ordinary user with her own instances), hamlet-test-denied
+// administrator: manage-others too), hamlet-test-other (hamlet-test-owners.rules: yes to
+// dev.hamlet.* but no to dev.hamlet.manage-others, an ordinary user), hamlet-test-denied
 // (polkit: no), hamlet-test-slow (polkit answers yes after 2 s).
 class TestSystem
 {
