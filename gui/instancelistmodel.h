@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "dbustypes.h"
 #include "instancehistory.h"
 
@@ -42,6 +44,9 @@ public:
         double cpuLimitCores = 0;
         qulonglong memoryLimitBytes = 0;
         qulonglong pidsLimit = 0; // 0: not reported (the helper always sets one for containers)
+        // Who created it (Instance1.Owner); unknown until the properties arrive.
+        std::optional<uint> ownerUid;
+        bool ownerRecorded = false;
     };
 
     explicit InstanceListModel(QObject *parent = nullptr);

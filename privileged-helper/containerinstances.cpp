@@ -46,7 +46,8 @@ InstanceInfo toInstanceInfo(const Containers::ContainerInfo &info)
             msSinceEpoch(info.createdAt),
             msSinceEpoch(info.startedAt),
             info.error,
-            {}};
+            {},
+            info.spec.ownerUid};
 }
 } // namespace
 
@@ -147,11 +148,12 @@ Outcome ContainerInstances::portsProblem(const QString &name, const QList<Networ
     return std::nullopt;
 }
 
-QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVariantMap spec, Caller, Job *job)
+QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVariantMap spec, Caller caller, Job *job)
 {
-    const Containers::Result<Containers::ContainerSpec> checked = m_backend.validate(name, withDefaults(spec));
+    Containers::Result<Containers::ContainerSpec> checked = m_backend.validate(name, withDefaults(spec));
     if (!checked.ok())
         co_return checked.error();
+    checked.value().ownerUid = caller.uid;
     if (job->isCancelled())
         co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
     job->setFraction(0.1);

@@ -33,6 +33,8 @@ struct InstanceInfo {
     qulonglong startedAtMs = 0;
     QString error;
     QStringList addresses; // IPv4 addresses on the Hamlet network, while it has any
+    // The uid that created it; none for an instance made before owners were recorded.
+    std::optional<uint> ownerUid = {};
 };
 
 // What the D-Bus layer needs of a kind of instance (containers, VMs). Every method may take its

@@ -89,6 +89,8 @@ DomainFacts parseDomainFacts(const QString &domainXml)
                 facts.hamletOwnedDisk = text;
             else if (name == QStringLiteral("osVariant"))
                 facts.osVariant = text;
+            else if (bool ok = false; name == QStringLiteral("ownerUid") && (text.toUInt(&ok), ok))
+                facts.ownerUid = text.toUInt();
         }
     }
     return facts;

@@ -3,6 +3,8 @@
 #include <QList>
 #include <QString>
 
+#include <optional>
+
 namespace Hamlet::Vms {
 
 // What Inspect and Delete need to know about a defined domain, read back from libvirt's XML (the
@@ -28,6 +30,7 @@ struct DomainFacts {
     QString hamletSource;
     QString hamletOwnedDisk;
     QString osVariant;
+    std::optional<uint> ownerUid; // none: made before owners were recorded
 
     QString accelerator() const
     {

@@ -45,6 +45,8 @@ void writeMetadata(QXmlStreamWriter &xml, const VmSpec &spec)
         xml.writeTextElement(QStringLiteral("hamlet:ownedDisk"), spec.diskPath);
     if (!spec.osVariant.isEmpty())
         xml.writeTextElement(QStringLiteral("hamlet:osVariant"), spec.osVariant);
+    if (spec.ownerUid)
+        xml.writeTextElement(QStringLiteral("hamlet:ownerUid"), QString::number(*spec.ownerUid));
     xml.writeEndElement();
     xml.writeEndElement();
 }

@@ -104,6 +104,8 @@ QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
         };
         if (pid > 0) // a pid that could not be read is left out, never shown as 0
             parts.insert(QStringLiteral("pid"), pid);
+        if (facts.ownerUid)
+            parts.insert(QStringLiteral("ownerUid"), *facts.ownerUid);
         return parts;
     });
 }

@@ -45,6 +45,9 @@ struct VmSpec {
     QString isoPath;
     QString osVariant; // libosinfo short id, kept in the metadata for the GUI
     bool autostart = false;
+    // The uid that created the VM (kept in the metadata as <hamlet:ownerUid>); none for a VM made
+    // before owners were recorded. Not part of CreateVm's a{sv}: the helper sets it from the bus.
+    std::optional<uint> ownerUid;
 
     friend bool operator==(const VmSpec &, const VmSpec &) = default;
 };

@@ -17,6 +17,7 @@ namespace {
 const QString PolkitActionDir = QStringLiteral("/usr/share/polkit-1/actions");
 const QString PolkitRulesFile = QStringLiteral("/etc/polkit-1/rules.d/50-hamlet-test.rules");
 const QString PolkitNetworkRulesFile = QStringLiteral("/etc/polkit-1/rules.d/48-hamlet-test-network.rules");
+const QString PolkitOwnersRulesFile = QStringLiteral("/etc/polkit-1/rules.d/49-hamlet-test-owners.rules");
 
 // Children die with the test process, even when it crashes.
 void dieWithParent(QProcess &process)
@@ -138,6 +139,10 @@ QString TestSystem::callerProgram()
 {
     return QStringLiteral(HAMLET_CALLER_PROGRAM);
 }
+QString TestSystem::watcherProgram()
+{
+    return QStringLiteral(HAMLET_WATCHER_PROGRAM);
+}
 QString TestSystem::sourceDir()
 {
     return QStringLiteral(HAMLET_SOURCE_DIR);
@@ -145,7 +150,7 @@ QString TestSystem::sourceDir()
 
 bool TestSystem::ensureUsers()
 {
-    for (const QString &user : {AllowedUser, DeniedUser, SlowUser, PlainUser}) {
+    for (const QString &user : {AllowedUser, DeniedUser, SlowUser, PlainUser, OtherUser}) {
         if (::getpwnam(user.toLocal8Bit().constData()))
             continue;
         const int code = QProcess::execute(QStringLiteral("useradd"),
@@ -162,11 +167,18 @@ bool TestSystem::ensureUsers()
 bool TestSystem::installPolkitFiles()
 {
     // polkitd reads actions only from /usr/share/polkit-1/actions and rules from fixed dirs.
+    // The actions also go in under a name only this harness uses: while branches differ, another
+    // branch's test run rewrites dev.hamlet.policy, and this checkout's actions (manage-others)
+    // must not vanish under a running test. Identical definitions in two files are harmless.
     if (!copyIfDifferent(sourceDir() + QStringLiteral("/resources/polkit/dev.hamlet.policy"),
                          PolkitActionDir + QStringLiteral("/dev.hamlet.policy"))
+        || !copyIfDifferent(sourceDir() + QStringLiteral("/resources/polkit/dev.hamlet.policy"),
+                            PolkitActionDir + QStringLiteral("/dev.hamlet.test-harness.policy"))
         || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test.rules"), PolkitRulesFile)
         || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test-network.rules"),
-                            PolkitNetworkRulesFile)) {
+                            PolkitNetworkRulesFile)
+        || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test-owners.rules"),
+                            PolkitOwnersRulesFile)) {
         m_error = QStringLiteral("cannot install the polkit action and test rules (run the tests as root)");
         return false;
     }

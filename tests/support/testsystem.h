@@ -23,8 +23,10 @@ struct Run {
 // file and test rules, and hamlet-helper from the build tree. Everything is stopped in the
 // destructor and, should the test process die, by PR_SET_PDEATHSIG.
 //
-// Test users (created on first use): hamlet-test-allowed (polkit: yes to dev.hamlet.*),
-// hamlet-test-denied (polkit: no), hamlet-test-slow (polkit answers yes after 2 s).
+// Test users (created on first use): hamlet-test-allowed (polkit: yes to dev.hamlet.*, so an
+// administrator: manage-others too), hamlet-test-other (hamlet-test-owners.rules: yes to
+// dev.hamlet.* but no to dev.hamlet.manage-others, an ordinary user), hamlet-test-denied
+// (polkit: no), hamlet-test-slow (polkit answers yes after 2 s).
 class TestSystem
 {
 public:
@@ -33,6 +35,7 @@ public:
     static inline const QString SlowUser = QStringLiteral("hamlet-test-slow");
     // polkit: yes, except for the details network=host and privilegedPorts.
     static inline const QString PlainUser = QStringLiteral("hamlet-test-plain");
+    static inline const QString OtherUser = QStringLiteral("hamlet-test-other");
 
     TestSystem();
     ~TestSystem();
@@ -76,6 +79,7 @@ public:
     static QString helperProgram();
     static QString ctlProgram();
     static QString callerProgram();
+    static QString watcherProgram();
     static QString sourceDir();
 
 private:
