@@ -138,7 +138,9 @@ QCoro::Task<QList<InstanceInfo>> VmInstances::recover()
         Log::vms()->error("cannot list the VMs: {}", listed.error().message);
         co_return found;
     }
-    for (const Vms::VmBackend::VmInfo &vm : listed.value()) {
+    co_await m_backend.autostart(); // before the states below are read
+    const Vms::Result<QList<Vms::VmBackend::VmInfo>> relisted = co_await m_backend.list();
+    for (const Vms::VmBackend::VmInfo &vm : relisted.ok() ? relisted.value() : listed.value()) {
         if (vm.source.isEmpty())
             continue; // a domain Hamlet did not create
         const InstanceInfo info = co_await describe(vm.name, vm.state);
@@ -192,9 +194,10 @@ QCoro::Task<Expected<Vms::VmSpec>> VmInstances::specFor(QString name, QVariantMa
                         .arg(needsWrite ? QStringLiteral("write") : QStringLiteral("read"), key, value.toString())};
         }
     }
-    const Vms::Result<Vms::VmSpec> spec = Vms::vmSpecFromVariantMap(name, map, m_backend.options().accelerator);
+    Vms::Result<Vms::VmSpec> spec = Vms::vmSpecFromVariantMap(name, map, m_backend.options().accelerator);
     if (!spec.ok())
         co_return spec.error();
+    spec.value().ownerUid = caller.uid; // its files are opened as this uid at every start
     if (const std::optional<ErrorReply> problem = m_backend.problemWith(spec.value()))
         co_return *problem;
     co_return spec.value();
