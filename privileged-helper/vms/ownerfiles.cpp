@@ -4,6 +4,7 @@
 #include <QFileInfo>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <grp.h>
@@ -13,7 +14,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <csignal>
 #include <unistd.h>
 
 namespace Hamlet::Vms {
@@ -101,7 +101,8 @@ std::optional<ErrorReply> fileKindProblem(const OwnerFile &file, int fd)
     struct stat status {
     };
     if (::fstat(fd, &status) != 0)
-        return invalid(QStringLiteral("Cannot examine the %1 %2: %3.").arg(file.key, file.path, qt_error_string(errno)));
+        return invalid(
+            QStringLiteral("Cannot examine the %1 %2: %3.").arg(file.key, file.path, qt_error_string(errno)));
     const bool blockDisk = file.writable && S_ISBLK(status.st_mode);
     if (!S_ISREG(status.st_mode) && !blockDisk)
         return invalid(QStringLiteral("The %1 %2 is not a regular file%3.")
@@ -111,7 +112,8 @@ std::optional<ErrorReply> fileKindProblem(const OwnerFile &file, int fd)
     // Back to blocking I/O for QEMU (opened non-blocking only so that a FIFO could not stall us).
     const int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
-        return invalid(QStringLiteral("Cannot prepare the %1 %2: %3.").arg(file.key, file.path, qt_error_string(errno)));
+        return invalid(
+            QStringLiteral("Cannot prepare the %1 %2: %3.").arg(file.key, file.path, qt_error_string(errno)));
     return std::nullopt;
 }
 
@@ -154,8 +156,8 @@ Result<std::vector<UniqueFd>> openAsOwner(uid_t uid, const QList<OwnerFile> &fil
 
     int sockets[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0)
-        return failure(Error::Failed, QStringLiteral("Cannot open the VM's files: socketpair: %1.")
-                                          .arg(qt_error_string(errno)));
+        return failure(Error::Failed,
+                       QStringLiteral("Cannot open the VM's files: socketpair: %1.").arg(qt_error_string(errno)));
     UniqueFd ours(sockets[0]);
     UniqueFd theirs(sockets[1]);
     const pid_t child = ::fork();
@@ -174,23 +176,24 @@ Result<std::vector<UniqueFd>> openAsOwner(uid_t uid, const QList<OwnerFile> &fil
         int error = 0;
         const int fd = receiveResult(ours.get(), &error);
         if (fd == -2) {
-            problem = failure(Error::Failed, QStringLiteral("Opening the %1 %2 as its owner (uid %3) did not finish "
-                                                            "within %4 s.")
-                                                 .arg(file.key, file.path)
-                                                 .arg(uid)
-                                                 .arg(OpenTimeoutMs / 1000));
+            problem = failure(Error::Failed,
+                              QStringLiteral("Opening the %1 %2 as its owner (uid %3) did not finish "
+                                             "within %4 s.")
+                                  .arg(file.key, file.path)
+                                  .arg(uid)
+                                  .arg(OpenTimeoutMs / 1000));
             break;
         }
         UniqueFd owned(fd);
         if (error != 0 || !owned.valid()) {
-            problem = invalid(QStringLiteral("The %1 %2 cannot be opened by the VM's owner (uid %3): %4. Hamlet "
-                                             "opens a VM's files as their owner at every start; make the file "
-                                             "%5 by its owner again.")
-                                  .arg(file.key, file.path)
-                                  .arg(uid)
-                                  .arg(qt_error_string(error ? error : EBADF),
-                                       file.writable ? QStringLiteral("readable and writable")
-                                                     : QStringLiteral("readable")));
+            problem = invalid(
+                QStringLiteral("The %1 %2 cannot be opened by the VM's owner (uid %3): %4. Hamlet "
+                               "opens a VM's files as their owner at every start; make the file "
+                               "%5 by its owner again.")
+                    .arg(file.key, file.path)
+                    .arg(uid)
+                    .arg(qt_error_string(error ? error : EBADF),
+                         file.writable ? QStringLiteral("readable and writable") : QStringLiteral("readable")));
             break;
         }
         if ((problem = fileKindProblem(file, owned.get())))
@@ -261,7 +264,8 @@ Result<void> copyToGuestFile(int fd, const QString &path, gid_t group, mode_t mo
             continue;
         if (n < 0) {
             ::unlink(temporary.constData());
-            return failure(Error::Failed, QStringLiteral("Cannot read the file for %1: %2.").arg(path, qt_error_string(errno)));
+            return failure(Error::Failed,
+                           QStringLiteral("Cannot read the file for %1: %2.").arg(path, qt_error_string(errno)));
         }
         if (n == 0)
             break;

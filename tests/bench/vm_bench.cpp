@@ -76,36 +76,39 @@ int main(int argc, char *argv[])
     const double h = median(hamlet);
     row("Hamlet: CreateVm(tiny) over D-Bus until running", h, "ms");
     if (!systemDriver) {
-    // virsh on its own embedded libvirt: the same XML, renamed; the driver's start-up cost
-    // (a "list" in a fresh process) is measured and taken off.
-    QTemporaryDir peer;
-    const QString uri = QStringLiteral("qemu:///embed?root=%1").arg(peer.filePath(QStringLiteral("libvirt")));
-    xml.replace(QRegularExpression(QStringLiteral("<uuid>[^<]*</uuid>")), QString());
-    xml.replace(QRegularExpression(QStringLiteral("<name>v0</name>")), QStringLiteral("<name>peer</name>"));
-    xml.replace(QRegularExpression(QStringLiteral("<pidfile>[^<]*</pidfile>")), QString());
-    // The same driver settings as the helper's embedded root (files for logs, no virtlogd).
-    QDir().mkpath(peer.filePath(QStringLiteral("libvirt/etc")));
-    QFile::copy(system.stateDir() + QStringLiteral("/libvirt/etc/qemu.conf"),
-                peer.filePath(QStringLiteral("libvirt/etc/qemu.conf")));
-    QFile file(peer.filePath(QStringLiteral("peer.xml")));
-    file.open(QIODevice::WriteOnly);
-    file.write(xml.toUtf8());
-    file.close();
-    timedRun(QStringLiteral("virsh"),
-             {QStringLiteral("-c"), uri, QStringLiteral("define"), file.fileName()}); // probe once
-    timedRun(QStringLiteral("virsh"), {QStringLiteral("-c"), uri, QStringLiteral("undefine"), QStringLiteral("peer")});
-    QList<double> virsh;
-    QList<double> virshIdle;
-    for (int i = 0; i < rounds; ++i) {
-        virshIdle << timedRun(QStringLiteral("virsh"), {QStringLiteral("-c"), uri, QStringLiteral("list")});
-        virsh << timedRun(QStringLiteral("virsh"),
-                          {QStringLiteral("-c"), uri, QStringLiteral("define %1 ; start peer").arg(file.fileName())});
-        timedRun(QStringLiteral("virsh"), {QStringLiteral("-c"), uri, QStringLiteral("destroy peer ; undefine peer")});
-    }
-    const double v = median(virsh) - median(virshIdle);
-    row("virsh define + start of the same XML (driver start-up taken off)", v, "ms");
-    row("virsh start-up alone (a 'list' in a new process), not counted", median(virshIdle), "ms");
-    row("ratio Hamlet / virsh (target <= 1.2)", h / v, "x");
+        // virsh on its own embedded libvirt: the same XML, renamed; the driver's start-up cost
+        // (a "list" in a fresh process) is measured and taken off.
+        QTemporaryDir peer;
+        const QString uri = QStringLiteral("qemu:///embed?root=%1").arg(peer.filePath(QStringLiteral("libvirt")));
+        xml.replace(QRegularExpression(QStringLiteral("<uuid>[^<]*</uuid>")), QString());
+        xml.replace(QRegularExpression(QStringLiteral("<name>v0</name>")), QStringLiteral("<name>peer</name>"));
+        xml.replace(QRegularExpression(QStringLiteral("<pidfile>[^<]*</pidfile>")), QString());
+        // The same driver settings as the helper's embedded root (files for logs, no virtlogd).
+        QDir().mkpath(peer.filePath(QStringLiteral("libvirt/etc")));
+        QFile::copy(system.stateDir() + QStringLiteral("/libvirt/etc/qemu.conf"),
+                    peer.filePath(QStringLiteral("libvirt/etc/qemu.conf")));
+        QFile file(peer.filePath(QStringLiteral("peer.xml")));
+        file.open(QIODevice::WriteOnly);
+        file.write(xml.toUtf8());
+        file.close();
+        timedRun(QStringLiteral("virsh"),
+                 {QStringLiteral("-c"), uri, QStringLiteral("define"), file.fileName()}); // probe once
+        timedRun(QStringLiteral("virsh"),
+                 {QStringLiteral("-c"), uri, QStringLiteral("undefine"), QStringLiteral("peer")});
+        QList<double> virsh;
+        QList<double> virshIdle;
+        for (int i = 0; i < rounds; ++i) {
+            virshIdle << timedRun(QStringLiteral("virsh"), {QStringLiteral("-c"), uri, QStringLiteral("list")});
+            virsh << timedRun(
+                QStringLiteral("virsh"),
+                {QStringLiteral("-c"), uri, QStringLiteral("define %1 ; start peer").arg(file.fileName())});
+            timedRun(QStringLiteral("virsh"),
+                     {QStringLiteral("-c"), uri, QStringLiteral("destroy peer ; undefine peer")});
+        }
+        const double v = median(virsh) - median(virshIdle);
+        row("virsh define + start of the same XML (driver start-up taken off)", v, "ms");
+        row("virsh start-up alone (a 'list' in a new process), not counted", median(virshIdle), "ms");
+        row("ratio Hamlet / virsh (target <= 1.2)", h / v, "x");
     }
 
     // Start to banner.

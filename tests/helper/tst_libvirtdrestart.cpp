@@ -69,7 +69,7 @@ private Q_SLOTS:
             QVERIFY2(error->name.startsWith(QStringLiteral("dev.hamlet.Error.")), qPrintable(error->name));
         qInfo("while libvirtd was down: ListInstances listed the VM, Inspect answered %s in %lld ms",
               std::holds_alternative<ClientError>(meanwhile) ? qPrintable(std::get<ClientError>(meanwhile).name)
-                                                              : "with the VM",
+                                                             : "with the VM",
               static_cast<long long>(timer.elapsed()));
         QVERIFY(::kill(static_cast<pid_t>(qemu), 0) == 0); // QEMU does not depend on libvirtd
 

@@ -13,9 +13,9 @@
 #include <QCoro/QCoroTask>
 #include <QTemporaryDir>
 #include <csignal>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/stat.h>
-#include <poll.h>
 #include <unistd.h>
 
 using namespace Hamlet;
@@ -285,9 +285,10 @@ private Q_SLOTS:
         QCOMPARE(asUser(QStringLiteral("truncate"), {QStringLiteral("-s"), QStringLiteral("16M"), disk}).exitCode, 0);
         const Owner before = ownerOf(disk);
         QVERIFY(before.uid != 0);
-        const Run created = asUser(TestSystem::ctlProgram(),
-                                   {QStringLiteral("create-vm"), QStringLiteral("owned1"), QStringLiteral("source=disk"),
-                                    QStringLiteral("disk=") + disk, QStringLiteral("memory=128MiB")});
+        const Run created
+            = asUser(TestSystem::ctlProgram(),
+                     {QStringLiteral("create-vm"), QStringLiteral("owned1"), QStringLiteral("source=disk"),
+                      QStringLiteral("disk=") + disk, QStringLiteral("memory=128MiB")});
         QVERIFY2(created.exitCode == 0, created.err.constData());
         QCOMPARE(instanceState(*m_client, QStringLiteral("owned1")), QStringLiteral("running"));
         const auto parts = QCoro::waitFor(m_client->inspect(QStringLiteral("owned1")));
@@ -323,13 +324,14 @@ private Q_SLOTS:
         // -u: qemu-img does not open the backing file (it could not: /etc/shadow is root's).
         QCOMPARE(asUser(QStringLiteral("qemu-img"),
                         {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("qcow2"),
-                         QStringLiteral("-u"), QStringLiteral("-b"), QStringLiteral("/etc/shadow"), QStringLiteral("-F"),
-                         QStringLiteral("raw"), overlay, QStringLiteral("16M")})
+                         QStringLiteral("-u"), QStringLiteral("-b"), QStringLiteral("/etc/shadow"),
+                         QStringLiteral("-F"), QStringLiteral("raw"), overlay, QStringLiteral("16M")})
                      .exitCode,
                  0);
-        const Run refused = asUser(TestSystem::ctlProgram(),
-                                   {QStringLiteral("create-vm"), QStringLiteral("backed1"), QStringLiteral("source=disk"),
-                                    QStringLiteral("disk=") + overlay, QStringLiteral("memory=128MiB")});
+        const Run refused
+            = asUser(TestSystem::ctlProgram(),
+                     {QStringLiteral("create-vm"), QStringLiteral("backed1"), QStringLiteral("source=disk"),
+                      QStringLiteral("disk=") + overlay, QStringLiteral("memory=128MiB")});
         QVERIFY(refused.exitCode != 0);
         QVERIFY2(refused.err.contains("dev.hamlet.Error.InvalidArgument") && refused.err.contains("backing file"),
                  refused.err.constData());
@@ -338,13 +340,15 @@ private Q_SLOTS:
 
         // A plain qcow2 at create, an overlay by the next start.
         const QString disk = m_userDir.filePath(QStringLiteral("plain.qcow2"));
-        QCOMPARE(asUser(QStringLiteral("qemu-img"), {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"),
-                                                     QStringLiteral("qcow2"), disk, QStringLiteral("16M")})
+        QCOMPARE(asUser(QStringLiteral("qemu-img"),
+                        {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("qcow2"),
+                         disk, QStringLiteral("16M")})
                      .exitCode,
                  0);
-        const Run created = asUser(TestSystem::ctlProgram(),
-                                   {QStringLiteral("create-vm"), QStringLiteral("backed2"), QStringLiteral("source=disk"),
-                                    QStringLiteral("disk=") + disk, QStringLiteral("memory=128MiB")});
+        const Run created
+            = asUser(TestSystem::ctlProgram(),
+                     {QStringLiteral("create-vm"), QStringLiteral("backed2"), QStringLiteral("source=disk"),
+                      QStringLiteral("disk=") + disk, QStringLiteral("memory=128MiB")});
         QVERIFY2(created.exitCode == 0, created.err.constData());
         QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(QStringLiteral("backed2"), true))));
         QCOMPARE(asUser(QStringLiteral("mv"), {overlay, disk}).exitCode, 0);

@@ -38,8 +38,7 @@ bool writeFile(const QString &path, const QByteArray &content)
 SystemLibvirt::SystemLibvirt(QString dir, QString cacheDir)
     : m_dir(std::move(dir))
     , m_cacheDir(std::move(cacheDir))
-{
-}
+{ }
 
 SystemLibvirt::~SystemLibvirt()
 {
@@ -68,14 +67,25 @@ QString SystemLibvirt::namespaceOf(qint64 pid) const
 
 bool SystemLibvirt::writeConfiguration()
 {
+    // What packaging/install-deps (and Debian's libvirt-daemon-system) does: QEMU's user may open
+    // /dev/kvm. Without it this libvirtd probes QEMU again at every call (a minute under load).
+    if (QProcess::execute(QStringLiteral("sh"),
+                          {QStringLiteral("-c"),
+                           QStringLiteral("! getent group kvm >/dev/null || id -nG libvirt-qemu "
+                                          "| grep -qw kvm || usermod -a -G kvm libvirt-qemu")})
+        != 0) {
+        m_error = QStringLiteral("cannot add libvirt-qemu to the kvm group (run packaging/install-deps run)");
+        return false;
+    }
     for (const auto &[sub, target] : Mounts) {
         if (!QDir().mkpath(m_dir + QLatin1Char('/') + sub) || !QDir().mkpath(target)) {
             m_error = QStringLiteral("cannot create %1 or %2/%3").arg(target, m_dir, sub);
             return false;
         }
     }
-    QFile::setPermissions(m_dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup
-                                     | QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther);
+    QFile::setPermissions(m_dir,
+                          QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup | QFile::ExeGroup
+                              | QFile::ReadOther | QFile::ExeOther);
     // The daemon's socket is for root only (the helper), with no polkit on the host's bus to ask.
     // Everything else, qemu.conf included, is Debian's default: QEMU as libvirt-qemu, dynamic
     // ownership, a private /dev per VM.
@@ -101,9 +111,10 @@ bool SystemLibvirt::start()
     dieWithParent(*m_logd);
     m_logd->setProcessChannelMode(QProcess::MergedChannels);
     m_logd->setStandardOutputFile(m_dir + QStringLiteral("/virtlogd.out"), QIODevice::Append);
-    m_logd->start(QStringLiteral("unshare"), {QStringLiteral("--mount"), QStringLiteral("--propagation"),
-                                              QStringLiteral("private"), QStringLiteral("--"), QStringLiteral("sh"),
-                                              QStringLiteral("-ec"), script.join(QStringLiteral("\n"))});
+    m_logd->start(QStringLiteral("unshare"),
+                  {QStringLiteral("--mount"), QStringLiteral("--propagation"), QStringLiteral("private"),
+                   QStringLiteral("--"), QStringLiteral("sh"), QStringLiteral("-ec"),
+                   script.join(QStringLiteral("\n"))});
     if (!m_logd->waitForStarted(5000)) {
         m_error = QStringLiteral("cannot start virtlogd: %1 (install 'libvirt-daemon')").arg(m_logd->errorString());
         return false;
@@ -171,7 +182,8 @@ void SystemLibvirt::stop()
         QFile file(pidFile.filePath());
         if (file.open(QIODevice::ReadOnly)) {
             const qint64 pid = file.readAll().trimmed().toLongLong();
-            if (pid > 1 && QFile::symLinkTarget(QStringLiteral("/proc/%1/exe").arg(pid)).contains(QStringLiteral("qemu")))
+            if (pid > 1
+                && QFile::symLinkTarget(QStringLiteral("/proc/%1/exe").arg(pid)).contains(QStringLiteral("qemu")))
                 ::kill(static_cast<pid_t>(pid), SIGKILL);
         }
     }

@@ -1,11 +1,11 @@
 #include "hostprobe.h"
 #include "libvirtconnection.h"
 #include "logging.h"
+#include "systemlibvirt.h"
+#include "testsystem.h"
 #include "tinyinitramfs.h"
 #include "vmbackend.h"
 #include "vmstate.h"
-#include "systemlibvirt.h"
-#include "testsystem.h"
 
 #include <QCoro/QCoroTask>
 #include <QDir>
@@ -29,7 +29,8 @@ using namespace std::chrono_literals;
 
 // The VM backend against real libvirt: the embedded QEMU driver under a temporary root, or with
 // HAMLET_TEST_LIBVIRT=system (tst_vmbackend_system) a system-mode libvirtd started on private
-// paths (QEMU as libvirt-qemu); guests under TCG. The test functions run in order and follow one tiny VM through its life.
+// paths (QEMU as libvirt-qemu); guests under TCG. The test functions run in order and follow one tiny VM through its
+// life.
 using Hamlet::Test::await;
 
 class TestVmBackend : public QObject
@@ -99,7 +100,8 @@ private Q_SLOTS:
         QString uri = QStringLiteral("qemu:///embed?root=%1/libvirt").arg(m_state.path());
         if (Hamlet::Test::TestSystem::wantsSystemLibvirt()) {
             m_daemon = std::make_unique<Hamlet::Test::SystemLibvirt>(
-                m_state.path() + QStringLiteral("-libvirtd"), QStringLiteral(HAMLET_BINARY_DIR "/libvirt-system-cache"));
+                m_state.path() + QStringLiteral("-libvirtd"),
+                QStringLiteral(HAMLET_BINARY_DIR "/libvirt-system-cache"));
             QVERIFY2(m_daemon->start(), qPrintable(m_daemon->error()));
             uri = m_daemon->uri();
         }
