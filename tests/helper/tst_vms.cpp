@@ -360,6 +360,44 @@ private Q_SLOTS:
         QVERIFY(std::holds_alternative<bool>(
             QCoro::waitFor(m_client->instanceCall(QStringLiteral("backed2"), QStringLiteral("Delete")))));
     }
+
+    void autostart_opensTheFilesAsTheOwnerOncePerBoot()
+    {
+        // A boot of the host is the guest-files directory on /run being new: its marker goes.
+        const QString marker = m_system.runDir() + QStringLiteral("-vmfiles/.autostarted");
+        const auto restartHelperAsAfterABoot = [&] {
+            m_system.stopHelper(SIGTERM);
+            QFile::remove(marker);
+            QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
+            m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        };
+        const QString disk = m_userDir.filePath(QStringLiteral("auto.img"));
+        QCOMPARE(asUser(QStringLiteral("truncate"), {QStringLiteral("-s"), QStringLiteral("16M"), disk}).exitCode, 0);
+        const Run created = asUser(TestSystem::ctlProgram(),
+                                   {QStringLiteral("create-vm"), QStringLiteral("auto1"), QStringLiteral("source=disk"),
+                                    QStringLiteral("disk=") + disk, QStringLiteral("memory=128MiB"),
+                                    QStringLiteral("autostart=true")});
+        QVERIFY2(created.exitCode == 0, created.err.constData());
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(QStringLiteral("auto1"), true))));
+        restartHelperAsAfterABoot();
+        QCOMPARE(instanceState(*m_client, QStringLiteral("auto1")), QStringLiteral("running"));
+        // A helper restart within the same boot leaves a VM the user stopped alone.
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(QStringLiteral("auto1"), true))));
+        m_system.stopHelper(SIGTERM);
+        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
+        m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        QCOMPARE(instanceState(*m_client, QStringLiteral("auto1")), QStringLiteral("stopped"));
+
+        // Swapped for root's file before the next boot: autostart opens it as the owner and fails.
+        QCOMPARE(asUser(QStringLiteral("ln"), {QStringLiteral("-sf"), QStringLiteral("/etc/shadow"), disk}).exitCode,
+                 0);
+        restartHelperAsAfterABoot();
+        QCOMPARE(instanceState(*m_client, QStringLiteral("auto1")), QStringLiteral("stopped"));
+        QVERIFY(m_system.helperLog().contains(QStringLiteral("cannot autostart the VM auto1")));
+        QCOMPARE(holdersOf(QStringLiteral("/etc/shadow")), QStringList());
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(m_client->instanceCall(QStringLiteral("auto1"), QStringLiteral("Delete")))));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestVms)
