@@ -299,8 +299,11 @@ private Q_SLOTS:
         QCOMPARE(ownerOf(disk).gid, before.gid);
 
         QCOMPARE(asUser(QStringLiteral("ln"), {QStringLiteral("-sf"), secret, disk}).exitCode, 0);
+        QElapsedTimer timer;
+        timer.start();
         const Run started = asUser(TestSystem::ctlProgram(), {QStringLiteral("start"), QStringLiteral("owned1")});
         QVERIFY(started.exitCode != 0);
+        qInfo("the refused Start (hamletctl included) came back in %lld ms", static_cast<long long>(timer.elapsed()));
         QVERIFY2(started.err.contains("dev.hamlet.Error.InvalidArgument") && started.err.contains("cannot be opened"),
                  started.err.constData());
         QCOMPARE(instanceState(*m_client, QStringLiteral("owned1")), QStringLiteral("stopped"));
@@ -359,6 +362,34 @@ private Q_SLOTS:
         QCOMPARE(holdersOf(QStringLiteral("/etc/shadow")), QStringList());
         QVERIFY(std::holds_alternative<bool>(
             QCoro::waitFor(m_client->instanceCall(QStringLiteral("backed2"), QStringLiteral("Delete")))));
+    }
+
+    void usersKernel_bootsFromACopyQemuMayRead()
+    {
+        const QString kernel = m_userDir.filePath(QStringLiteral("vmlinuz"));
+        QString hostKernel;
+        for (const QString &entry : QDir(QStringLiteral("/boot")).entryList({QStringLiteral("vmlinuz-*")}))
+            hostKernel = QStringLiteral("/boot/") + entry;
+        QVERIFY(!hostKernel.isEmpty());
+        QCOMPARE(asUser(QStringLiteral("cp"), {hostKernel, kernel}).exitCode, 0);
+        QCOMPARE(asUser(QStringLiteral("chmod"), {QStringLiteral("0600"), kernel}).exitCode, 0); // only its owner
+        const Run created = asUser(TestSystem::ctlProgram(),
+                                   {QStringLiteral("create-vm"), QStringLiteral("direct1"),
+                                    QStringLiteral("source=kernel"), QStringLiteral("kernel=") + kernel,
+                                    QStringLiteral("cmdline=console=ttyS0 panic=-1"), QStringLiteral("memory=128MiB")});
+        QVERIFY2(created.exitCode == 0, created.err.constData());
+        const auto parts = QCoro::waitFor(m_client->inspect(QStringLiteral("direct1")));
+        QVERIFY(std::holds_alternative<QVariantMap>(parts));
+        QCOMPARE(std::get<QVariantMap>(parts).value(QStringLiteral("kernel")).toString(), kernel);
+        QVERIFY(!std::get<QVariantMap>(parts).value(QStringLiteral("kernelRelease")).toString().isEmpty());
+        const QString staged = m_system.runDir() + QStringLiteral("-vmfiles/direct1/kernel");
+        QVERIFY(QFile::exists(staged));
+        QCOMPARE(ownerOf(kernel).uid, ownerOf(m_userDir.path()).uid); // the user's file is untouched
+        QCOMPARE(QFile::permissions(kernel), QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser);
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(m_client->instanceCall(QStringLiteral("direct1"), QStringLiteral("Delete")))));
+        QVERIFY(!QFile::exists(staged));
+        QVERIFY(QFile::exists(kernel));
     }
 
     void autostart_opensTheFilesAsTheOwnerOncePerBoot()
