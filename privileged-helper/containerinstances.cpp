@@ -111,7 +111,8 @@ QCoro::Task<Outcome> ContainerInstances::validate(QString name, QVariantMap spec
         details.insert(QStringLiteral("verb"), QStringLiteral("CreateContainer"));
         details.insert(QStringLiteral("name"), name);
         const Authorizer::Decision decision
-            = co_await m_authorizer->check(caller.busName, QStringLiteral("dev.hamlet.create"), details);
+            = co_await m_authorizer->check(caller.busName, QStringLiteral("dev.hamlet.create"), details,
+                                           caller.mayPrompt ? Authorizer::AllowInteraction : Authorizer::NoInteraction);
         if (!decision.allowed)
             co_return ErrorReply {
                 Error::NotAuthorized,

@@ -190,6 +190,9 @@ void HelperService::createBackends(const Capabilities &caps)
     vmOptions.busybox = caps.busybox;
     vmOptions.hostCpus = caps.hostCpus;
     vmOptions.hostMemoryBytes = caps.hostMemory;
+    // Beside RUN, not in it: QEMU's user (libvirt-qemu under the system libvirtd) must reach the
+    // staged kernels and initrds, and RUN and STATE stay 0700.
+    vmOptions.guestFilesDir = m_options.runDir + QStringLiteral("-vmfiles");
     m_registry.addBackend(new VmInstances(caps.libvirtUri, vmOptions, this));
     if (caps.runtime.isEmpty())
         m_manager->setImageService(new ImageService(nullptr, *m_jobs, this));

@@ -20,6 +20,7 @@ class Job;
 struct Caller {
     QString busName;
     uint uid = 0;
+    bool mayPrompt = false; // the call allowed interactive authorization (a password dialog)
 };
 
 // What is known of one instance: the values behind dev.hamlet.Instance1's properties.

@@ -92,7 +92,8 @@ QCoro::Task<QDBusMessage> Manager::startCreate(QDBusMessage call, QString kind, 
         co_return call.createErrorReply(
             Error::Exists, QStringLiteral("An instance named '%1' exists already: choose another name.").arg(name));
     const uint uid = co_await connectionUid(m_bus, call.service());
-    const Caller caller {call.service(), uid}; // uid is the owner the backend records
+    // uid is the owner the backend records
+    const Caller caller {call.service(), uid, call.isInteractiveAuthorizationAllowed()};
     if (const Outcome invalid = co_await backend->validate(name, spec, caller)) {
         m_registry.release(name);
         co_return call.createErrorReply(invalid->name, invalid->message);

@@ -159,7 +159,9 @@ QCoro::Task<QList<InstanceInfo>> VmInstances::recover()
         Log::vms()->error("cannot list the VMs: {}", listed.error().message);
         co_return found;
     }
-    for (const Vms::VmBackend::VmInfo &vm : listed.value()) {
+    co_await m_backend.autostart(); // before the states below are read
+    const Vms::Result<QList<Vms::VmBackend::VmInfo>> relisted = co_await m_backend.list();
+    for (const Vms::VmBackend::VmInfo &vm : relisted.ok() ? relisted.value() : listed.value()) {
         if (vm.source.isEmpty())
             continue; // a domain Hamlet did not create
         const InstanceInfo info = co_await describe(vm.name, vm.state);
@@ -213,9 +215,10 @@ QCoro::Task<Expected<Vms::VmSpec>> VmInstances::specFor(QString name, QVariantMa
                         .arg(needsWrite ? QStringLiteral("write") : QStringLiteral("read"), key, value.toString())};
         }
     }
-    const Vms::Result<Vms::VmSpec> spec = Vms::vmSpecFromVariantMap(name, map, m_backend.options().accelerator);
+    Vms::Result<Vms::VmSpec> spec = Vms::vmSpecFromVariantMap(name, map, m_backend.options().accelerator);
     if (!spec.ok())
         co_return spec.error();
+    spec.value().ownerUid = caller.uid; // its files are opened as this uid at every start
     if (const std::optional<ErrorReply> problem = m_backend.problemWith(spec.value()))
         co_return *problem;
     // The new disk is sparse, but the guest may fill it: it must fit where it is made.
@@ -245,9 +248,7 @@ QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMa
     if (job->isCancelled())
         co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
     job->setFraction(0.1);
-    Vms::VmSpec owned = checked.value();
-    owned.ownerUid = caller.uid;
-    const Vms::Result<void> created = co_await m_backend.create(owned);
+    const Vms::Result<void> created = co_await m_backend.create(checked.value()); // owned by caller.uid
     if (!created.ok())
         co_return created.error();
     if (job->isCancelled()) { // too late to stop the create: undo it

@@ -30,7 +30,10 @@ struct DomainFacts {
     QString hamletSource;
     QString hamletOwnedDisk;
     QString osVariant;
-    std::optional<uint> ownerUid; // none: made before owners were recorded
+    std::optional<uint> ownerUid; // <hamlet:ownerUid>; absent in VMs made before owners were recorded
+    QString givenKernel; // a kernel VM's kernel and initrd as the owner gave them (the XML has copies)
+    QString givenInitrd;
+    bool autostart = false;
 
     QString accelerator() const
     {

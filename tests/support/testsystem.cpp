@@ -1,5 +1,7 @@
 #include "testsystem.h"
 
+#include "systemlibvirt.h"
+
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
@@ -77,6 +79,8 @@ TestSystem::TestSystem()
 TestSystem::~TestSystem()
 {
     stopHelper(SIGTERM);
+    if (m_libvirt)
+        m_libvirt->stop();
     removeLeftovers();
     removeNetworkLeftovers();
     for (auto *process : {m_monitor.get(), m_polkit.get(), m_bus.get()}) {
@@ -212,6 +216,8 @@ bool TestSystem::startBus(Polkit polkit)
     const QString socket = m_dir.path() + QStringLiteral("/system_bus_socket");
     const QString configPath = m_dir.path() + QStringLiteral("/system-bus.conf");
     m_busAddress = QStringLiteral("unix:path=") + socket;
+    if (m_activation && !ensureSystemLibvirt())
+        return false;
     const QString activation = m_activation ? writeActivationFiles() : QString();
     QFile config(configPath);
     if ((m_activation && activation.isEmpty()) || !config.open(QIODevice::WriteOnly)
@@ -260,14 +266,31 @@ QStringList TestSystem::helperArguments() const
                            QStringLiteral("--run-dir"), runDir(),     QStringLiteral("--verbose")};
     // The KVM verdict holds for the whole boot: share it between test runs.
     arguments << QStringLiteral("--probe-cache") << QStringLiteral(HAMLET_BINARY_DIR "/kvm-probe");
+    if (m_libvirt)
+        arguments << QStringLiteral("--libvirt-uri") << m_libvirt->uri();
     arguments << QStringLiteral("--network-bridge") << networkBridge() << QStringLiteral("--network-pool")
               << QStringLiteral("10.199.0.0/16");
     return arguments;
 }
 
+bool TestSystem::ensureSystemLibvirt()
+{
+    if (!wantsSystemLibvirt() || m_libvirt)
+        return true;
+    m_libvirt = std::make_unique<SystemLibvirt>(m_dir.path() + QStringLiteral("/libvirt-system"),
+                                                QStringLiteral(HAMLET_BINARY_DIR "/libvirt-system-cache"));
+    if (!m_libvirt->start()) {
+        m_error = m_libvirt->error();
+        return false;
+    }
+    return true;
+}
+
 bool TestSystem::startHelper(const QStringList &extraArguments)
 {
     stopHelper(SIGTERM);
+    if (!ensureSystemLibvirt())
+        return false;
     QStringList arguments = helperArguments() + extraArguments;
     // HAMLET_TEST_HELPER_WRAPPER="valgrind --log-file=/tmp/vg.%p" runs the helper under a tool.
     QString program = helperProgram();
@@ -352,6 +375,11 @@ QString TestSystem::activatedHelperLog() const
 {
     QFile log(m_dir.path() + QStringLiteral("/activated-helper.log"));
     return log.open(QIODevice::ReadOnly) ? QString::fromUtf8(log.readAll()) : QString();
+}
+
+bool TestSystem::wantsSystemLibvirt()
+{
+    return qEnvironmentVariable("HAMLET_TEST_LIBVIRT") == QStringLiteral("system");
 }
 
 bool TestSystem::helperRunning() const

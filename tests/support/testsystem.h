@@ -10,6 +10,8 @@
 
 namespace Hamlet::Test {
 
+class SystemLibvirt;
+
 // Result of a program run to completion.
 struct Run {
     int exitCode = -1;
@@ -43,6 +45,10 @@ public:
     enum Polkit { WithPolkit, WithoutPolkit };
     // Starts bus and polkitd; false (with why in error()) when something is missing.
     bool startBus(Polkit polkit = WithPolkit);
+    // HAMLET_TEST_LIBVIRT=system: the helper uses a libvirtd (system mode, QEMU as libvirt-qemu)
+    // that startHelper() starts on private paths (SystemLibvirt), instead of the embedded driver.
+    static bool wantsSystemLibvirt();
+    SystemLibvirt *systemLibvirt() const { return m_libvirt.get(); }
     // Starts the helper on the private bus and waits until it owns its name.
     bool startHelper(const QStringList &extraArguments = {});
     // Before startBus: the bus starts the helper itself on the first call to dev.hamlet.Helper1
@@ -89,6 +95,8 @@ private:
     bool installPolkitFiles();
     QString writeActivationFiles();
     QStringList helperArguments() const;
+    // Starts the system libvirtd when HAMLET_TEST_LIBVIRT=system asks for it (once).
+    bool ensureSystemLibvirt();
     std::unique_ptr<QProcess> startDaemon(const QString &program, const QStringList &arguments,
                                           const QStringList &environment, const QString &logName);
 
@@ -101,6 +109,7 @@ private:
     std::unique_ptr<QProcess> m_helper;
     bool m_activation = false;
     QStringList m_activationArguments;
+    std::unique_ptr<SystemLibvirt> m_libvirt;
 };
 
 } // namespace Hamlet::Test
