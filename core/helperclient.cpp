@@ -164,10 +164,10 @@ QCoro::Task<Result<InstanceSummaryList>> HelperClient::listInstances()
 
 namespace Hamlet {
 
-QCoro::Task<Result<QDBusMessage>> HelperClient::interactiveManagerCall(QString member, QVariantList arguments)
+QCoro::Task<Result<QDBusMessage>> HelperClient::interactiveCall(QString path, QString interface, QString member,
+                                                                QVariantList arguments)
 {
-    QDBusMessage call
-        = QDBusMessage::createMethodCall(Bus::ServiceName, Bus::ManagerPath, Bus::ManagerInterface, member);
+    QDBusMessage call = QDBusMessage::createMethodCall(Bus::ServiceName, path, interface, member);
     call.setArguments(arguments);
     // The helper lets polkit ask for a password only when the message allows it: a person is here.
     call.setInteractiveAuthorizationAllowed(true);
@@ -175,6 +175,11 @@ QCoro::Task<Result<QDBusMessage>> HelperClient::interactiveManagerCall(QString m
     if (reply.type() == QDBusMessage::ErrorMessage)
         co_return ClientError::fromName(reply.errorName(), reply.errorMessage());
     co_return reply;
+}
+
+QCoro::Task<Result<QDBusMessage>> HelperClient::interactiveManagerCall(QString member, QVariantList arguments)
+{
+    return interactiveCall(Bus::ManagerPath, Bus::ManagerInterface, std::move(member), std::move(arguments));
 }
 
 namespace {
@@ -242,14 +247,7 @@ QCoro::Task<Result<QString>> HelperClient::waitForJob(QString jobPath)
 
 QCoro::Task<Result<QDBusMessage>> HelperClient::callInstance(QString name, QString verb, QVariantList arguments)
 {
-    QDBusMessage call
-        = QDBusMessage::createMethodCall(Bus::ServiceName, Bus::instancePath(name), Bus::InstanceInterface, verb);
-    call.setArguments(arguments);
-    call.setInteractiveAuthorizationAllowed(true);
-    const QDBusMessage reply = co_await m_bus.asyncCall(call, CallTimeoutMs);
-    if (reply.type() == QDBusMessage::ErrorMessage)
-        co_return ClientError::fromName(reply.errorName(), reply.errorMessage());
-    co_return reply;
+    return interactiveCall(Bus::instancePath(name), Bus::InstanceInterface, std::move(verb), std::move(arguments));
 }
 
 QCoro::Task<Result<bool>> HelperClient::instanceCall(QString name, QString verb)

@@ -93,6 +93,9 @@ private:
     // Calls that change something allow interactive authorization (polkit may ask for a password).
     QCoro::Task<Result<QDBusMessage>> callInstance(QString name, QString verb, QVariantList arguments);
     QCoro::Task<Result<QDBusMessage>> interactiveManagerCall(QString member, QVariantList arguments);
+    // A call that lets polkit ask the person for a password.
+    QCoro::Task<Result<QDBusMessage>> interactiveCall(QString path, QString interface, QString member,
+                                                      QVariantList arguments);
 
     QString m_busDescription; // before m_bus: filled in while m_bus is connected
     QDBusConnection m_bus;

@@ -112,40 +112,17 @@ int main(int argc, char *argv[])
     }
 
     // podman run -d of the same layer, imported as an image into a private store.
-    const QString podmanRoot = peerDir.filePath(QStringLiteral("podman"));
-    QFile conf(peerDir.filePath(QStringLiteral("containers.conf")));
-    conf.open(QIODevice::WriteOnly);
-    conf.write("[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = \"cgroupfs\"\n"
-               "events_logger = \"file\"\nruntime = \"runc\"\n");
-    conf.close();
-    const QStringList podmanEnv {QStringLiteral("CONTAINERS_CONF=") + conf.fileName()};
-    const QStringList podman {QStringLiteral("--root"), podmanRoot + QStringLiteral("/root"),
-                              QStringLiteral("--runroot"), podmanRoot + QStringLiteral("/run")};
-    const QString tarball = peerDir.filePath(QStringLiteral("busybox.tar"));
+    const PodmanPeer podman = PodmanPeer::prepare(peerDir.path(), layer);
     QList<double> podmanTimes;
-    if (QProcess::execute(QStringLiteral("tar"),
-                          {QStringLiteral("-C"), layer, QStringLiteral("-cf"), tarball, QStringLiteral(".")})
-            == 0
-        && timedRun(
-               QStringLiteral("podman"),
-               podman
-                   + QStringList {QStringLiteral("import"), tarball, QStringLiteral("localhost/hamlet-busybox:bench")},
-               podmanEnv)
-            >= 0) {
+    if (podman.ready) {
         for (int i = 0; i < rounds; ++i) {
-            podmanTimes << timedRun(
-                QStringLiteral("podman"),
-                podman
-                    + QStringList {QStringLiteral("run"), QStringLiteral("-d"), QStringLiteral("--network"),
-                                   QStringLiteral("none"), QStringLiteral("--cpus"), QStringLiteral("0.5"),
-                                   QStringLiteral("--memory"), QStringLiteral("64m"), QStringLiteral("--pids-limit"),
-                                   QStringLiteral("64"), QStringLiteral("--name"), QStringLiteral("p%1").arg(i),
-                                   QStringLiteral("localhost/hamlet-busybox:bench"), QStringLiteral("sleep"),
-                                   QStringLiteral("3600")},
-                podmanEnv);
+            podmanTimes << podman.run(
+                {QStringLiteral("run"), QStringLiteral("-d"), QStringLiteral("--network"), QStringLiteral("none"),
+                 QStringLiteral("--cpus"), QStringLiteral("0.5"), QStringLiteral("--memory"), QStringLiteral("64m"),
+                 QStringLiteral("--pids-limit"), QStringLiteral("64"), QStringLiteral("--name"),
+                 QStringLiteral("p%1").arg(i), PodmanPeer::Image, QStringLiteral("sleep"), QStringLiteral("3600")});
         }
-        timedRun(QStringLiteral("podman"),
-                 podman + QStringList {QStringLiteral("rm"), QStringLiteral("-f"), QStringLiteral("-a")}, podmanEnv);
+        podman.run({QStringLiteral("rm"), QStringLiteral("-f"), QStringLiteral("-a")});
     }
     const double h = median(hamlet), r = median(runc), p = median(podmanTimes);
     row("Hamlet: CreateContainer over D-Bus until running", h, "ms");
