@@ -1,5 +1,6 @@
 #include "instanceview.h"
 
+#include "addressdelegate.h"
 #include "instancefiltermodel.h"
 #include "instancelistmodel.h"
 #include "sparklinedelegate.h"
@@ -19,6 +20,7 @@ InstanceView::InstanceView(InstanceListModel *model, InstanceFilterModel *filter
     filter->setSourceModel(model);
     setModel(filter);
     setItemDelegate(new SparklineDelegate(&model->stats(), this));
+    setItemDelegateForColumn(InstanceListModel::AddressColumn, new AddressDelegate(model, this));
     setSelectionBehavior(QAbstractItemView::SelectRows);
     setSelectionMode(QAbstractItemView::ExtendedSelection);
     setShowGrid(false);
@@ -35,6 +37,10 @@ InstanceView::InstanceView(InstanceListModel *model, InstanceFilterModel *filter
     horizontalHeader()->setSectionResizeMode(InstanceListModel::StateColumn, QHeaderView::ResizeToContents);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::CpuColumn, QHeaderView::Fixed);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::MemoryColumn, QHeaderView::Fixed);
+    horizontalHeader()->setSectionResizeMode(InstanceListModel::AddressColumn, QHeaderView::Interactive);
+    horizontalHeader()->setSectionResizeMode(InstanceListModel::NetworkColumn, QHeaderView::Fixed);
+    horizontalHeader()->resizeSection(InstanceListModel::AddressColumn, 170);
+    horizontalHeader()->resizeSection(InstanceListModel::NetworkColumn, 170);
     horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 140);
     horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 160);
     setMinimumWidth(320);

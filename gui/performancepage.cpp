@@ -2,6 +2,7 @@
 
 #include "formatting.h"
 #include "instancehistory.h"
+#include "networkchart.h"
 
 #include <QButtonGroup>
 #include <QChart>
@@ -39,6 +40,7 @@ PerformancePage::PerformancePage(QWidget *parent)
     : QWidget(parent)
     , m_windows(new QButtonGroup(this))
     , m_summary(new QLabel(this))
+    , m_network(new NetworkChart(this))
     , m_cpu(new QLineSeries(this))
     , m_cpuLimit(new QLineSeries(this))
     , m_memory(new QLineSeries(this))
@@ -79,6 +81,7 @@ PerformancePage::PerformancePage(QWidget *parent)
     layout->addLayout(bar);
     layout->addWidget(m_cpuView, 1);
     layout->addWidget(m_memoryView, 1);
+    layout->addWidget(m_network, 1);
 
     const int saved = QSettings().value(WindowKey, 60).toInt();
     setWindowSeconds(saved == 600 || saved == 3600 ? saved : 60);
@@ -134,6 +137,7 @@ void PerformancePage::clear()
         series->clear();
     m_cpuY->setRange(0, 100);
     m_memoryY->setRange(0, 64);
+    m_network->showHistory(nullptr, m_windowSeconds);
     m_summary->setText(tr("No samples yet: numbers appear while the instance runs."));
 }
 
@@ -183,6 +187,7 @@ void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimi
     const double memoryLimit = static_cast<double>(memoryLimitBytes) / MiB;
     m_cpuLimit->replace(cpuLimitCores > 0 ? QList<QPointF> {{left, cpuLimit}, {0, cpuLimit}} : noLine);
     m_memoryLimit->replace(memoryLimitBytes > 0 ? QList<QPointF> {{left, memoryLimit}, {0, memoryLimit}} : noLine);
+    m_network->showHistory(history, m_windowSeconds);
     m_cpuY->setRange(0, niceCeiling(cpuTop * 1.05));
     m_memoryY->setRange(0, niceCeiling(std::max(memoryTop * 1.05, 1.0)));
 
@@ -195,6 +200,11 @@ void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimi
     if (latest.pids)
         text += pidsLimit > 0 ? tr(" · processes %1 of at most %2").arg(*latest.pids).arg(pidsLimit)
                               : tr(" · processes %1").arg(*latest.pids);
+    if (latest.netRxBytesPerSecond && latest.netTxBytesPerSecond)
+        text += tr(" · network %1 received, %2 sent")
+                    .arg(Format::byteRate(*latest.netRxBytesPerSecond), Format::byteRate(*latest.netTxBytesPerSecond));
+    else
+        text += tr(" · network unknown (measured only on the Hamlet NAT network)");
     m_summary->setText(text);
 }
 

@@ -123,6 +123,8 @@ private:
         wizard->cpusBox()->setValue(0.5);
         typeInto(wizard->memoryEdit(), QStringLiteral("64 MiB"));
         QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
+        // Network: the default (NAT, nothing published).
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
         return wizard;
     }
 
