@@ -23,7 +23,7 @@ CreateWizard::CreateWizard(HelperClient *client, QWidget *parent)
     setOption(QWizard::NoBackButtonOnStartPage);
     setWindowModality(Qt::WindowModal);
     setAttribute(Qt::WA_DeleteOnClose);
-    setMinimumSize(560, 460);
+    setMinimumSize(600, 500);
 }
 
 void CreateWizard::addFinishPage()

@@ -39,10 +39,10 @@ InstanceView::InstanceView(InstanceListModel *model, InstanceFilterModel *filter
     horizontalHeader()->setSectionResizeMode(InstanceListModel::MemoryColumn, QHeaderView::Fixed);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::AddressColumn, QHeaderView::Interactive);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::NetworkColumn, QHeaderView::Fixed);
-    horizontalHeader()->resizeSection(InstanceListModel::AddressColumn, 170);
-    horizontalHeader()->resizeSection(InstanceListModel::NetworkColumn, 170);
-    horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 140);
-    horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 160);
+    horizontalHeader()->resizeSection(InstanceListModel::AddressColumn, 140);
+    horizontalHeader()->resizeSection(InstanceListModel::NetworkColumn, 140);
+    horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 110);
+    horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 130);
     setMinimumWidth(320);
     connect(selectionModel(), &QItemSelectionModel::selectionChanged, this, &InstanceView::selectionChangedByUser);
     connect(selectionModel(), &QItemSelectionModel::currentRowChanged, this, &InstanceView::selectionChangedByUser);

@@ -3,6 +3,7 @@
 #include "instancehistory.h"
 
 #include <QChart>
+#include <QLabel>
 #include <QLineSeries>
 #include <QValueAxis>
 #include <algorithm>
@@ -30,19 +31,20 @@ NetworkChart::NetworkChart(QWidget *parent)
     , m_tx(new QLineSeries(this))
     , m_x(new QValueAxis(this))
     , m_y(new QValueAxis(this))
+    , m_unknown(new QLabel(this))
 {
     setObjectName(QStringLiteral("networkChart"));
     QChart *c = chart();
-    c->legend()->setAlignment(Qt::AlignBottom);
+    c->legend()->hide(); // the title names the lines: a legend would leave the labels no room
     c->setMargins(QMargins(4, 4, 4, 4));
     c->setAnimationOptions(QChart::NoAnimation);
-    m_rx->setName(tr("received"));
+    m_rx->setName(tr("received ↓"));
     m_rx->setPen(QPen(QColor(0x27, 0xae, 0x60), 2));
-    m_tx->setName(tr("sent"));
+    m_tx->setName(tr("sent ↑"));
     m_tx->setPen(QPen(QColor(0xe6, 0x7e, 0x22), 2));
     c->addSeries(m_rx);
     c->addSeries(m_tx);
-    m_x->setLabelFormat(QStringLiteral("%g"));
+    m_x->setTitleVisible(false); // as on the other charts: the labels carry the unit
     m_y->setLabelFormat(QStringLiteral("%g"));
     c->addAxis(m_x, Qt::AlignBottom);
     c->addAxis(m_y, Qt::AlignLeft);
@@ -50,8 +52,16 @@ NetworkChart::NetworkChart(QWidget *parent)
         s->attachAxis(m_x);
         s->attachAxis(m_y);
     }
+    // Set once: Qt Charts lays a title out in the room of the first one it had.
+    c->setTitle(tr("Network: ↓ in (green), ↑ out (orange)"));
+    // Unknown traffic is said over the empty plot, never drawn as a flat zero.
+    m_unknown->setObjectName(QStringLiteral("networkUnknown"));
+    m_unknown->setText(tr("Traffic unknown: the helper measures it only for instances on the Hamlet (NAT) network."));
+    m_unknown->setWordWrap(true);
+    m_unknown->setAlignment(Qt::AlignCenter);
+    m_unknown->setAttribute(Qt::WA_TransparentForMouseEvents);
     setRenderHint(QPainter::Antialiasing);
-    setMinimumHeight(160);
+    setMinimumHeight(140);
     clear();
 }
 
@@ -63,7 +73,7 @@ void NetworkChart::clear()
     m_measured = false;
     m_y->setRange(0, 1);
     m_y->setTitleText(tr("KiB/s"));
-    chart()->setTitle(tr("Network"));
+    m_unknown->show();
 }
 
 QString NetworkChart::unit() const
@@ -86,6 +96,7 @@ void NetworkChart::showHistory(const InstanceHistory *history, int windowSeconds
     const bool minutes = windowSeconds > 60;
     const double divisor = minutes ? 60.0 : 1.0;
     m_x->setTitleText(minutes ? tr("minutes ago") : tr("seconds ago"));
+    m_x->setLabelFormat(minutes ? QStringLiteral("%g min") : QStringLiteral("%g s"));
     m_x->setRange(-windowSeconds / divisor, 0);
     m_x->setTickCount(7);
     if (!history || history->size() == 0) {
@@ -124,8 +135,13 @@ void NetworkChart::showHistory(const InstanceHistory *history, int windowSeconds
     m_tx->replace(tx);
     m_y->setTitleText(mebi ? tr("MiB/s") : tr("KiB/s"));
     m_y->setRange(0, niceCeiling(std::max(peak / scale * 1.05, 1.0)));
-    chart()->setTitle(m_measured ? tr("Network")
-                                 : tr("Network: traffic unknown (measured only on the Hamlet NAT network)"));
+    m_unknown->setVisible(!m_measured);
+}
+
+void NetworkChart::resizeEvent(QResizeEvent *event)
+{
+    QChartView::resizeEvent(event);
+    m_unknown->setGeometry(rect().adjusted(24, 24, -24, -24));
 }
 
 } // namespace Hamlet

@@ -2,6 +2,7 @@
 
 #include <QChartView>
 
+class QLabel;
 class QLineSeries;
 class QValueAxis;
 
@@ -11,8 +12,8 @@ class InstanceHistory;
 
 // The Performance page's network chart: bytes per second received and sent (from the helper's
 // netRxBytes/netTxBytes counters) over the page's window, on one axis in a unit that fits. Points
-// whose traffic was not measured are left out; with none at all, the title says it is unknown
-// and why, instead of drawing a flat zero.
+// whose traffic was not measured are left out; with none at all, a note over the plot says it
+// is unknown and why, instead of drawing a flat zero.
 class NetworkChart : public QChartView
 {
     Q_OBJECT
@@ -30,12 +31,17 @@ public:
     double peakTx() const { return m_peakTx; }
     bool measured() const { return m_measured; }
     QString unit() const;
+    QLabel *unknownNote() const { return m_unknown; }
+
+protected:
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
     QLineSeries *m_rx;
     QLineSeries *m_tx;
     QValueAxis *m_x;
     QValueAxis *m_y;
+    QLabel *m_unknown;
     double m_peakRx = 0;
     double m_peakTx = 0;
     bool m_measured = false;

@@ -61,24 +61,27 @@ NetworkPage::NetworkPage(const QList<Mode> &modes, QWidget *parent)
     , m_problems(new QLabel(this))
     , m_hints(new QLabel(this))
     , m_refusal(new QLabel(this))
+    , m_explanation(new QLabel(this))
 {
     setObjectName(QStringLiteral("networkPage"));
     auto *layout = new QVBoxLayout(this);
+    // The modes side by side, and what the chosen one means beneath them: short enough that the
+    // ports table keeps its room in a small wizard.
+    auto *modeRow = new QHBoxLayout;
     for (int i = 0; i < modes.size(); ++i) {
         auto *button = new QRadioButton(modes.at(i).label, this);
         button->setObjectName(QStringLiteral("network_") + modes.at(i).key);
         button->setToolTip(modes.at(i).explanation);
         m_modes->addButton(button, i);
-        auto *explanation = new QLabel(modes.at(i).explanation, this);
-        explanation->setWordWrap(true);
-        explanation->setContentsMargins(24, 0, 0, 4);
-        explanation->setStyleSheet(QStringLiteral("color: palette(mid);"));
-        QFont small = explanation->font();
-        small.setPointSizeF(small.pointSizeF() * 0.9);
-        explanation->setFont(small);
-        layout->addWidget(button);
-        layout->addWidget(explanation);
+        modeRow->addWidget(button);
     }
+    modeRow->addStretch(1);
+    m_explanation->setObjectName(QStringLiteral("networkExplanation"));
+    m_explanation->setWordWrap(true);
+    m_explanation->setMinimumHeight(m_explanation->fontMetrics().lineSpacing() * 2);
+    m_explanation->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    layout->addLayout(modeRow);
+    layout->addWidget(m_explanation);
     if (!m_modes->buttons().isEmpty())
         m_modes->buttons().constFirst()->setChecked(true);
 
@@ -89,7 +92,7 @@ NetworkPage::NetworkPage(const QList<Mode> &modes, QWidget *parent)
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setMinimumHeight(110);
+    m_table->setMinimumHeight(90);
     m_add->setObjectName(QStringLiteral("addPort"));
     m_remove->setObjectName(QStringLiteral("removePort"));
     m_portsNote->setWordWrap(true);
@@ -269,6 +272,8 @@ std::optional<PublishedPort> NetworkPage::rowPort(int row, QStringList *problems
 
 void NetworkPage::check()
 {
+    const int id = m_modes->checkedId();
+    m_explanation->setText(id >= 0 ? m_modeList.at(id).explanation : QString());
     const bool on = publishes();
     m_table->setEnabled(on);
     m_add->setEnabled(on);

@@ -73,6 +73,7 @@ private:
     QLabel *m_problems;
     QLabel *m_hints;
     QLabel *m_refusal;
+    QLabel *m_explanation;
     QString m_problemText;
 };
 

@@ -46,7 +46,7 @@ QString networkHtml(const InstanceListModel::Instance &instance)
                                       .arg(url.toString().toHtmlEscaped(), port.label().toHtmlEscaped()));
     }
     // Built by hand: the ports are links, which row() would escape.
-    html += QStringLiteral("<tr><td>%1</td><td>%2</td></tr>")
+    html += QStringLiteral("<tr><td style='padding-right:12px'><b>%1</b></td><td>%2</td></tr>")
                 .arg(OverviewPage::tr("Published ports").toHtmlEscaped(),
                      ports.isEmpty() ? OverviewPage::tr("none").toHtmlEscaped() : ports.join(QStringLiteral("<br>")));
     return html + QStringLiteral("</table>");

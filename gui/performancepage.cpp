@@ -51,8 +51,10 @@ PerformancePage::PerformancePage(QWidget *parent)
     , m_memoryY(new QValueAxis(this))
 {
     m_summary->setWordWrap(true);
+    m_summary->setMinimumHeight(m_summary->fontMetrics().lineSpacing() * 3 + 4);
+    // The summary on a row of its own: with the network it is two lines at the pane's usual width.
     auto *bar = new QHBoxLayout;
-    bar->addWidget(m_summary, 1);
+    bar->addStretch(1);
     for (const auto &[seconds, label] : {std::pair {60, tr("1 min")}, {600, tr("10 min")}, {3600, tr("1 h")}}) {
         auto *button = new QToolButton(this);
         button->setText(label);
@@ -74,10 +76,11 @@ PerformancePage::PerformancePage(QWidget *parent)
     m_memoryView = new QChartView(memoryChart, this);
     for (QChartView *view : {m_cpuView, m_memoryView}) {
         view->setRenderHint(QPainter::Antialiasing);
-        view->setMinimumHeight(160);
+        view->setMinimumHeight(140);
     }
 
     auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_summary);
     layout->addLayout(bar);
     layout->addWidget(m_cpuView, 1);
     layout->addWidget(m_memoryView, 1);
@@ -91,8 +94,11 @@ PerformancePage::PerformancePage(QWidget *parent)
 void PerformancePage::setUpChart(QChart *chart, QValueAxis *x, QValueAxis *y, QLineSeries *series, QLineSeries *limit,
                                  const QString &title, const QString &yTitle, const QColor &color)
 {
-    chart->setTitle(title);
-    chart->legend()->setAlignment(Qt::AlignBottom);
+    // Three charts share the pane: no legend (the title names the line, the dashed line is the
+    // limit) and no time-axis title (the network chart, last, has it), so the labels keep room.
+    chart->setTitle(title + tr(" · dashed: limit"));
+    chart->legend()->hide();
+    x->setTitleVisible(false);
     chart->setMargins(QMargins(4, 4, 4, 4));
     chart->setAnimationOptions(QChart::NoAnimation);
     series->setName(title.section(QLatin1Char(' '), 0, 0));
@@ -124,6 +130,8 @@ void PerformancePage::setWindowSeconds(int seconds)
     const double span = minutes ? seconds / 60.0 : seconds;
     for (QValueAxis *x : {m_cpuX, m_memoryX}) {
         x->setTitleText(title);
+        // The axis titles are hidden to give the three charts room: the labels carry the unit.
+        x->setLabelFormat(minutes ? QStringLiteral("%g min") : QStringLiteral("%g s"));
         x->setRange(-span, 0);
         x->setTickCount(minutes ? 7 : 7);
     }
@@ -201,7 +209,7 @@ void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimi
         text += pidsLimit > 0 ? tr(" · processes %1 of at most %2").arg(*latest.pids).arg(pidsLimit)
                               : tr(" · processes %1").arg(*latest.pids);
     if (latest.netRxBytesPerSecond && latest.netTxBytesPerSecond)
-        text += tr(" · network %1 received, %2 sent")
+        text += tr(" · network ↓%1 ↑%2")
                     .arg(Format::byteRate(*latest.netRxBytesPerSecond), Format::byteRate(*latest.netTxBytesPerSecond));
     else
         text += tr(" · network unknown (measured only on the Hamlet NAT network)");

@@ -15,8 +15,9 @@ const QColor CpuColor(0x2e, 0x86, 0xde);
 const QColor MemoryColor(0x8e, 0x44, 0xad);
 const QColor RxColor(0x27, 0xae, 0x60);
 const QColor TxColor(0xe6, 0x7e, 0x22);
-constexpr int TextWidth = 76;
-constexpr int NetworkTextWidth = 84;
+constexpr int CpuTextWidth = 48; // "100%"
+constexpr int TextWidth = 76; // "38/64 MiB", "↓1.2 MiB/s"
+
 constexpr int Margin = 4;
 } // namespace
 
@@ -93,7 +94,7 @@ void SparklineDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opt
 
     const bool selected = option.state & QStyle::State_Selected;
     const bool network = column == InstanceListModel::NetworkColumn;
-    const int textWidth = network ? NetworkTextWidth : TextWidth;
+    const int textWidth = column == InstanceListModel::CpuColumn ? CpuTextWidth : TextWidth;
     const QRect cell = option.rect.adjusted(Margin, Margin, -Margin, -Margin);
     const QRect textRect(cell.right() - textWidth, cell.top(), textWidth, cell.height());
     const QRect lineRect(cell.left(), cell.top() + 2, std::max(0, cell.width() - textWidth - Margin),
