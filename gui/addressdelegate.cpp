@@ -13,6 +13,12 @@ namespace {
 constexpr int Margin = 4;
 constexpr int Gap = 10;
 
+// The list is narrow: "8080→80" rather than the Overview's "8080 → 80".
+QString compact(const PublishedPort &port)
+{
+    return port.label().remove(QLatin1Char(' '));
+}
+
 const InstanceListModel::Instance *instanceAt(const InstanceListModel *model, const QModelIndex &index)
 {
     return model->instance(index.data(InstanceListModel::NameRole).toString());
@@ -35,7 +41,7 @@ QList<std::pair<QRect, PublishedPort>> AddressDelegate::portRects(const QStyleOp
     const QString address = InstanceListModel::addressOnly(*instance);
     int x = option.rect.left() + Margin + (address.isEmpty() ? 0 : metrics.horizontalAdvance(address) + Gap);
     for (const PublishedPort &port : instance->ports) {
-        const int width = metrics.horizontalAdvance(port.label());
+        const int width = metrics.horizontalAdvance(compact(port));
         rects.append({QRect(x, option.rect.top(), width, option.rect.height()), port});
         x += width + Gap;
     }
@@ -75,7 +81,7 @@ void AddressDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
         link.setUnderline(opens);
         painter->setFont(link);
         painter->setPen(selected || !opens ? text : option.palette.color(QPalette::Link));
-        painter->drawText(rect, Qt::AlignLeft | Qt::AlignVCenter, port.label());
+        painter->drawText(rect, Qt::AlignLeft | Qt::AlignVCenter, compact(port));
     }
     painter->restore();
 }

@@ -134,8 +134,7 @@ QVariant InstanceListModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (index.column() == StateColumn && !row.error.isEmpty())
             return row.error;
-        if (index.column() == NetworkColumn && live
-            && (!latest.netRxBytesPerSecond || !latest.netTxBytesPerSecond))
+        if (index.column() == NetworkColumn && live && (!latest.netRxBytesPerSecond || !latest.netTxBytesPerSecond))
             return tr("Traffic unknown: the helper measures it only for instances on the Hamlet (NAT) network.");
         if (index.column() == AddressColumn && !row.ports.isEmpty())
             return tr("Click a port to open it in the browser.");

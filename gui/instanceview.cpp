@@ -39,8 +39,8 @@ InstanceView::InstanceView(InstanceListModel *model, InstanceFilterModel *filter
     horizontalHeader()->setSectionResizeMode(InstanceListModel::MemoryColumn, QHeaderView::Fixed);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::AddressColumn, QHeaderView::Interactive);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::NetworkColumn, QHeaderView::Fixed);
-    horizontalHeader()->resizeSection(InstanceListModel::AddressColumn, 140);
-    horizontalHeader()->resizeSection(InstanceListModel::NetworkColumn, 140);
+    horizontalHeader()->resizeSection(InstanceListModel::AddressColumn, 150);
+    horizontalHeader()->resizeSection(InstanceListModel::NetworkColumn, 130);
     horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 110);
     horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 130);
     setMinimumWidth(320);

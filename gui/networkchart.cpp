@@ -59,6 +59,7 @@ NetworkChart::NetworkChart(QWidget *parent)
     m_unknown->setText(tr("Traffic unknown: the helper measures it only for instances on the Hamlet (NAT) network."));
     m_unknown->setWordWrap(true);
     m_unknown->setAlignment(Qt::AlignCenter);
+    m_unknown->setAutoFillBackground(true); // readable over the grid and the axis labels
     m_unknown->setAttribute(Qt::WA_TransparentForMouseEvents);
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(140);
@@ -141,7 +142,9 @@ void NetworkChart::showHistory(const InstanceHistory *history, int windowSeconds
 void NetworkChart::resizeEvent(QResizeEvent *event)
 {
     QChartView::resizeEvent(event);
-    m_unknown->setGeometry(rect().adjusted(24, 24, -24, -24));
+    // A band across the middle of the plot.
+    const int height = m_unknown->heightForWidth(width() - 80);
+    m_unknown->setGeometry(40, (this->height() - height) / 2, width() - 80, height + 8);
 }
 
 } // namespace Hamlet

@@ -50,8 +50,7 @@ QList<NetworkPage::Mode> NetworkPage::containerModes()
 }
 
 NetworkPage::NetworkPage(const QList<Mode> &modes, QWidget *parent)
-    : FormPage(tr("Network"), tr("How it reaches the network, and which of its ports this computer publishes."),
-               parent)
+    : FormPage(tr("Network"), tr("How it reaches the network, and which of its ports this computer publishes."), parent)
     , m_modes(new QButtonGroup(this))
     , m_modeList(modes)
     , m_table(new QTableWidget(0, PortColumnCount, this))
@@ -101,8 +100,8 @@ NetworkPage::NetworkPage(const QList<Mode> &modes, QWidget *parent)
     m_problems->setStyleSheet(ErrorStyle);
     m_hints->setObjectName(QStringLiteral("portHints"));
     m_refusal->setObjectName(QStringLiteral("portRefusal"));
-    m_refusal->setStyleSheet(QStringLiteral(
-        "QLabel { background: #fdecea; border: 1px solid #e0a39c; border-radius: 4px; padding: 4px; }"));
+    m_refusal->setStyleSheet(
+        QStringLiteral("QLabel { background: #fdecea; border: 1px solid #e0a39c; border-radius: 4px; padding: 4px; }"));
     for (QLabel *label : {m_problems, m_hints, m_refusal})
         label->setWordWrap(true);
     m_refusal->hide();
@@ -165,9 +164,9 @@ int NetworkPage::addPort()
     const auto used = [&taken](uint port) {
         return std::any_of(taken.cbegin(), taken.cend(), [port](const PublishedPort &p) { return p.hostPort == port; });
     };
-    while (suggestion < 65535
-           && (used(suggestion)
-               || PortProbe::probe(suggestion, QStringLiteral("tcp"), {}) == PortProbe::Verdict::InUse))
+    while (
+        suggestion < 65535
+        && (used(suggestion) || PortProbe::probe(suggestion, QStringLiteral("tcp"), {}) == PortProbe::Verdict::InUse))
         ++suggestion;
     const int row = m_table->rowCount();
     m_table->insertRow(row);
@@ -242,8 +241,8 @@ std::optional<PublishedPort> NetworkPage::rowPort(int row, QStringList *problems
     port.protocol = protocolBox(row)->currentText();
     port.hostAddress = hostAddressEdit(row)->text().trimmed();
     if (!port.hostAddress.isEmpty() && !isIpv4(port.hostAddress)) {
-        *problems << tr("%1: '%2' is not an IPv4 address (leave it empty for every address).")
-                         .arg(which, port.hostAddress);
+        *problems
+            << tr("%1: '%2' is not an IPv4 address (leave it empty for every address).").arg(which, port.hostAddress);
         ok = false;
     }
     if (!ok)
@@ -278,9 +277,9 @@ void NetworkPage::check()
     m_table->setEnabled(on);
     m_add->setEnabled(on);
     m_remove->setEnabled(on && portCount() > 0);
-    m_portsNote->setText(on ? (portCount() == 0 ? tr("None: nothing of it is reachable from this computer's ports.")
-                                                : QString())
-                            : tr("Only on the NAT network: with %1 there is nothing to publish.").arg(mode()));
+    m_portsNote->setText(
+        on ? (portCount() == 0 ? tr("None: nothing of it is reachable from this computer's ports.") : QString())
+           : tr("Only on the NAT network: with %1 there is nothing to publish.").arg(mode()));
     QStringList problems;
     QStringList hints;
     if (on) {

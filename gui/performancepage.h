@@ -14,10 +14,10 @@ namespace Hamlet {
 class InstanceHistory;
 class NetworkChart;
 
-// The Performance tab: CPU %, memory and network traffic (NetworkChart) of one instance over the last 1 min, 10 min or 1 h (Qt
-// Charts, with axes, units and the limit drawn as a dashed line). Each update replaces every
-// series' points in one call, from the instance's history, so reopening the page shows the past
-// hour at once. The chosen window is remembered (QSettings "performance/windowSeconds").
+// The Performance tab: CPU %, memory and network traffic (NetworkChart) of one instance over the last 1 min, 10 min or
+// 1 h (Qt Charts, with axes, units and the limit drawn as a dashed line). Each update replaces every series' points in
+// one call, from the instance's history, so reopening the page shows the past hour at once. The chosen window is
+// remembered (QSettings "performance/windowSeconds").
 class PerformancePage : public QWidget
 {
     Q_OBJECT

@@ -76,8 +76,8 @@ struct HeldPort {
         address.sin_family = AF_INET;
         address.sin_addr.s_addr = htonl(INADDR_ANY);
         socklen_t length = sizeof address;
-        if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0
-            && ::listen(fd, 1) == 0 && ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) == 0)
+        if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 && ::listen(fd, 1) == 0
+            && ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) == 0)
             port = ntohs(address.sin_port);
     }
     ~HeldPort() { release(); }
@@ -90,17 +90,18 @@ struct HeldPort {
 };
 
 // A page, a 4 MiB file for the traffic counters, and busybox httpd in the foreground.
-const QString WebCommand = QStringLiteral(
-    "sh -c 'mkdir -p /www && echo hello-from-web > /www/index.html && "
-    "dd if=/dev/zero of=/www/big bs=1024 count=4096 2>/dev/null && exec httpd -f -p 80 -h /www'");
+const QString WebCommand
+    = QStringLiteral("sh -c 'mkdir -p /www && echo hello-from-web > /www/index.html && "
+                     "dd if=/dev/zero of=/www/big bs=1024 count=4096 2>/dev/null && exec httpd -f -p 80 -h /www'");
 
 // Fetches a URL from the host (busybox wget; no -T: busybox 1.35's wget crashes with it, so
 // timeout(1) bounds the wait).
 QByteArray fetch(const QString &url, const QString &to = QStringLiteral("-"))
 {
     QProcess process;
-    process.start(QStringLiteral("timeout"), {QStringLiteral("5"), QStringLiteral("busybox"), QStringLiteral("wget"),
-                                             QStringLiteral("-qO"), to, url});
+    process.start(
+        QStringLiteral("timeout"),
+        {QStringLiteral("5"), QStringLiteral("busybox"), QStringLiteral("wget"), QStringLiteral("-qO"), to, url});
     process.waitForFinished(10000);
     return process.readAllStandardOutput();
 }
@@ -236,7 +237,8 @@ private Q_SLOTS:
         QVERIFY(wizard);
         QVERIFY2(wizard->networkPage()->problemText().isEmpty(), qPrintable(wizard->networkPage()->problemText()));
         QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
-        QVERIFY(wizard->finishPage()->findChild<QLabel *>(QStringLiteral("summary"))
+        QVERIFY(wizard->finishPage()
+                    ->findChild<QLabel *>(QStringLiteral("summary"))
                     ->text()
                     .contains(QStringLiteral("%1 → 80").arg(m_webPort)));
         QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
@@ -298,7 +300,8 @@ private Q_SLOTS:
                 = view->model()->index(view->currentIndex().row(), InstanceListModel::NetworkColumn);
             return view->viewport()->grab(view->visualRect(index)).toImage();
         };
-        const QModelIndex shownCell = view->model()->index(view->currentIndex().row(), InstanceListModel::NetworkColumn);
+        const QModelIndex shownCell
+            = view->model()->index(view->currentIndex().row(), InstanceListModel::NetworkColumn);
         QVERIFY2(view->viewport()->rect().contains(view->visualRect(shownCell)), "the Network column is off screen");
         const QImage idle = cellImage();
 
@@ -309,9 +312,9 @@ private Q_SLOTS:
         QObject scope; // destroyed first: no download is started after this test
         const auto again = [&] {
             ++downloads;
-            downloader.start(QStringLiteral("timeout"), {QStringLiteral("5"), QStringLiteral("busybox"),
-                                                         QStringLiteral("wget"), QStringLiteral("-qO"),
-                                                         QStringLiteral("/dev/null"), url});
+            downloader.start(QStringLiteral("timeout"),
+                             {QStringLiteral("5"), QStringLiteral("busybox"), QStringLiteral("wget"),
+                              QStringLiteral("-qO"), QStringLiteral("/dev/null"), url});
         };
         connect(&downloader, &QProcess::finished, &scope, [&] {
             if (downloads < 400)
