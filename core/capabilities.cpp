@@ -8,6 +8,7 @@ namespace {
 const QString kVersion = QStringLiteral("version");
 const QString kRuntime = QStringLiteral("runtime");
 const QString kRuntimeVersion = QStringLiteral("runtimeVersion");
+const QString kRuntimeWarning = QStringLiteral("runtimeWarning");
 const QString kCgroupVersion = QStringLiteral("cgroupVersion");
 const QString kLibvirtUri = QStringLiteral("libvirtUri");
 const QString kVirtualization = QStringLiteral("virtualization");
@@ -24,6 +25,7 @@ QVariantMap Capabilities::toVariantMap() const
         {kVersion, version},
         {kRuntime, runtime},
         {kRuntimeVersion, runtimeVersion},
+        {kRuntimeWarning, runtimeWarning},
         {kCgroupVersion, cgroupVersion},
         {kLibvirtUri, libvirtUri},
         {kVirtualization, virtualization},
@@ -41,6 +43,7 @@ Capabilities Capabilities::fromVariantMap(const QVariantMap &map)
     caps.version = map.value(kVersion).toString();
     caps.runtime = map.value(kRuntime).toString();
     caps.runtimeVersion = map.value(kRuntimeVersion).toString();
+    caps.runtimeWarning = map.value(kRuntimeWarning).toString();
     caps.cgroupVersion = map.value(kCgroupVersion).toString();
     caps.libvirtUri = map.value(kLibvirtUri).toString();
     caps.virtualization = map.value(kVirtualization).toString();
@@ -54,8 +57,8 @@ Capabilities Capabilities::fromVariantMap(const QVariantMap &map)
 
 QStringList Capabilities::keys()
 {
-    return {kVersion,      kRuntime, kRuntimeVersion, kCgroupVersion, kLibvirtUri, kVirtualization,
-            kKvmDiagnosis, kBusybox, kKernel,         kHostCpus,      kHostMemory};
+    return {kVersion,        kRuntime,      kRuntimeVersion, kRuntimeWarning, kCgroupVersion, kLibvirtUri,
+            kVirtualization, kKvmDiagnosis, kBusybox,        kKernel,         kHostCpus,      kHostMemory};
 }
 
 QString Capabilities::summary() const
@@ -83,6 +86,8 @@ QStringList Capabilities::diagnoses() const
     QStringList out;
     if (runtime.isEmpty())
         out << QStringLiteral("No OCI runtime found: install the 'runc' (or 'crun') package to run containers.");
+    if (!runtimeWarning.isEmpty())
+        out << runtimeWarning;
     if (virtualization != QStringLiteral("kvm"))
         out << QStringLiteral("KVM unavailable: VMs run slower under TCG%1.")
                    .arg(kvmDiagnosis.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(kvmDiagnosis));

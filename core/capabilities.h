@@ -11,6 +11,8 @@ struct Capabilities {
     QString version;
     QString runtime;
     QString runtimeVersion;
+    // A known weakness of the runtime (e.g. a runc without the CVE-2024-21626 fix), or "".
+    QString runtimeWarning;
     QString cgroupVersion;
     QString libvirtUri;
     QString virtualization;

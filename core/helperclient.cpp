@@ -164,20 +164,42 @@ QCoro::Task<Result<InstanceSummaryList>> HelperClient::listInstances()
 
 namespace Hamlet {
 
+QCoro::Task<Result<QDBusMessage>> HelperClient::interactiveManagerCall(QString member, QVariantList arguments)
+{
+    QDBusMessage call
+        = QDBusMessage::createMethodCall(Bus::ServiceName, Bus::ManagerPath, Bus::ManagerInterface, member);
+    call.setArguments(arguments);
+    // The helper lets polkit ask for a password only when the message allows it: a person is here.
+    call.setInteractiveAuthorizationAllowed(true);
+    const QDBusMessage reply = co_await m_bus.asyncCall(call, CallTimeoutMs);
+    if (reply.type() == QDBusMessage::ErrorMessage)
+        co_return ClientError::fromName(reply.errorName(), reply.errorMessage());
+    co_return reply;
+}
+
+namespace {
+Result<QString> jobPathOf(const Result<QDBusMessage> &reply)
+{
+    if (const auto *error = std::get_if<ClientError>(&reply))
+        return *error;
+    return qdbus_cast<QDBusObjectPath>(std::get<QDBusMessage>(reply).arguments().value(0)).path();
+}
+} // namespace
+
 QCoro::Task<Result<QString>> HelperClient::createContainer(QString name, QVariantMap spec)
 {
-    const QDBusPendingReply<QDBusObjectPath> reply = co_await m_manager->CreateContainer(name, spec);
-    if (reply.isError())
-        co_return ClientError::fromDBus(reply.error());
-    co_return reply.value().path();
+    const QString member = QStringLiteral("CreateContainer"); // named: GCC 12 and co_await temporaries
+    const QVariantList arguments {name, spec};
+    const Result<QDBusMessage> reply = co_await interactiveManagerCall(member, arguments);
+    co_return jobPathOf(reply);
 }
 
 QCoro::Task<Result<QString>> HelperClient::createVm(QString name, QVariantMap spec)
 {
-    const QDBusPendingReply<QDBusObjectPath> reply = co_await m_manager->CreateVm(name, spec);
-    if (reply.isError())
-        co_return ClientError::fromDBus(reply.error());
-    co_return reply.value().path();
+    const QString member = QStringLiteral("CreateVm");
+    const QVariantList arguments {name, spec};
+    const Result<QDBusMessage> reply = co_await interactiveManagerCall(member, arguments);
+    co_return jobPathOf(reply);
 }
 
 QCoro::Task<Result<QString>> HelperClient::waitForJob(QString jobPath)
@@ -223,6 +245,7 @@ QCoro::Task<Result<QDBusMessage>> HelperClient::callInstance(QString name, QStri
     QDBusMessage call
         = QDBusMessage::createMethodCall(Bus::ServiceName, Bus::instancePath(name), Bus::InstanceInterface, verb);
     call.setArguments(arguments);
+    call.setInteractiveAuthorizationAllowed(true);
     const QDBusMessage reply = co_await m_bus.asyncCall(call, CallTimeoutMs);
     if (reply.type() == QDBusMessage::ErrorMessage)
         co_return ClientError::fromName(reply.errorName(), reply.errorMessage());
@@ -297,33 +320,36 @@ QCoro::Task<Result<VariantMapList>> HelperClient::listImages()
 
 QCoro::Task<Result<QString>> HelperClient::pullImage(QString reference, QVariantMap options)
 {
-    const QDBusPendingReply<QDBusObjectPath> reply = co_await m_manager->PullImage(reference, options);
-    if (reply.isError())
-        co_return ClientError::fromDBus(reply.error());
-    co_return reply.value().path();
+    const QString member = QStringLiteral("PullImage");
+    const QVariantList arguments {reference, options};
+    const Result<QDBusMessage> reply = co_await interactiveManagerCall(member, arguments);
+    co_return jobPathOf(reply);
 }
 
 QCoro::Task<Result<QString>> HelperClient::importImage(int archiveFd, QString format, QVariantMap options)
 {
     const QDBusUnixFileDescriptor archive(archiveFd); // dups the fd; the caller keeps its own
-    const QDBusPendingReply<QDBusObjectPath> reply = co_await m_manager->ImportImage(archive, format, options);
-    if (reply.isError())
-        co_return ClientError::fromDBus(reply.error());
-    co_return reply.value().path();
+    const QString member = QStringLiteral("ImportImage");
+    const QVariantList arguments {QVariant::fromValue(archive), format, options};
+    const Result<QDBusMessage> reply = co_await interactiveManagerCall(member, arguments);
+    co_return jobPathOf(reply);
 }
 
 QCoro::Task<Result<bool>> HelperClient::removeImage(QString name)
 {
-    const QDBusPendingReply<> reply = co_await m_manager->RemoveImage(name);
-    if (reply.isError())
-        co_return ClientError::fromDBus(reply.error());
+    const QString member = QStringLiteral("RemoveImage");
+    const QVariantList arguments {name};
+    const auto reply = co_await interactiveManagerCall(member, arguments);
+    if (const auto *error = std::get_if<ClientError>(&reply))
+        co_return *error;
     co_return true;
 }
 
 QCoro::Task<Result<bool>> HelperClient::cancelJob(QString jobPath)
 {
-    const QDBusMessage call
+    QDBusMessage call
         = QDBusMessage::createMethodCall(Bus::ServiceName, jobPath, Bus::JobInterface, QStringLiteral("Cancel"));
+    call.setInteractiveAuthorizationAllowed(true);
     const QDBusMessage reply = co_await m_bus.asyncCall(call, CallTimeoutMs);
     if (reply.type() == QDBusMessage::ErrorMessage)
         co_return ClientError::fromName(reply.errorName(), reply.errorMessage());

@@ -90,7 +90,9 @@ private Q_SLOTS:
     void onManagerSignal(const QDBusMessage &message);
 
 private:
+    // Calls that change something allow interactive authorization (polkit may ask for a password).
     QCoro::Task<Result<QDBusMessage>> callInstance(QString name, QString verb, QVariantList arguments);
+    QCoro::Task<Result<QDBusMessage>> interactiveManagerCall(QString member, QVariantList arguments);
 
     QString m_busDescription; // before m_bus: filled in while m_bus is connected
     QDBusConnection m_bus;

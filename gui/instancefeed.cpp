@@ -48,7 +48,22 @@ void InstanceFeed::refresh()
     if (m_refreshing)
         return;
     m_refreshing = true;
-    QCoro::connect(m_client->listInstances(), this, [this](const Result<InstanceSummaryList> &result) {
+    // Subscribe first, then list: the helper sends instance signals to subscribers only, so an
+    // instance added between the two is in the list or in an InstanceAdded, never in neither.
+    QCoro::connect(m_client->subscribe(SampleIntervalMs), this, [this](const Result<bool> &subscribed) {
+        m_subscribed = std::holds_alternative<bool>(subscribed);
+        std::optional<ClientError> subscribeError;
+        if (const auto *error = std::get_if<ClientError>(&subscribed)) {
+            Log::gui()->warn("subscribing to samples failed: {}", error->message.toStdString());
+            subscribeError = *error;
+        }
+        list(subscribeError);
+    });
+}
+
+void InstanceFeed::list(std::optional<ClientError> subscribeError)
+{
+    QCoro::connect(m_client->listInstances(), this, [this, subscribeError](const Result<InstanceSummaryList> &result) {
         m_refreshing = false;
         if (const auto *error = std::get_if<ClientError>(&result)) {
             m_connected = false;
@@ -62,14 +77,9 @@ void InstanceFeed::refresh()
         m_model->reset(instances);
         for (const InstanceSummary &summary : instances)
             fetchProperties(summary.name);
-        QCoro::connect(m_client->subscribe(SampleIntervalMs), this, [this](const Result<bool> &subscribed) {
-            m_subscribed = std::holds_alternative<bool>(subscribed);
-            if (const auto *error = std::get_if<ClientError>(&subscribed)) {
-                Log::gui()->warn("subscribing to samples failed: {}", error->message.toStdString());
-                Q_EMIT failed(*error);
-            }
-        });
         Q_EMIT refreshed();
+        if (subscribeError)
+            Q_EMIT failed(*subscribeError);
     });
 }
 

@@ -5,14 +5,17 @@
 #include <QObject>
 #include <QSet>
 
+#include <optional>
+
 class QDBusServiceWatcher;
 
 namespace Hamlet {
 
 class InstanceListModel;
 
-// Keeps an InstanceListModel in step with the helper: ListInstances on refresh, then
-// InstanceAdded/Removed, PropertiesChanged and a 1 s Samples subscription. It notices the helper
+// Keeps an InstanceListModel in step with the helper: on refresh a 1 s Samples subscription (which
+// also brings InstanceAdded/Removed and PropertiesChanged: the helper sends them to subscribers
+// only), then ListInstances. It notices the helper
 // leaving and coming back on the bus, and tells an expected stop (one the user asked for) from an
 // instance stopping or failing on its own.
 class InstanceFeed : public QObject
@@ -43,6 +46,7 @@ Q_SIGNALS:
     void stoppedUnexpectedly(const QString &name, const QString &state, const QString &detail);
 
 private:
+    void list(std::optional<ClientError> subscribeError);
     void fetchProperties(const QString &name);
     void onStateChanged(const QString &name, const QString &from, const QString &to);
 

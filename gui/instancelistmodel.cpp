@@ -228,6 +228,10 @@ void InstanceListModel::updateProperties(const QString &name, const QVariantMap 
         instance.error = it->toString();
     if (const auto it = properties.constFind(QStringLiteral("Addresses")); it != properties.cend())
         instance.addresses = it->toStringList();
+    if (const auto it = properties.constFind(QStringLiteral("Owner")); it != properties.cend())
+        instance.ownerUid = it->toUInt();
+    if (const auto it = properties.constFind(QStringLiteral("OwnerRecorded")); it != properties.cend())
+        instance.ownerRecorded = it->toBool();
     if (const auto it = properties.constFind(QStringLiteral("Spec")); it != properties.cend()) {
         // Nested in a{sv}, the a{sv} spec arrives as a QDBusArgument.
         instance.spec = it->userType() == qMetaTypeId<QDBusArgument>() ? qdbus_cast<QVariantMap>(*it) : it->toMap();

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "dbustypes.h"
 #include "instancehistory.h"
 #include "publishedports.h"
@@ -50,6 +52,9 @@ public:
         std::optional<QStringList> addresses; // nothing until the helper said (Addresses property)
         QString network; // the spec's "network" ("nat", "none", "host"); empty: not said
         QList<PublishedPort> ports; // the spec's published ports
+        // Who created it (Instance1.Owner); unknown until the properties arrive.
+        std::optional<uint> ownerUid;
+        bool ownerRecorded = false;
     };
     // The Address cell's text: addresses (or why there are none, or "unknown") and the ports.
     static QString addressText(const Instance &instance);

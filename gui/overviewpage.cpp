@@ -8,6 +8,8 @@
 #include <QScrollArea>
 #include <QVBoxLayout>
 
+#include <pwd.h>
+
 namespace Hamlet {
 
 namespace {
@@ -82,6 +84,23 @@ OverviewPage::OverviewPage(QWidget *parent)
     layout->addWidget(scroll);
 }
 
+namespace {
+// "alice (uid 1000)"; an instance from before owners were recorded belongs to root, and says so.
+QString ownerText(const InstanceListModel::Instance &instance)
+{
+    if (!instance.ownerUid)
+        return OverviewPage::tr("unknown (not read yet)");
+    const passwd *account = ::getpwuid(*instance.ownerUid);
+    const QString who = account
+        ? OverviewPage::tr("%1 (uid %2)").arg(QString::fromLocal8Bit(account->pw_name)).arg(*instance.ownerUid)
+        : OverviewPage::tr("uid %1").arg(*instance.ownerUid);
+    return instance.ownerRecorded ? who
+                                  : OverviewPage::tr("%1: made before owners were recorded, so only an administrator "
+                                                     "may change it")
+                                        .arg(who);
+}
+} // namespace
+
 void OverviewPage::showInstance(const InstanceListModel::Instance &instance)
 {
     const bool vm = instance.kind == QLatin1String("vm");
@@ -94,6 +113,7 @@ void OverviewPage::showInstance(const InstanceListModel::Instance &instance)
     if (instance.state == QLatin1String("stopped") && instance.exitCode >= 0)
         state += tr(" (exit code %1)").arg(instance.exitCode);
     html += row(tr("State"), state);
+    html += row(tr("Owner"), ownerText(instance));
     if (!instance.error.isEmpty())
         html += row(tr("Error"), instance.error);
     if (vm) {

@@ -64,7 +64,7 @@ const QDBusArgument &operator>>(const QDBusArgument &argument, PolkitResult &res
     return argument;
 }
 
-constexpr uint AllowUserInteraction = 0x1;
+constexpr uint AllowUserInteractionFlag = 0x1;
 // Long enough for a person to type a password into the authentication agent.
 constexpr int PolkitTimeoutMs = 5 * 60 * 1000;
 
@@ -81,14 +81,14 @@ Authorizer::Authorizer(QDBusConnection bus)
 }
 
 QCoro::Task<Authorizer::Decision> Authorizer::check(QString callerBusName, QString actionId,
-                                                    QMap<QString, QString> details)
+                                                    QMap<QString, QString> details, Interaction interaction)
 {
+    const uint flags = interaction == AllowInteraction ? AllowUserInteractionFlag : 0;
     const PolkitSubject subject {QStringLiteral("system-bus-name"), {{QStringLiteral("name"), callerBusName}}};
     QDBusMessage call = QDBusMessage::createMethodCall(
         QStringLiteral("org.freedesktop.PolicyKit1"), QStringLiteral("/org/freedesktop/PolicyKit1/Authority"),
         QStringLiteral("org.freedesktop.PolicyKit1.Authority"), QStringLiteral("CheckAuthorization"));
-    call << QVariant::fromValue(subject) << actionId << QVariant::fromValue(details) << AllowUserInteraction
-         << QString();
+    call << QVariant::fromValue(subject) << actionId << QVariant::fromValue(details) << flags << QString();
 
     const QDBusPendingReply<PolkitResult> reply = co_await m_bus.asyncCall(call, PolkitTimeoutMs);
     if (reply.isError()) {

@@ -19,9 +19,15 @@ public:
         QString reason; // why not, for the log and the caller
     };
 
+    // Whether polkit may ask the person (an authentication agent's password dialog). Only when
+    // the caller's message allows it (the D-Bus ALLOW_INTERACTIVE_AUTHORIZATION flag): a script
+    // that did not ask for a prompt gets a plain no instead of a dialog popping up somewhere.
+    enum Interaction { NoInteraction, AllowInteraction };
+
     explicit Authorizer(QDBusConnection bus);
 
-    QCoro::Task<Decision> check(QString callerBusName, QString actionId, QMap<QString, QString> details);
+    QCoro::Task<Decision> check(QString callerBusName, QString actionId, QMap<QString, QString> details,
+                                Interaction interaction);
 
 private:
     QDBusConnection m_bus;

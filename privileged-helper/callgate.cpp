@@ -2,6 +2,7 @@
 
 #include "errors.h"
 #include "logging.h"
+#include "viewer.h"
 
 #include <QDBusPendingReply>
 
@@ -57,11 +58,31 @@ QCoro::Task<> CallGate::run(QDBusMessage call, Action action, Work work)
     if (!action.instance.isEmpty())
         details.insert(QStringLiteral("name"), action.instance);
 
-    const Authorizer::Decision decision = co_await m_authorizer.check(caller, action.polkitAction, details);
+    const Authorizer::Interaction interaction
+        = call.isInteractiveAuthorizationAllowed() ? Authorizer::AllowInteraction : Authorizer::NoInteraction;
+    const Authorizer::Decision decision
+        = co_await m_authorizer.check(caller, action.polkitAction, details, interaction);
     if (!decision.allowed) {
         m_bus.send(call.createErrorReply(Error::NotAuthorized,
                                          QStringLiteral("Not authorized to %1: %2").arg(action.verb, decision.reason)));
         co_return;
+    }
+    if (action.owner) {
+        const uint uid = co_await connectionUid(m_bus, caller);
+        if (!actsAsOwner(uid, *action.owner)) {
+            details.insert(QStringLiteral("owner"), QString::number(*action.owner));
+            const Authorizer::Decision other
+                = co_await m_authorizer.check(caller, ManageOthersAction, details, interaction);
+            if (!other.allowed) {
+                m_bus.send(call.createErrorReply(
+                    Error::NotAuthorized,
+                    QStringLiteral("Not authorized to %1 %2: it belongs to %3, and acting on another user's "
+                                   "instance needs an administrator (%4). %5")
+                        .arg(action.verb, action.instance, describeUid(*action.owner), ManageOthersAction,
+                             other.reason)));
+                co_return;
+            }
+        }
     }
     if (!co_await callerStillConnected(caller)) {
         Log::helper()->info("{} left the bus before {} was authorized; nothing done", caller, action.verb);

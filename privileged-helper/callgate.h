@@ -9,13 +9,15 @@
 
 #include <QCoro/QCoroTask>
 #include <functional>
+#include <optional>
 
 namespace Hamlet {
 
 // The one way a D-Bus method of the helper does work: the reply is delayed, polkit is asked with
 // the caller's bus name as subject, and only an allowed caller that is still on the bus gets its
 // work done. A denied caller gets dev.hamlet.Error.NotAuthorized and nothing runs; a caller that
-// left while polkit was deciding is dropped without any work.
+// left while polkit was deciding is dropped without any work. polkit may prompt only when the
+// message allows interactive authorization.
 class CallGate
 {
 public:
@@ -26,6 +28,9 @@ public:
         QString polkitAction; // e.g. "dev.hamlet.monitor"
         QString verb; // method name, passed to polkit as detail "verb"
         QString instance = {}; // instance name, passed as detail "name" when set
+        // The instance's owner: a caller of another uid (root aside) also needs
+        // dev.hamlet.manage-others, asked after the verb's own action (detail "owner": the uid).
+        std::optional<uint> owner = {};
     };
 
     CallGate(QDBusConnection bus, Authorizer &authorizer);
@@ -34,6 +39,8 @@ public:
     void serve(const QDBusContext &context, Action action, Work work);
     // For messages handled by hand (QDBusVirtualObject): the reply is always sent by the gate.
     void serve(const QDBusMessage &call, Action action, Work work);
+
+    Authorizer &authorizer() const { return m_authorizer; }
 
     // Convenience for work that answers at once.
     static Work immediate(std::function<QDBusMessage(const QDBusMessage &call)> answer);

@@ -46,7 +46,8 @@ InstanceInfo toInstanceInfo(const Containers::ContainerInfo &info)
             msSinceEpoch(info.createdAt),
             msSinceEpoch(info.startedAt),
             info.error,
-            {}};
+            {},
+            info.spec.ownerUid};
 }
 } // namespace
 
@@ -110,7 +111,8 @@ QCoro::Task<Outcome> ContainerInstances::validate(QString name, QVariantMap spec
         details.insert(QStringLiteral("verb"), QStringLiteral("CreateContainer"));
         details.insert(QStringLiteral("name"), name);
         const Authorizer::Decision decision
-            = co_await m_authorizer->check(caller.busName, QStringLiteral("dev.hamlet.create"), details);
+            = co_await m_authorizer->check(caller.busName, QStringLiteral("dev.hamlet.create"), details,
+                                           caller.mayPrompt ? Authorizer::AllowInteraction : Authorizer::NoInteraction);
         if (!decision.allowed)
             co_return ErrorReply {
                 Error::NotAuthorized,
@@ -147,11 +149,12 @@ Outcome ContainerInstances::portsProblem(const QString &name, const QList<Networ
     return std::nullopt;
 }
 
-QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVariantMap spec, Caller, Job *job)
+QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVariantMap spec, Caller caller, Job *job)
 {
-    const Containers::Result<Containers::ContainerSpec> checked = m_backend.validate(name, withDefaults(spec));
+    Containers::Result<Containers::ContainerSpec> checked = m_backend.validate(name, withDefaults(spec));
     if (!checked.ok())
         co_return checked.error();
+    checked.value().ownerUid = caller.uid;
     if (job->isCancelled())
         co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
     job->setFraction(0.1);

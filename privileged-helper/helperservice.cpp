@@ -4,6 +4,7 @@
 #include "dbusnames.h"
 #include "idleexit.h"
 #include "imageservice.h"
+#include "instancesignals.h"
 #include "logging.h"
 #include "manager1adaptor.h"
 #include "vminstances.h"
@@ -91,6 +92,7 @@ QCoro::Task<bool> HelperService::start()
     m_sampler = std::make_unique<Sampler>(m_bus, *m_subscriptions, m_registry);
     m_jobs = new JobObjects(m_bus, *m_gate, this);
     m_instances = new InstanceObjects(m_bus, *m_gate, m_registry, this);
+    new InstanceSignals(m_bus, m_registry, *m_subscriptions, this);
     m_manager = new Manager(m_bus, *m_gate, caps, m_registry, *m_jobs, *m_subscriptions, this);
     // Before the backends recover: autostart containers need their network.
     m_network = new Network::Network({m_options.stateDir + QStringLiteral("/network"),
@@ -188,6 +190,9 @@ void HelperService::createBackends(const Capabilities &caps)
     vmOptions.busybox = caps.busybox;
     vmOptions.hostCpus = caps.hostCpus;
     vmOptions.hostMemoryBytes = caps.hostMemory;
+    // Beside RUN, not in it: QEMU's user (libvirt-qemu under the system libvirtd) must reach the
+    // staged kernels and initrds, and RUN and STATE stay 0700.
+    vmOptions.guestFilesDir = m_options.runDir + QStringLiteral("-vmfiles");
     m_registry.addBackend(new VmInstances(caps.libvirtUri, vmOptions, this));
     if (caps.runtime.isEmpty())
         m_manager->setImageService(new ImageService(nullptr, *m_jobs, this));

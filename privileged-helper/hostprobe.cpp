@@ -2,6 +2,7 @@
 
 #include "hamlet_version.h"
 #include "logging.h"
+#include "runtimecheck.h"
 
 #include <QDeadlineTimer>
 #include <QDir>
@@ -327,6 +328,7 @@ Capabilities probe(const Options &options)
     caps.cgroupVersion = cgroupVersion();
     caps.runtime = options.runtimeOverride.isEmpty() ? chooseRuntime(caps.cgroupVersion) : options.runtimeOverride;
     caps.runtimeVersion = runtimeVersion(caps.runtime);
+    caps.runtimeWarning = RuntimeCheck::warningFor(RuntimeCheck::read(caps.runtime));
     caps.libvirtUri = options.libvirtUriOverride.isEmpty() ? libvirtUri(options.stateDir) : options.libvirtUriOverride;
     caps.busybox = findStaticBusybox();
     caps.kernel = findBootableKernel();

@@ -1,5 +1,7 @@
 #include "imageservice.h"
 
+#include "freespace.h"
+
 #include "containers/archiveimporter.h"
 #include "containers/containerbackend.h"
 #include "errors.h"
@@ -24,10 +26,17 @@ ImageService::ImageService(Containers::ContainerBackend *containers, JobObjects 
     : QObject(parent)
     , m_containers(containers)
     , m_jobs(jobs)
-{ }
+{
+    m_importPool.setObjectName(QStringLiteral("image imports"));
+    m_importPool.setMaxThreadCount(MaxConcurrentImports);
+}
 
 ImageService::~ImageService()
 {
+    for (const std::weak_ptr<Containers::ImportProgress> &import : std::as_const(m_imports))
+        if (const auto progress = import.lock())
+            progress->cancel();
+    m_importPool.waitForDone();
     if (m_pullThread) {
         m_pullThread->quit();
         m_pullThread->wait();
@@ -126,7 +135,7 @@ QCoro::Task<QDBusMessage> ImageService::pull(QDBusMessage call, QString referenc
     if (const QString bad = readPullOptions(options, &registry, &platform); !bad.isEmpty())
         co_return call.createErrorReply(Error::InvalidArgument, QStringLiteral("PullImage: ") + bad);
 
-    Job *job = m_jobs.create(QStringLiteral("pull-image"), QStringLiteral("dev.hamlet.images"));
+    Job *job = m_jobs.create(QStringLiteral("pull-image"), QStringLiteral("dev.hamlet.images"), call.service());
     auto *pull = new Registry::ImagePull(*parsed, registry, platform, &m_containers->imageStore());
     pull->moveToThread(pullThread());
     // The pull lives in its thread; the job is updated here, on the main thread, from its signals.
@@ -178,7 +187,11 @@ QCoro::Task<QDBusMessage> ImageService::importArchive(QDBusMessage call, QDBusUn
         const off_t position = ::lseek(fd, 0, SEEK_CUR);
         total = static_cast<quint64>(info.st_size - (position > 0 ? position : 0));
     }
-    Job *job = m_jobs.create(QStringLiteral("import-image"), QStringLiteral("dev.hamlet.images"));
+    if (const QString full = Containers::notEnoughSpace(m_containers->imageStore().root(), total); !full.isEmpty()) {
+        ::close(fd);
+        co_return call.createErrorReply(Error::InvalidArgument, QStringLiteral("cannot import the archive: ") + full);
+    }
+    Job *job = m_jobs.create(QStringLiteral("import-image"), QStringLiteral("dev.hamlet.images"), call.service());
     Log::helper()->info("importing a {} archive ({} bytes) as job {}", format, total, job->id());
     runImport(job, fd, *request, total); // runs on; the job reports the outcome
     co_return call.createReply(QVariant::fromValue(QDBusObjectPath(job->path())));
@@ -213,6 +226,8 @@ QCoro::Task<> ImageService::runImport(Job *job, int fd, Containers::ImportReques
     auto archive = std::make_shared<Containers::UniqueFd>(fd);
     auto progress = std::make_shared<Containers::ImportProgress>();
     progress->setBytesTotal(bytesTotal);
+    m_imports.removeIf([](const std::weak_ptr<Containers::ImportProgress> &import) { return import.expired(); });
+    m_imports << progress;
     const QPointer<Job> guard(job);
     connect(job, &Job::cancelRequested, this, [progress] { progress->cancel(); });
     QTimer ticker;
@@ -230,7 +245,9 @@ QCoro::Task<> ImageService::runImport(Job *job, int fd, Containers::ImportReques
         Containers::ArchiveImporter importer(*store, request, limits, *progress);
         return importer.run(archive->get());
     };
-    QFuture<Containers::Result<Containers::ImageInfo>> running = QtConcurrent::run(std::move(work));
+    // On the imports' own pool: an import waits on the caller's pipe for as long as the caller
+    // likes, which must never take a thread from Qt's global pool (ListImages and creates use it).
+    QFuture<Containers::Result<Containers::ImageInfo>> running = QtConcurrent::run(&m_importPool, std::move(work));
     const Containers::Result<Containers::ImageInfo> imported = co_await running;
     ticker.stop();
     if (!guard)

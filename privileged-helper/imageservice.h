@@ -7,8 +7,10 @@
 #include <QDBusUnixFileDescriptor>
 #include <QObject>
 #include <QThread>
+#include <QThreadPool>
 
 #include <QCoro/QCoroTask>
+#include <memory>
 
 namespace Hamlet {
 
@@ -47,6 +49,12 @@ private:
     QThread *pullThread();
 
     QThread *m_pullThread = nullptr;
+    // Imports read callers' pipes at the callers' pace: they run here, never on Qt's global pool.
+    // Beyond this many at once, further imports wait their turn (only imports do).
+    static constexpr int MaxConcurrentImports = 8;
+    QThreadPool m_importPool;
+    // Cancelled when the helper stops, so that an import waiting on a pipe lets the pool finish.
+    QList<std::weak_ptr<Containers::ImportProgress>> m_imports;
 
     Containers::ContainerBackend *m_containers;
     JobObjects &m_jobs;

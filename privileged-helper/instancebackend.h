@@ -20,6 +20,7 @@ class Job;
 struct Caller {
     QString busName;
     uint uid = 0;
+    bool mayPrompt = false; // the call allowed interactive authorization (a password dialog)
 };
 
 // What is known of one instance: the values behind dev.hamlet.Instance1's properties.
@@ -33,6 +34,8 @@ struct InstanceInfo {
     qulonglong startedAtMs = 0;
     QString error;
     QStringList addresses; // IPv4 addresses on the Hamlet network, while it has any
+    // The uid that created it; none for an instance made before owners were recorded.
+    std::optional<uint> ownerUid = {};
 };
 
 // What the D-Bus layer needs of a kind of instance (containers, VMs). Every method may take its

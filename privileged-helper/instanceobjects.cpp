@@ -2,6 +2,7 @@
 
 #include "dbusnames.h"
 #include "errors.h"
+#include "viewer.h"
 
 #include <QDBusArgument>
 #include <QDBusMetaType>
@@ -29,11 +30,7 @@ QVariantMap mapArgument(const QVariant &argument)
 InstanceObjects::InstanceObjects(QDBusConnection bus, CallGate &gate, InstanceRegistry &registry, QObject *parent)
     : ObjectTree(std::move(bus), gate, Bus::InstancePathPrefix.chopped(1), Bus::InstanceInterface, parent)
     , m_registry(registry)
-{
-    connect(&m_registry, &InstanceRegistry::changed, this, [this](const QString &name, const QStringList &names) {
-        emitPropertiesChanged(Bus::instancePath(name), names);
-    });
-}
+{ }
 
 QStringList InstanceObjects::children() const
 {
@@ -51,22 +48,31 @@ bool InstanceObjects::exists(const QString &path) const
 QVariantMap InstanceObjects::properties(const QString &path) const
 {
     const InstanceInfo *info = m_registry.find(Bus::instanceNameFromPath(path));
-    if (!info)
-        return {};
+    return info ? withAddresses(instanceProperties(*info, Viewer {}), *info) : QVariantMap(); // as a stranger sees them
+}
+
+QVariantMap InstanceObjects::withAddresses(QVariantMap properties, const InstanceInfo &info) const
+{
     // Addresses come and go with starts and stops: asked of the backend at each read.
-    const InstanceBackend *backend = m_registry.backendFor(info->kind);
-    const std::optional<InstanceInfo> live = backend ? backend->find(info->name) : std::nullopt;
-    return {
-        {QStringLiteral("Addresses"), live ? live->addresses : QStringList()},
-        {QStringLiteral("Name"), info->name},
-        {QStringLiteral("Kind"), info->kind},
-        {QStringLiteral("State"), info->state},
-        {QStringLiteral("ExitCode"), info->exitCode},
-        {QStringLiteral("Spec"), info->spec},
-        {QStringLiteral("CreatedAt"), QVariant::fromValue(info->createdAtMs)},
-        {QStringLiteral("StartedAt"), QVariant::fromValue(info->startedAtMs)},
-        {QStringLiteral("Error"), info->error},
-    };
+    const InstanceBackend *backend = m_registry.backendFor(info.kind);
+    const std::optional<InstanceInfo> live = backend ? backend->find(info.name) : std::nullopt;
+    properties.insert(QStringLiteral("Addresses"), live ? live->addresses : QStringList());
+    return properties;
+}
+
+QCoro::Task<QVariantMap> InstanceObjects::propertiesFor(QString path, QDBusMessage call)
+{
+    const QString name = Bus::instanceNameFromPath(path);
+    const InstanceInfo *info = m_registry.find(name);
+    if (!info)
+        co_return QVariantMap();
+    const uint owner = ownerOf(*info);
+    const uint uid = co_await connectionUid(m_bus, call.service()); // named: GCC 12 and braced lists
+    Viewer viewer {call.service(), uid, false};
+    if (!actsAsOwner(viewer.uid, owner)) // only then is polkit asked (without a prompt)
+        viewer = co_await viewerOf(m_bus, m_gate.authorizer(), call.service());
+    info = m_registry.find(name); // the registry may have changed while polkit was asked
+    co_return info ? withAddresses(instanceProperties(*info, viewer), *info) : QVariantMap();
 }
 
 QString InstanceObjects::readAction(const QString &) const
@@ -83,7 +89,10 @@ QCoro::Task<QDBusMessage> InstanceObjects::reply(QDBusMessage call, QCoro::Task<
 void InstanceObjects::serveVerb(const QDBusMessage &message, const QString &action, Verb verb)
 {
     const QString name = Bus::instanceNameFromPath(message.path());
-    m_gate.serve(message, {action, message.member(), name},
+    std::optional<uint> owner;
+    if (const InstanceInfo *info = m_registry.find(name); info && action != MonitorAction)
+        owner = ownerOf(*info);
+    m_gate.serve(message, {action, message.member(), name, owner},
                  [this, name, verb = std::move(verb)](const QDBusMessage &call) -> QCoro::Task<QDBusMessage> {
                      InstanceBackend *backend = m_registry.backendOf(name);
                      if (!backend)

@@ -7,7 +7,9 @@ namespace Hamlet {
 
 // dev.hamlet.Instance1 objects, one per registered instance, under /dev/hamlet/Helper1/instance.
 // Each verb is authorized (control, delete or monitor, with the instance name as polkit detail)
-// and then handed to the instance's backend.
+// and then handed to the instance's backend. Every verb but Inspect acts on the instance, so a
+// caller that is not its owner (nor root) also needs dev.hamlet.manage-others; reading the
+// properties needs only monitor, but the Spec's env is left out for such a caller.
 class InstanceObjects : public ObjectTree
 {
     Q_OBJECT
@@ -20,10 +22,12 @@ protected:
     QVariantMap properties(const QString &path) const override;
     QString readAction(const QString &path) const override;
     void call(const QDBusMessage &message) override;
+    QCoro::Task<QVariantMap> propertiesFor(QString path, QDBusMessage call) override;
 
 private:
     using Verb = std::function<QCoro::Task<QDBusMessage>(InstanceBackend *backend, QString name, QDBusMessage call)>;
     void serveVerb(const QDBusMessage &message, const QString &action, Verb verb);
+    QVariantMap withAddresses(QVariantMap properties, const InstanceInfo &info) const;
 
     static QCoro::Task<QDBusMessage> reply(QDBusMessage call, QCoro::Task<Outcome> work);
 

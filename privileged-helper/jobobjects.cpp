@@ -2,6 +2,8 @@
 
 #include "dbusnames.h"
 
+#include <QDBusMessage>
+#include <QDBusObjectPath>
 #include <QTimer>
 
 #include <algorithm>
@@ -12,24 +14,49 @@ JobObjects::JobObjects(QDBusConnection bus, CallGate &gate, QObject *parent)
     : ObjectTree(std::move(bus), gate, Bus::JobPathPrefix.chopped(1), Bus::JobInterface, parent)
 { }
 
-Job *JobObjects::create(const QString &operation, const QString &polkitAction)
+Job *JobObjects::create(const QString &operation, const QString &polkitAction, const QString &caller)
 {
     auto *job = new Job(m_nextId++, operation, polkitAction, this);
     const QString path = job->path();
     m_jobs.insert(path, job);
-    connect(job, &Job::propertiesChanged, this,
-            [this, path](const QStringList &names) { emitPropertiesChanged(path, names); });
+    m_watchers.insert(path, {caller});
+    connect(job, &Job::propertiesChanged, this, [this, job, path](const QStringList &names) {
+        const QVariantMap all = job->properties();
+        QVariantMap changed;
+        for (const QString &name : names)
+            changed.insert(name, all.value(name));
+        for (const QString &watcher : m_watchers.value(path))
+            sendPropertiesChanged(watcher, path, changed);
+    });
     connect(job, &Job::completed, this,
             [this, job, path](bool ok, const QString &errorName, const QString &message, const QString &result) {
-                QDBusMessage signal = QDBusMessage::createSignal(path, Bus::JobInterface, QStringLiteral("Completed"));
-                signal << ok << errorName << message << QVariant::fromValue(QDBusObjectPath(result));
-                m_bus.send(signal);
+                sendCompleted(path, ok, errorName, message, result);
                 QTimer::singleShot(KeepAfterCompletionMs, this, [this, job, path] {
                     m_jobs.remove(path);
+                    m_watchers.remove(path);
                     job->deleteLater();
                 });
             });
     return job;
+}
+
+void JobObjects::sendCompleted(const QString &path, bool ok, const QString &errorName, const QString &message,
+                               const QString &result)
+{
+    for (const QString &watcher : m_watchers.value(path)) {
+        QDBusMessage signal
+            = QDBusMessage::createTargetedSignal(watcher, path, Bus::JobInterface, QStringLiteral("Completed"));
+        signal << ok << errorName << message << QVariant::fromValue(QDBusObjectPath(result));
+        m_bus.send(signal);
+    }
+}
+
+QCoro::Task<QVariantMap> JobObjects::propertiesFor(QString path, QDBusMessage call)
+{
+    // polkit allowed this caller to read the job (its own action): it may follow it too.
+    if (m_watchers.contains(path))
+        m_watchers[path].insert(call.service());
+    co_return properties(path);
 }
 
 Job *JobObjects::find(const QString &path) const

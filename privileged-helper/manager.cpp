@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "logging.h"
 #include "names.h"
+#include "viewer.h"
 
 #include <QDBusPendingReply>
 
@@ -32,11 +33,8 @@ Manager::Manager(QDBusConnection bus, CallGate &gate, Capabilities capabilities,
     , m_jobs(jobs)
     , m_subscriptions(subscriptions)
 {
-    connect(&m_registry, &InstanceRegistry::added, this, [this](const QString &name, const QString &kind) {
-        Q_EMIT InstanceAdded(name, kind, QDBusObjectPath(Bus::instancePath(name)));
-    });
-    connect(&m_registry, &InstanceRegistry::removed, this,
-            [this](const QString &name) { Q_EMIT InstanceRemoved(name, QDBusObjectPath(Bus::instancePath(name))); });
+    // InstanceAdded/InstanceRemoved are never emitted here (the adaptor would broadcast them):
+    // InstanceSignals sends them to subscribers only.
 }
 
 QVariantMap Manager::GetCapabilities()
@@ -72,6 +70,12 @@ QDBusObjectPath Manager::CreateVm(const QString &name, const QVariantMap &spec)
 void Manager::serveCreate(const QString &kind, const QString &name, const QVariantMap &spec)
 {
     const QString verb = kind == QLatin1String("vm") ? QStringLiteral("CreateVm") : QStringLiteral("CreateContainer");
+    // A name that can never be valid is refused before polkit is asked: no password prompt for
+    // a request that cannot succeed.
+    if (const QString problem = instanceNameProblem(name); !problem.isEmpty()) {
+        sendErrorReply(Error::InvalidArgument, problem);
+        return;
+    }
     m_gate.serve(*this, {CreateAction, verb, name},
                  [this, kind, name, spec](const QDBusMessage &call) { return startCreate(call, kind, name, spec); });
 }
@@ -87,25 +91,16 @@ QCoro::Task<QDBusMessage> Manager::startCreate(QDBusMessage call, QString kind, 
     if (!m_registry.reserve(name))
         co_return call.createErrorReply(
             Error::Exists, QStringLiteral("An instance named '%1' exists already: choose another name.").arg(name));
-    const Caller caller = co_await callerOf(call.service());
+    const uint uid = co_await connectionUid(m_bus, call.service());
+    // uid is the owner the backend records
+    const Caller caller {call.service(), uid, call.isInteractiveAuthorizationAllowed()};
     if (const Outcome invalid = co_await backend->validate(name, spec, caller)) {
         m_registry.release(name);
         co_return call.createErrorReply(invalid->name, invalid->message);
     }
-    Job *job = m_jobs.create(QStringLiteral("create-%1").arg(kind), CreateAction);
+    Job *job = m_jobs.create(QStringLiteral("create-%1").arg(kind), CreateAction, call.service());
     runCreate(backend, name, spec, caller, job); // runs on; the job reports the outcome
     co_return call.createReply(QVariant::fromValue(QDBusObjectPath(job->path())));
-}
-
-QCoro::Task<Caller> Manager::callerOf(QString busName)
-{
-    const QDBusMessage query = QDBusMessage::createMethodCall(
-                                   QStringLiteral("org.freedesktop.DBus"), QStringLiteral("/org/freedesktop/DBus"),
-                                   QStringLiteral("org.freedesktop.DBus"), QStringLiteral("GetConnectionUnixUser"))
-        << busName;
-    const QDBusPendingReply<uint> reply = co_await m_bus.asyncCall(query);
-    // No answer: treat the caller as nobody, so that no file is opened on its behalf.
-    co_return Caller {busName, reply.isError() ? 65534u : reply.value()};
 }
 
 QCoro::Task<> Manager::runCreate(InstanceBackend *backend, QString name, QVariantMap spec, Caller caller, Job *job)
@@ -170,17 +165,19 @@ void Manager::RemoveImage(const QString &name)
 void Manager::Subscribe(uint intervalMs)
 {
     m_gate.serve(*this, {MonitorAction, QStringLiteral("Subscribe")},
-                 CallGate::immediate([this, intervalMs](const QDBusMessage &call) {
-                     if (intervalMs < Subscriptions::MinIntervalMs || intervalMs > Subscriptions::MaxIntervalMs)
-                         return call.createErrorReply(
+                 [this, intervalMs](const QDBusMessage &call) -> QCoro::Task<QDBusMessage> {
+                     if (intervalMs != 0
+                         && (intervalMs < Subscriptions::MinIntervalMs || intervalMs > Subscriptions::MaxIntervalMs))
+                         co_return call.createErrorReply(
                              Error::InvalidArgument,
-                             QStringLiteral("The sampling interval %1 ms is outside %2..%3 ms.")
+                             QStringLiteral("The sampling interval %1 ms is outside %2..%3 ms (0: no samples).")
                                  .arg(intervalMs)
                                  .arg(Subscriptions::MinIntervalMs)
                                  .arg(Subscriptions::MaxIntervalMs));
-                     m_subscriptions.add(call.service(), intervalMs);
-                     return call.createReply();
-                 }));
+                     const Viewer viewer = co_await viewerOf(m_bus, m_gate.authorizer(), call.service());
+                     m_subscriptions.add(viewer, intervalMs);
+                     co_return call.createReply();
+                 });
 }
 
 void Manager::Unsubscribe()

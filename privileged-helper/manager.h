@@ -40,6 +40,8 @@ public Q_SLOTS:
     void Unsubscribe();
 
 Q_SIGNALS:
+    // Never emitted through the adaptor (that would broadcast them): InstanceSignals sends them to
+    // each subscriber, targeted.
     void InstanceAdded(const QString &name, const QString &kind, const QDBusObjectPath &path);
     void InstanceRemoved(const QString &name, const QDBusObjectPath &path);
     void ImagesChanged();
@@ -50,8 +52,6 @@ private:
     void serveCreate(const QString &kind, const QString &name, const QVariantMap &spec);
     QCoro::Task<QDBusMessage> startCreate(QDBusMessage call, QString kind, QString name, QVariantMap spec);
     QCoro::Task<> runCreate(InstanceBackend *backend, QString name, QVariantMap spec, Caller caller, Job *job);
-
-    QCoro::Task<Caller> callerOf(QString busName);
 
     QDBusConnection m_bus;
     CallGate &m_gate;

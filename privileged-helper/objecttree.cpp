@@ -117,31 +117,34 @@ void ObjectTree::handleProperties(const QDBusMessage &message)
         return;
     }
     m_gate.serve(message, {readAction(message.path()), QStringLiteral("Properties.") + member},
-                 CallGate::immediate([this](const QDBusMessage &call) {
+                 [this](const QDBusMessage &call) -> QCoro::Task<QDBusMessage> {
                      if (!exists(call.path()))
-                         return call.createErrorReply(QDBusError::UnknownObject, QStringLiteral("The object is gone."));
-                     const QVariantMap values = properties(call.path());
+                         co_return call.createErrorReply(QDBusError::UnknownObject,
+                                                         QStringLiteral("The object is gone."));
                      const QString interface = call.arguments().value(0).toString();
                      if (!interface.isEmpty() && interface != m_interfaceName)
-                         return call.createErrorReply(QDBusError::UnknownInterface,
-                                                      QStringLiteral("No interface %1.").arg(interface));
+                         co_return call.createErrorReply(QDBusError::UnknownInterface,
+                                                         QStringLiteral("No interface %1.").arg(interface));
+                     const QVariantMap values = co_await propertiesFor(call.path(), call);
                      if (call.member() == QLatin1String("GetAll"))
-                         return call.createReply(values);
+                         co_return call.createReply(values);
                      const QString name = call.arguments().value(1).toString();
                      if (!values.contains(name))
-                         return call.createErrorReply(QDBusError::UnknownProperty,
-                                                      QStringLiteral("No property %1.").arg(name));
-                     return call.createReply(QVariant::fromValue(QDBusVariant(values.value(name))));
-                 }));
+                         co_return call.createErrorReply(QDBusError::UnknownProperty,
+                                                         QStringLiteral("No property %1.").arg(name));
+                     co_return call.createReply(QVariant::fromValue(QDBusVariant(values.value(name))));
+                 });
 }
 
-void ObjectTree::emitPropertiesChanged(const QString &path, const QStringList &names)
+QCoro::Task<QVariantMap> ObjectTree::propertiesFor(QString path, QDBusMessage)
 {
-    const QVariantMap all = properties(path);
-    QVariantMap changed;
-    for (const QString &name : names)
-        changed.insert(name, all.value(name));
-    QDBusMessage signal = QDBusMessage::createSignal(path, PropertiesInterface, QStringLiteral("PropertiesChanged"));
+    co_return properties(path);
+}
+
+void ObjectTree::sendPropertiesChanged(const QString &destination, const QString &path, const QVariantMap &changed)
+{
+    QDBusMessage signal = QDBusMessage::createTargetedSignal(destination, path, PropertiesInterface,
+                                                             QStringLiteral("PropertiesChanged"));
     signal << m_interfaceName << changed << QStringList();
     m_bus.send(signal);
 }

@@ -32,9 +32,12 @@ protected:
     virtual QString readAction(const QString &path) const = 0;
     // Handles a call on the subtree's interface of an existing object.
     virtual void call(const QDBusMessage &message) = 0;
+    // The properties as an authorized Get/GetAll caller may see them (the default: all of them).
+    virtual QCoro::Task<QVariantMap> propertiesFor(QString path, QDBusMessage call);
 
-    // Sends org.freedesktop.DBus.Properties.PropertiesChanged for the named properties.
-    void emitPropertiesChanged(const QString &path, const QStringList &names);
+    // A PropertiesChanged for the named properties, sent to one destination only: signals of the
+    // helper are never broadcast (any connection on the system bus could read them).
+    void sendPropertiesChanged(const QString &destination, const QString &path, const QVariantMap &changed);
     // Checks the call's signature; sends InvalidArgs and returns false when it does not match.
     bool expectSignature(const QDBusMessage &message, const QString &signature);
 

@@ -17,27 +17,47 @@ Subscriptions::Subscriptions(QDBusConnection bus, QObject *parent)
     });
 }
 
-void Subscriptions::add(const QString &busName, uint intervalMs)
+void Subscriptions::add(const Viewer &viewer, uint intervalMs)
 {
-    if (!m_intervals.contains(busName))
-        m_watcher.addWatchedService(busName);
-    m_intervals.insert(busName, std::clamp(intervalMs, MinIntervalMs, MaxIntervalMs));
+    if (!m_subscribers.contains(viewer.busName))
+        m_watcher.addWatchedService(viewer.busName);
+    m_subscribers.insert(viewer.busName,
+                         {viewer, intervalMs == 0 ? 0 : std::clamp(intervalMs, MinIntervalMs, MaxIntervalMs)});
     Q_EMIT changed();
 }
 
 void Subscriptions::remove(const QString &busName)
 {
-    if (m_intervals.remove(busName) == 0)
+    if (m_subscribers.remove(busName) == 0)
         return;
     m_watcher.removeWatchedService(busName);
     Q_EMIT changed();
 }
 
+QList<Viewer> Subscriptions::viewers() const
+{
+    QList<Viewer> viewers;
+    for (const Subscriber &subscriber : m_subscribers)
+        viewers << subscriber.viewer;
+    return viewers;
+}
+
+QStringList Subscriptions::subscribers() const
+{
+    QStringList names;
+    for (const Subscriber &subscriber : m_subscribers)
+        if (subscriber.intervalMs > 0)
+            names << subscriber.viewer.busName;
+    return names;
+}
+
 uint Subscriptions::intervalMs() const
 {
-    if (m_intervals.isEmpty())
-        return 0;
-    return *std::min_element(m_intervals.cbegin(), m_intervals.cend());
+    uint fastest = 0;
+    for (const Subscriber &subscriber : m_subscribers)
+        if (subscriber.intervalMs > 0 && (fastest == 0 || subscriber.intervalMs < fastest))
+            fastest = subscriber.intervalMs;
+    return fastest;
 }
 
 } // namespace Hamlet

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "viewer.h"
+
 #include <QDBusConnection>
 #include <QDBusServiceWatcher>
 #include <QHash>
@@ -8,7 +10,9 @@
 
 namespace Hamlet {
 
-// Who wants Samples, and how often. A subscriber that leaves the bus is dropped at once.
+// Who watches the helper: each subscriber gets the instance signals (InstanceAdded/Removed,
+// PropertiesChanged, targeted and filtered for what it may see) and, unless it asked for
+// interval 0, Samples every intervalMs. A subscriber that leaves the bus is dropped at once.
 // Emits changed() so the sampler can start, stop or change its tick.
 class Subscriptions : public QObject
 {
@@ -19,20 +23,28 @@ public:
 
     explicit Subscriptions(QDBusConnection bus, QObject *parent = nullptr);
 
-    void add(const QString &busName, uint intervalMs);
+    // intervalMs 0: instance signals only, no Samples.
+    void add(const Viewer &viewer, uint intervalMs);
     void remove(const QString &busName);
 
-    bool isEmpty() const { return m_intervals.isEmpty(); }
-    QStringList subscribers() const { return m_intervals.keys(); }
-    // The fastest interval anyone asked for; 0 when nobody is subscribed.
+    bool isEmpty() const { return m_subscribers.isEmpty(); }
+    // Everyone subscribed (instance signals go to them).
+    QList<Viewer> viewers() const;
+    // Those who asked for Samples.
+    QStringList subscribers() const;
+    // The fastest interval anyone asked for; 0 when nobody wants Samples.
     uint intervalMs() const;
 
 Q_SIGNALS:
     void changed();
 
 private:
+    struct Subscriber {
+        Viewer viewer;
+        uint intervalMs = 0;
+    };
     QDBusServiceWatcher m_watcher;
-    QHash<QString, uint> m_intervals;
+    QHash<QString, Subscriber> m_subscribers;
 };
 
 } // namespace Hamlet

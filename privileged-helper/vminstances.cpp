@@ -1,8 +1,10 @@
 #include "vminstances.h"
 
 #include "errors.h"
+#include "freespace.h"
 #include "job.h"
 #include "logging.h"
+#include "oomscore.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -98,8 +100,10 @@ void VmInstances::setState(const QString &name, const QString &state)
         return;
     const bool started = state == QLatin1String("running") && it->state != QLatin1String("paused");
     it->state = state;
-    if (started)
+    if (started) {
         it->startedAtMs = now();
+        relaxOomScoreOf(name); // runs on
+    }
     Q_EMIT stateChanged(name, state, -1, started ? it->startedAtMs : 0);
 }
 
@@ -118,10 +122,27 @@ QCoro::Task<InstanceInfo> VmInstances::describe(QString name, QString state)
     if (parts.ok()) {
         for (const char *key : {"source", "memory", "vcpus", "osVariant", "accelerator"})
             info.spec.insert(QString::fromLatin1(key), parts.value().value(QString::fromLatin1(key)));
+        if (const qint64 pid = parts.value().value(QStringLiteral("pid")).toLongLong(); pid > 0)
+            relaxOomScore(pid);
+        if (parts.value().contains(QStringLiteral("ownerUid")))
+            info.ownerUid = parts.value().value(QStringLiteral("ownerUid")).toUInt();
     }
     if (state == QLatin1String("running"))
         info.startedAtMs = now();
     co_return info;
+}
+
+void VmInstances::relaxOomScore(qint64 qemuPid)
+{
+    if (const QString problem = resetOomScoreAdj(qemuPid); !problem.isEmpty())
+        Log::vms()->warn("QEMU keeps the helper's OOM score adjustment: {}", problem);
+}
+
+QCoro::Task<> VmInstances::relaxOomScoreOf(QString name)
+{
+    const Vms::Result<QVariantMap> parts = co_await m_backend.inspect(name);
+    if (parts.ok() && parts.value().value(QStringLiteral("pid")).toLongLong() > 0)
+        relaxOomScore(parts.value().value(QStringLiteral("pid")).toLongLong());
 }
 
 QCoro::Task<QList<InstanceInfo>> VmInstances::recover()
@@ -138,7 +159,9 @@ QCoro::Task<QList<InstanceInfo>> VmInstances::recover()
         Log::vms()->error("cannot list the VMs: {}", listed.error().message);
         co_return found;
     }
-    for (const Vms::VmBackend::VmInfo &vm : listed.value()) {
+    co_await m_backend.autostart(); // before the states below are read
+    const Vms::Result<QList<Vms::VmBackend::VmInfo>> relisted = co_await m_backend.list();
+    for (const Vms::VmBackend::VmInfo &vm : relisted.ok() ? relisted.value() : listed.value()) {
         if (vm.source.isEmpty())
             continue; // a domain Hamlet did not create
         const InstanceInfo info = co_await describe(vm.name, vm.state);
@@ -192,11 +215,20 @@ QCoro::Task<Expected<Vms::VmSpec>> VmInstances::specFor(QString name, QVariantMa
                         .arg(needsWrite ? QStringLiteral("write") : QStringLiteral("read"), key, value.toString())};
         }
     }
-    const Vms::Result<Vms::VmSpec> spec = Vms::vmSpecFromVariantMap(name, map, m_backend.options().accelerator);
+    Vms::Result<Vms::VmSpec> spec = Vms::vmSpecFromVariantMap(name, map, m_backend.options().accelerator);
     if (!spec.ok())
         co_return spec.error();
+    spec.value().ownerUid = caller.uid; // its files are opened as this uid at every start
     if (const std::optional<ErrorReply> problem = m_backend.problemWith(spec.value()))
         co_return *problem;
+    // The new disk is sparse, but the guest may fill it: it must fit where it is made.
+    if (spec.value().source == Vms::VmSource::Iso) {
+        const QString disks = m_backend.options().stateDir + QStringLiteral("/vms/disks");
+        if (const QString full = Containers::notEnoughSpace(disks, spec.value().diskSizeBytes); !full.isEmpty())
+            co_return ErrorReply {
+                Error::InvalidArgument,
+                QStringLiteral("diskSize %1 is too large: %2").arg(Vms::humanBytes(spec.value().diskSizeBytes), full)};
+    }
     co_return spec.value();
 }
 
@@ -216,7 +248,7 @@ QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMa
     if (job->isCancelled())
         co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
     job->setFraction(0.1);
-    const Vms::Result<void> created = co_await m_backend.create(checked.value());
+    const Vms::Result<void> created = co_await m_backend.create(checked.value()); // owned by caller.uid
     if (!created.ok())
         co_return created.error();
     if (job->isCancelled()) { // too late to stop the create: undo it

@@ -37,6 +37,9 @@ private:
     // by the caller, then parsed and checked against the host.
     QCoro::Task<Expected<Vms::VmSpec>> specFor(QString name, QVariantMap map, Caller caller);
     QCoro::Task<InstanceInfo> describe(QString name, QString state);
+    // QEMU, a child of the helper under the embedded driver, inherits its OOM score adjustment.
+    void relaxOomScore(qint64 qemuPid);
+    QCoro::Task<> relaxOomScoreOf(QString name);
     QCoro::Task<> warmUp();
     void setState(const QString &name, const QString &state);
 

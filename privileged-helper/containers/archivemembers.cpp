@@ -1,6 +1,8 @@
 #include "archivemembers.h"
 
+#include "freespace.h"
 #include "fsutil.h"
+#include "imagestore.h"
 #include "importsource.h"
 
 #include <QFile>
@@ -86,6 +88,10 @@ Result<ArchiveMembers> ArchiveMembers::read(ImportSource &source, ImageStore &st
         return broken(QStringLiteral("the archive is not a readable tar file"));
     archive_entry *entry = nullptr;
     quint64 count = 0;
+    // An archive from a pipe has no size to check up front: the spool checks as it grows.
+    constexpr quint64 SpaceCheckBytes = 16ull << 20;
+    quint64 spooled = 0;
+    quint64 nextSpaceCheck = 0;
     while (true) {
         const int status = archive_read_next_header(handle.get(), &entry);
         if (status == ARCHIVE_EOF)
@@ -129,6 +135,12 @@ Result<ArchiveMembers> ArchiveMembers::read(ImportSource &source, ImageStore &st
             if (static_cast<quint64>(offset) != writer->size())
                 return invalidArgument(
                     QStringLiteral("archive member %1 is sparse, which image archives never are").arg(key));
+            if (spooled >= nextSpaceCheck) {
+                if (const QString full = notEnoughSpace(store.root(), SpaceCheckBytes); !full.isEmpty())
+                    return failed(QStringLiteral("cannot keep the archive: %1").arg(full));
+                nextSpaceCheck = spooled + SpaceCheckBytes;
+            }
+            spooled += size;
             if (Status written = writer->write(static_cast<const char *>(block), static_cast<qint64>(size)); !written)
                 return invalidArgument(QStringLiteral("archive member %1: %2").arg(key, written.error().message));
         }

@@ -50,7 +50,7 @@ ContainerState containerStateFromString(const QString &state)
 
 QJsonObject ContainerRecord::toJson() const
 {
-    return QJsonObject {
+    QJsonObject json {
         {QStringLiteral("spec"), spec.toJson()},
         {QStringLiteral("state"), toString(state)},
         {QStringLiteral("exitCode"), exitCode},
@@ -64,12 +64,17 @@ QJsonObject ContainerRecord::toJson() const
         {QStringLiteral("lowerDirs"), QJsonArray::fromStringList(lowerDirs)},
         {QStringLiteral("imageConfig"), QJsonObject {{QStringLiteral("config"), imageConfig.toConfigJson()}}},
     };
+    if (spec.ownerUid)
+        json.insert(QStringLiteral("ownerUid"), static_cast<qint64>(*spec.ownerUid));
+    return json;
 }
 
 ContainerRecord ContainerRecord::fromJson(const QJsonObject &json)
 {
     ContainerRecord record;
     record.spec = ContainerSpec::fromJson(json.value(QStringLiteral("spec")).toObject());
+    if (const QJsonValue owner = json.value(QStringLiteral("ownerUid")); owner.isDouble() && owner.toDouble() >= 0)
+        record.spec.ownerUid = static_cast<uint>(owner.toInteger());
     record.state = containerStateFromString(json.value(QStringLiteral("state")).toString());
     record.exitCode = json.value(QStringLiteral("exitCode")).toInt(-1);
     record.error = json.value(QStringLiteral("error")).toString();

@@ -2,6 +2,7 @@
 
 #include "names.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QSet>
 
@@ -136,6 +137,8 @@ Result<ContainerSpec> ContainerSpec::fromVariantMap(const QString &name, const Q
     spec.workdir = map.value(kWorkdir).toString();
     if (!spec.workdir.isEmpty() && !spec.workdir.startsWith(QLatin1Char('/')))
         return invalidArgument(QStringLiteral("workdir must be an absolute path, not \"%1\"").arg(spec.workdir));
+    if (const QString problem = workdirProblem(spec.workdir); !problem.isEmpty())
+        return invalidArgument(problem);
     spec.hostname = map.value(kHostname).toString();
     if (!spec.hostname.isEmpty() && !isValidInstanceName(spec.hostname))
         return invalidArgument(
@@ -243,6 +246,16 @@ ContainerSpec ContainerSpec::fromJson(const QJsonObject &json)
     spec.ports = Network::portsFromJson(json.value(kPorts).toArray());
     spec.autostart = json.value(kAutostart).toBool();
     return spec;
+}
+
+QString workdirProblem(const QString &workdir)
+{
+    const QString clean = QDir::cleanPath(workdir);
+    if (clean == QLatin1String("/proc") || clean.startsWith(QLatin1String("/proc/")))
+        return QStringLiteral("the working directory \"%1\" is under /proc, which containers may not start in "
+                              "(CVE-2024-21626): choose a directory of the container's own filesystem")
+            .arg(workdir);
+    return {};
 }
 
 } // namespace Hamlet::Containers

@@ -30,6 +30,9 @@ struct ContainerSpec {
     QString network = QStringLiteral("none");
     QList<Network::PortMapping> ports; // published ports (nat only)
     bool autostart = false;
+    // Not part of the a{sv}: the uid that created it, set by the helper from the bus and kept at
+    // the record's top level ("ownerUid"); none for containers made before owners were recorded.
+    std::optional<uint> ownerUid;
 
     static constexpr quint64 kMinimumMemory = 4ull * 1024 * 1024;
     static constexpr quint64 kDefaultPids = 2048;
@@ -48,6 +51,11 @@ struct ContainerSpec {
 
     friend bool operator==(const ContainerSpec &, const ContainerSpec &) = default;
 };
+
+// Why a working directory cannot be used, or "": under /proc a working directory is how
+// CVE-2024-21626 reached the host (/proc/self/fd/N of a leaked fd), so none is accepted there,
+// from a caller or from an image.
+QString workdirProblem(const QString &workdir);
 
 // The limits that can change while a container runs (SetLimits): each one optional.
 struct ContainerLimits {

@@ -2,6 +2,7 @@
 
 #include "seccompprofile.h"
 
+#include <QDir>
 #include <QJsonArray>
 
 #include <cmath>
@@ -127,11 +128,13 @@ QStringList defaultCapabilities()
 
 QStringList maskedPaths()
 {
-    return {
-        QStringLiteral("/proc/acpi"),          QStringLiteral("/proc/kcore"),      QStringLiteral("/proc/keys"),
-        QStringLiteral("/proc/latency_stats"), QStringLiteral("/proc/timer_list"), QStringLiteral("/proc/timer_stats"),
-        QStringLiteral("/proc/sched_debug"),   QStringLiteral("/proc/scsi"),       QStringLiteral("/sys/firmware"),
-        QStringLiteral("/sys/fs/selinux"),     QStringLiteral("/sys/dev/block")};
+    return {QStringLiteral("/proc/acpi"), QStringLiteral("/proc/kcore"), QStringLiteral("/proc/keys"),
+            QStringLiteral("/proc/latency_stats"), QStringLiteral("/proc/timer_list"),
+            QStringLiteral("/proc/timer_stats"), QStringLiteral("/proc/sched_debug"), QStringLiteral("/proc/scsi"),
+            QStringLiteral("/sys/firmware"), QStringLiteral("/sys/fs/selinux"), QStringLiteral("/sys/dev/block"),
+            // As podman: RAPL energy counters leak what other processes compute (CVE-2020-8694 class
+            // of side channels), and the interrupt counts what the host's devices do.
+            QStringLiteral("/sys/devices/virtual/powercap"), QStringLiteral("/proc/interrupts")};
 }
 
 QStringList readonlyPaths()
@@ -179,6 +182,8 @@ Result<QJsonObject> build(const ContainerSpec &spec, const ImageConfig &image, c
     const QString cwd = !spec.workdir.isEmpty() ? spec.workdir
         : !image.workingDir.isEmpty()           ? image.workingDir
                                                 : QStringLiteral("/");
+    if (const QString problem = workdirProblem(cwd); !problem.isEmpty())
+        return invalidArgument(problem); // an image's WorkingDir, checked like a caller's
     const QJsonObject process {
         {QStringLiteral("terminal"), spec.tty},
         {QStringLiteral("user"), *processUser},
@@ -191,6 +196,9 @@ Result<QJsonObject> build(const ContainerSpec &spec, const ImageConfig &image, c
                                   {QStringLiteral("hard"), static_cast<qint64>(nofile)},
                                   {QStringLiteral("soft"), static_cast<qint64>(nofile)}}}},
         {QStringLiteral("noNewPrivileges"), true},
+        // The helper runs with OOMScoreAdjust=-500 (its unit) so the OOM killer spares it; its
+        // containers must not inherit that and be spared in its place.
+        {QStringLiteral("oomScoreAdj"), 0},
     };
 
     QJsonArray allMounts = mounts();
@@ -206,7 +214,7 @@ Result<QJsonObject> build(const ContainerSpec &spec, const ImageConfig &image, c
         {QStringLiteral("namespaces"), namespaces(spec, host)},
         {QStringLiteral("resources"), resources(spec)},
         {QStringLiteral("cgroupsPath"), host.cgroupsPath},
-        {QStringLiteral("maskedPaths"), QJsonArray::fromStringList(maskedPaths())},
+        {QStringLiteral("maskedPaths"), QJsonArray::fromStringList(maskedPaths() + host.hostMaskedPaths)},
         {QStringLiteral("readonlyPaths"), QJsonArray::fromStringList(readonlyPaths())},
     };
     if (!host.seccomp.isEmpty())
@@ -234,6 +242,12 @@ Result<HostFacts> HostFacts::current(const QString &cgroupVersion, const QString
     rlimit limit {};
     if (::getrlimit(RLIMIT_NOFILE, &limit) == 0)
         facts.nofileHardLimit = limit.rlim_max == RLIM_INFINITY ? kMaxNofile : limit.rlim_max;
+    const QDir cpus(QStringLiteral("/sys/devices/system/cpu"));
+    for (const QString &cpu : cpus.entryList({QStringLiteral("cpu[0-9]*")}, QDir::Dirs)) {
+        const QString throttle = cpus.filePath(cpu + QStringLiteral("/thermal_throttle"));
+        if (QFileInfo::exists(throttle))
+            facts.hostMaskedPaths << throttle;
+    }
     const Result<QJsonObject> seccomp = Seccomp::load(defaultCapabilities());
     if (!seccomp)
         return seccomp.error();

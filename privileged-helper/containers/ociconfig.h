@@ -24,8 +24,12 @@ struct HostFacts {
     QString netnsPath;
     QString hostsFile; // bind-mounted on /etc/hosts when set
     QString resolvFile; // bind-mounted on /etc/resolv.conf when set
+    // Paths masked on this host in addition to maskedPaths(): the per-CPU thermal_throttle
+    // directories (their counters tell what other tenants run), as podman masks them.
+    QStringList hostMaskedPaths;
 
-    // The facts of this host: reads getrlimit and the translated default seccomp profile.
+    // The facts of this host: reads getrlimit, the CPUs' sysfs directories and the translated
+    // default seccomp profile.
     static Result<HostFacts> current(const QString &cgroupVersion, const QString &cgroupsPath);
 };
 

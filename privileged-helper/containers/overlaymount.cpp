@@ -69,7 +69,10 @@ Status mount(const QStringList &lowerTopFirst, const QString &upper, const QStri
     if (options.size() >= 4096)
         return failed(
             QStringLiteral("the image has too many layers for one overlay mount (%1)").arg(lowerTopFirst.size()));
-    if (::mount("overlay", QFile::encodeName(target).constData(), "overlay", MS_NODEV, options.constData()) != 0)
+    // nodev and nosuid: device nodes and setuid files from an image (or written by a container)
+    // must never work through the host's view of the rootfs (no_new_privs covers the inside).
+    if (::mount("overlay", QFile::encodeName(target).constData(), "overlay", MS_NODEV | MS_NOSUID, options.constData())
+        != 0)
         return failed(errnoMessage(QStringLiteral("cannot mount the container's overlay rootfs on"), target, errno));
     return success();
 }

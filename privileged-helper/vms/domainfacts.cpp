@@ -89,6 +89,17 @@ DomainFacts parseDomainFacts(const QString &domainXml)
                 facts.hamletOwnedDisk = text;
             else if (name == QStringLiteral("osVariant"))
                 facts.osVariant = text;
+            else if (name == QStringLiteral("ownerUid")) {
+                bool ok = false;
+                const uint uid = text.toUInt(&ok);
+                if (ok)
+                    facts.ownerUid = uid;
+            } else if (name == QStringLiteral("kernel"))
+                facts.givenKernel = text;
+            else if (name == QStringLiteral("initrd"))
+                facts.givenInitrd = text;
+            else if (name == QStringLiteral("autostart"))
+                facts.autostart = text == QStringLiteral("yes");
         }
     }
     return facts;

@@ -3,6 +3,8 @@
 #include <QList>
 #include <QString>
 
+#include <optional>
+
 namespace Hamlet::Vms {
 
 // What Inspect and Delete need to know about a defined domain, read back from libvirt's XML (the
@@ -28,6 +30,10 @@ struct DomainFacts {
     QString hamletSource;
     QString hamletOwnedDisk;
     QString osVariant;
+    std::optional<uint> ownerUid; // <hamlet:ownerUid>; absent in VMs made before owners were recorded
+    QString givenKernel; // a kernel VM's kernel and initrd as the owner gave them (the XML has copies)
+    QString givenInitrd;
+    bool autostart = false;
 
     QString accelerator() const
     {

@@ -45,8 +45,31 @@ void writeMetadata(QXmlStreamWriter &xml, const VmSpec &spec)
         xml.writeTextElement(QStringLiteral("hamlet:ownedDisk"), spec.diskPath);
     if (!spec.osVariant.isEmpty())
         xml.writeTextElement(QStringLiteral("hamlet:osVariant"), spec.osVariant);
+    // Who opens the files at every start, and the files as given (the XML names staged copies).
+    xml.writeTextElement(QStringLiteral("hamlet:ownerUid"), QString::number(spec.ownerUid));
+    if (spec.source == VmSource::Kernel) {
+        xml.writeTextElement(QStringLiteral("hamlet:kernel"), spec.kernelPath);
+        if (!spec.initrdPath.isEmpty())
+            xml.writeTextElement(QStringLiteral("hamlet:initrd"), spec.initrdPath);
+    }
+    if (spec.autostart)
+        xml.writeTextElement(QStringLiteral("hamlet:autostart"), QStringLiteral("yes"));
     xml.writeEndElement();
     xml.writeEndElement();
+}
+
+QString bootFilePath(const VmSpec &spec, const QString &key, const QString &given)
+{
+    return spec.guestFilesDir.isEmpty() ? given : spec.guestFilesDir + QLatin1Char('/') + key;
+}
+
+// A disk QEMU reaches only through the fd the helper opened as the owner (virDomainFDAssociate
+// with this group name): libvirt neither opens nor chowns the path, and an empty <backingStore/>
+// tells it and QEMU there is no backing file to open.
+void writeDiskSource(QXmlStreamWriter &xml, const QString &path, const QString &fdGroup)
+{
+    writeEmpty(xml, QStringLiteral("source"), {{QStringLiteral("file"), path}, {QStringLiteral("fdgroup"), fdGroup}});
+    writeEmpty(xml, QStringLiteral("backingStore"));
 }
 
 void writeOs(QXmlStreamWriter &xml, const VmSpec &spec)
@@ -57,9 +80,10 @@ void writeOs(QXmlStreamWriter &xml, const VmSpec &spec)
     switch (spec.source) {
     case VmSource::Tiny:
     case VmSource::Kernel:
-        xml.writeTextElement(QStringLiteral("kernel"), spec.kernelPath);
+        xml.writeTextElement(QStringLiteral("kernel"), bootFilePath(spec, QStringLiteral("kernel"), spec.kernelPath));
         if (!spec.initrdPath.isEmpty())
-            xml.writeTextElement(QStringLiteral("initrd"), spec.initrdPath);
+            xml.writeTextElement(QStringLiteral("initrd"),
+                                 bootFilePath(spec, QStringLiteral("initrd"), spec.initrdPath));
         if (!spec.cmdline.isEmpty())
             xml.writeTextElement(QStringLiteral("cmdline"), spec.cmdline);
         break;
@@ -87,7 +111,7 @@ void writeDisks(QXmlStreamWriter &xml, const VmSpec &spec)
                    {{QStringLiteral("name"), QStringLiteral("qemu")},
                     {QStringLiteral("type"), toString(spec.diskFormat)},
                     {QStringLiteral("discard"), QStringLiteral("unmap")}});
-        writeEmpty(xml, QStringLiteral("source"), {{QStringLiteral("file"), spec.diskPath}});
+        writeDiskSource(xml, spec.diskPath, DiskFdGroup);
         writeEmpty(xml, QStringLiteral("target"),
                    {{QStringLiteral("dev"), QStringLiteral("vda")}, {QStringLiteral("bus"), QStringLiteral("virtio")}});
         xml.writeEndElement();
@@ -98,7 +122,7 @@ void writeDisks(QXmlStreamWriter &xml, const VmSpec &spec)
         xml.writeAttribute(QStringLiteral("device"), QStringLiteral("cdrom"));
         writeEmpty(xml, QStringLiteral("driver"),
                    {{QStringLiteral("name"), QStringLiteral("qemu")}, {QStringLiteral("type"), QStringLiteral("raw")}});
-        writeEmpty(xml, QStringLiteral("source"), {{QStringLiteral("file"), spec.isoPath}});
+        writeDiskSource(xml, spec.isoPath, CdromFdGroup);
         writeEmpty(xml, QStringLiteral("target"),
                    {{QStringLiteral("dev"), QStringLiteral("sda")}, {QStringLiteral("bus"), QStringLiteral("sata")}});
         writeEmpty(xml, QStringLiteral("readonly"));

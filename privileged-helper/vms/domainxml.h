@@ -11,6 +11,10 @@ namespace Hamlet::Vms {
 // restart or a helper restart loses nothing.
 inline const QString HamletMetadataNamespace = QStringLiteral("https://hamlet.dev/xmlns/vm/1");
 
+// The fd groups (virDomainFDAssociate) of the disk and the CD: QEMU gets these files as fds.
+inline const QString DiskFdGroup = QStringLiteral("hamlet-disk");
+inline const QString CdromFdGroup = QStringLiteral("hamlet-cdrom");
+
 // The libvirt domain XML for a spec. Pure: the same spec gives the same bytes (golden-file
 // tested), and nothing on the host is looked at. Every VM gets a serial console on a pty (what
 // OpenConsole attaches to), a virtio balloon reporting stats every second, and is destroyed (not

@@ -124,8 +124,7 @@ QCoro::Task<Result<void>> VmBackend::prepareSpec(VmSpec &spec)
             co_return disk.error();
         break;
     }
-    case VmSource::Disk:
-        spec.diskFormat = detectDiskFormat(spec.diskPath);
+    case VmSource::Disk: // its format is read from the fd the owner opens (vmlaunch.h)
         break;
     case VmSource::Kernel:
         break;
@@ -133,38 +132,45 @@ QCoro::Task<Result<void>> VmBackend::prepareSpec(VmSpec &spec)
     co_return Result<void> {};
 }
 
+LaunchContext VmBackend::launchContext() const
+{
+    const QString dir = m_options.guestFilesDir.isEmpty() ? m_options.stateDir + QStringLiteral("/vms/boot")
+                                                          : m_options.guestFilesDir;
+    return LaunchContext {dir, qemuGroupFor(m_connection.isEmbedded())};
+}
+
 QCoro::Task<Result<void>> VmBackend::create(VmSpec spec)
 {
     if (Result<void> prepared = co_await prepareSpec(spec); !prepared)
         co_return prepared.error();
-    const QString xml = domainXml(spec);
+    const LaunchContext context = launchContext();
+    spec.guestFilesDir = guestFilesDirOf(context.guestFilesDir, spec.name);
     const QString name = spec.name;
-    const bool autostart = spec.autostart;
     std::function<Result<void>(virConnectPtr)> defineAndStart
-        = [xml, name, autostart](virConnectPtr connection) -> Result<void> {
+        = [spec, context](virConnectPtr connection) mutable -> Result<void> {
+        Result<OpenedVmFiles> files = openVmFiles(vmFilesOf(spec), context);
+        if (!files)
+            return files.error();
+        if (spec.source == VmSource::Disk)
+            spec.diskFormat = files.value().diskFormat; // read from the owner's fd, not by path
+        const QString xml = domainXml(spec);
         DomainHandle domain(virDomainDefineXMLFlags(connection, xml.toUtf8().constData(), VIR_DOMAIN_DEFINE_VALIDATE));
         if (!domain)
-            return lastLibvirtError(QStringLiteral("libvirt refused the definition of the VM \"%1\"").arg(name));
-        if (autostart && virDomainSetAutostart(domain.get(), 1) < 0) {
-            ErrorReply error = lastLibvirtError(QStringLiteral("Cannot mark the VM \"%1\" to start at boot").arg(name));
+            return lastLibvirtError(QStringLiteral("libvirt refused the definition of the VM \"%1\"").arg(spec.name));
+        Result<void> started = startWithFiles(domain.get(), files.value(), spec.name);
+        if (!started)
             virDomainUndefine(domain.get());
-            return error;
-        }
-        if (virDomainCreate(domain.get()) < 0) {
-            ErrorReply error = lastLibvirtError(QStringLiteral("The VM \"%1\" did not start").arg(name));
-            virDomainUndefine(domain.get());
-            return error;
-        }
-        return {};
+        return started;
     };
     Result<void> created = co_await m_connection.run<void>(std::move(defineAndStart));
     if (!created) {
         if (spec.diskOwnedByHamlet)
             QFile::remove(spec.diskPath);
+        removeGuestFiles(context, name);
         co_return created.error();
     }
-    Log::vms()->info("created and started the {} VM {} ({} MiB, {} vCPUs, {})", toString(spec.source), name,
-                     spec.memoryBytes >> 20, spec.vcpus, toString(spec.accelerator));
+    Log::vms()->info("created and started the {} VM {} ({} MiB, {} vCPUs, {}, owner uid {})", toString(spec.source),
+                     name, spec.memoryBytes >> 20, spec.vcpus, toString(spec.accelerator), spec.ownerUid);
     co_return Result<void> {};
 }
 
@@ -193,15 +199,68 @@ QCoro::Task<Result<void>> VmBackend::start(QString name)
 
 QCoro::Task<Result<void>> VmBackend::startStopped(const QString &name)
 {
-    return withDomain<void>(name, [name](virConnectPtr, virDomainPtr domain) -> Result<void> {
+    const LaunchContext context = launchContext();
+    const QString hostKernel = m_options.hostKernel;
+    const QString stateDir = m_options.stateDir;
+    const QString busybox = m_options.busybox;
+    return withDomain<void>(name, [=](virConnectPtr, virDomainPtr domain) -> Result<void> {
         // A guest that has just powered off is "stopped" for Hamlet while libvirt still tears
         // QEMU down (about a second): wait for that instead of failing with "already running".
         for (int waited = 0; virDomainIsActive(domain) == 1 && waited < 100; ++waited)
             QThread::msleep(50);
-        if (virDomainCreate(domain) < 0)
-            return lastLibvirtError(QStringLiteral("Cannot start the VM \"%1\"").arg(name));
-        return {};
+        char *xml = virDomainGetXMLDesc(domain, VIR_DOMAIN_XML_INACTIVE);
+        if (!xml)
+            return lastLibvirtError(QStringLiteral("Cannot read the definition of the VM \"%1\"").arg(name));
+        const DomainFacts facts = parseDomainFacts(QString::fromUtf8(xml));
+        free(xml);
+        QString initramfs;
+        if (facts.hamletSource == toString(VmSource::Tiny)) {
+            const Result<QString> made = TinyInitramfs::ensure(stateDir, busybox);
+            if (!made)
+                return made.error();
+            initramfs = made.value();
+        }
+        Result<OpenedVmFiles> files = openVmFiles(vmFilesOf(name, facts, hostKernel, initramfs), context);
+        if (!files)
+            return files.error();
+        return startWithFiles(domain, files.value(), name);
     });
+}
+
+QCoro::Task<> VmBackend::autostart()
+{
+    const LaunchContext context = launchContext();
+    const QString marker = context.guestFilesDir + QStringLiteral("/.autostarted");
+    if (QFile::exists(marker))
+        co_return; // this boot's autostart already happened; a VM stopped since stays stopped
+    std::function<Result<QStringList>(virConnectPtr)> find = [](virConnectPtr connection) -> Result<QStringList> {
+        virDomainPtr *domains = nullptr;
+        const int count = virConnectListAllDomains(connection, &domains, VIR_CONNECT_LIST_DOMAINS_INACTIVE);
+        if (count < 0)
+            return lastLibvirtError(QStringLiteral("Cannot list the VMs"));
+        QStringList names;
+        for (int i = 0; i < count; ++i) {
+            DomainHandle domain(domains[i]);
+            char *xml = virDomainGetXMLDesc(domain.get(), VIR_DOMAIN_XML_INACTIVE);
+            if (xml && parseDomainFacts(QString::fromUtf8(xml)).autostart)
+                names << QString::fromUtf8(virDomainGetName(domain.get()));
+            free(xml);
+        }
+        free(domains);
+        return names;
+    };
+    const Result<QStringList> names = co_await m_connection.run<QStringList>(std::move(find));
+    if (!names)
+        co_return;
+    QDir().mkpath(context.guestFilesDir);
+    QFile(marker).open(QIODevice::WriteOnly);
+    for (const QString &name : names.value()) {
+        const Result<void> started = co_await startStopped(name);
+        if (started)
+            Log::vms()->info("autostarted the VM {}", name);
+        else
+            Log::vms()->error("cannot autostart the VM {}: {}", name, started.error().message);
+    }
 }
 
 QCoro::Task<Result<void>> VmBackend::stop(QString name, bool force)
@@ -286,6 +345,7 @@ QCoro::Task<Result<void>> VmBackend::remove(QString name)
         co_return failure(
             Error::Failed,
             QStringLiteral("The VM \"%1\" is deleted but its disk %2 could not be removed.").arg(name, disk));
+    removeGuestFiles(launchContext(), name);
     Log::vms()->info("deleted the VM {}{}", name, disk.isEmpty() ? QString() : QStringLiteral(" and ") + disk);
     co_return Result<void> {};
 }

@@ -3,6 +3,7 @@
 #include "libvirtconnection.h"
 #include "result.h"
 #include "uniquefd.h"
+#include "vmlaunch.h"
 #include "vmspec.h"
 #include "vmstats.h"
 
@@ -36,6 +37,10 @@ public:
         // destroys the VM. The tiny VM has no ACPI daemon, so for it this is the normal path.
         std::chrono::milliseconds shutdownTimeout {30000};
         QString qemuImg = QStringLiteral("qemu-img");
+        // Where each VM's kernel and initrd are copied at every start, readable by QEMU's user
+        // (under the system libvirtd that is libvirt-qemu, which cannot enter the helper's 0700
+        // STATE). "" means STATE/vms/boot, fine for the embedded driver's root QEMU.
+        QString guestFilesDir;
     };
 
     // What SetLimits did: each change either took effect in the running guest or was saved for
@@ -59,7 +64,8 @@ public:
 
     // The first reason the spec cannot become a VM here (after the tiny VM's defaults), or none.
     std::optional<ErrorReply> problemWith(VmSpec spec) const;
-    // Validates, prepares the disk or the tiny VM's initramfs, defines and starts the VM.
+    // Validates, prepares the disk or the tiny VM's initramfs, defines and starts the VM. Its files
+    // are opened as spec.ownerUid (vmlaunch.h), at this start and every later one.
     QCoro::Task<Result<void>> create(VmSpec spec);
     QCoro::Task<Result<void>> start(QString name);
     // ACPI power-off, then destroy after options().shutdownTimeout; at once when force.
@@ -88,6 +94,11 @@ public:
     // One virConnectGetAllDomainStats(NOWAIT) call over all running VMs.
     QCoro::Task<Result<QList<VmSample>>> sampleRunning();
 
+    // Starts the stopped VMs marked autostart, once per boot of the host (a marker in the
+    // guest files directory, which lives on /run): libvirt's own autostart would start them
+    // without the owner's files, so the helper does it, through the same path as Start.
+    QCoro::Task<> autostart();
+
     // Where Hamlet keeps the disk it creates for an iso VM.
     QString ownedDiskPath(const QString &name) const;
 
@@ -100,6 +111,7 @@ private:
     QCoro::Task<Result<void>> prepareSpec(VmSpec &spec);
     QCoro::Task<Result<void>> createDisk(const QString &path, quint64 sizeBytes);
     QCoro::Task<Result<void>> startStopped(const QString &name);
+    LaunchContext launchContext() const;
     // Runs work on the named domain on a worker thread (looked up there; NotFound if missing).
     // Callers build their lambda outside any co_await expression (see the definition).
     template <typename T>

@@ -6,6 +6,9 @@
 #include "vmstate.h"
 
 #include <QFile>
+#include <QFileInfo>
+#include <QUrl>
+#include <QUrlQuery>
 
 namespace Hamlet::Vms {
 
@@ -26,9 +29,14 @@ QString liveXml(virDomainPtr domain, unsigned int flags = 0)
 QString VmBackend::pidFilePath(const QString &name) const
 {
     // Where libvirt's QEMU driver keeps the pid of a running domain.
+    // A daemon reached through ?socket=DIR/libvirt-sock keeps its runtime files in DIR (its
+    // /run/libvirt: a private one, as the tests start it, or the usual one).
     const QString root = m_connection.embeddedRoot();
-    return (root.isEmpty() ? QStringLiteral("/run/libvirt") : root + QStringLiteral("/run"))
-        + QStringLiteral("/qemu/%1.pid").arg(name);
+    const QString socket = QUrlQuery(QUrl(m_connection.uri())).queryItemValue(QStringLiteral("socket"));
+    const QString runDir = !root.isEmpty() ? root + QStringLiteral("/run")
+        : socket.isEmpty()                 ? QStringLiteral("/run/libvirt")
+                                           : QFileInfo(socket).absolutePath();
+    return runDir + QStringLiteral("/qemu/%1.pid").arg(name);
 }
 
 QCoro::Task<Result<QList<VmBackend::VmInfo>>> VmBackend::list()
@@ -56,56 +64,65 @@ QCoro::Task<Result<QList<VmBackend::VmInfo>>> VmBackend::list()
 QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
 {
     const QString pidFile = pidFilePath(name);
-    return withDomain<QVariantMap>(name, [name, pidFile](virConnectPtr, virDomainPtr domain) -> Result<QVariantMap> {
-        const QString xml = liveXml(domain);
-        if (xml.isEmpty())
-            return lastLibvirtError(QStringLiteral("Cannot read the definition of the VM \"%1\"").arg(name));
-        const DomainFacts facts = parseDomainFacts(xml);
-        virDomainInfo info {};
-        if (virDomainGetInfo(domain, &info) < 0)
-            return lastLibvirtError(QStringLiteral("Cannot read the state of the VM \"%1\"").arg(name));
-        int state = 0;
-        int reason = 0;
-        virDomainGetState(domain, &state, &reason, 0);
-        const bool active = virDomainIsActive(domain) == 1;
-        qulonglong pid = 0;
-        if (active) {
-            QFile file(pidFile);
-            if (file.open(QIODevice::ReadOnly))
-                pid = file.readAll().trimmed().toULongLong();
-        }
-        QVariantList disks;
-        for (const DomainFacts::Disk &disk : facts.disks)
-            disks.append(QVariantMap {{QStringLiteral("device"), disk.device},
-                                      {QStringLiteral("target"), disk.target},
-                                      {QStringLiteral("source"), disk.source},
-                                      {QStringLiteral("format"), disk.format}});
-        const int liveVcpus
-            = virDomainGetVcpusFlags(domain, active ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG);
-        QVariantMap parts {
-            {QStringLiteral("name"), name},
-            {QStringLiteral("state"), VmState::fromDomainState(state, reason)},
-            {QStringLiteral("source"), facts.hamletSource},
-            {QStringLiteral("accelerator"), facts.accelerator()},
-            {QStringLiteral("machine"), facts.machine},
-            {QStringLiteral("kernel"), facts.kernel},
-            {QStringLiteral("kernelRelease"), facts.kernel.isEmpty() ? QString() : kernelReleaseOf(facts.kernel)},
-            {QStringLiteral("initrd"), facts.initrd},
-            {QStringLiteral("cmdline"), facts.cmdline},
-            {QStringLiteral("disks"), disks},
-            {QStringLiteral("vcpus"), static_cast<uint>(liveVcpus > 0 ? liveVcpus : facts.vcpus)},
-            {QStringLiteral("maxVcpus"), facts.maxVcpus},
-            {QStringLiteral("memory"), static_cast<qulonglong>(info.memory) * 1024},
-            {QStringLiteral("maxMemory"), static_cast<qulonglong>(info.maxMem) * 1024},
-            {QStringLiteral("cpuTimeNs"), static_cast<qulonglong>(info.cpuTime)},
-            {QStringLiteral("hasDisplay"), facts.hasGraphics},
-            {QStringLiteral("osVariant"), facts.osVariant},
-            {QStringLiteral("xml"), xml},
-        };
-        if (pid > 0) // a pid that could not be read is left out, never shown as 0
-            parts.insert(QStringLiteral("pid"), pid);
-        return parts;
-    });
+    const QString hostKernel = m_options.hostKernel;
+    return withDomain<QVariantMap>(
+        name, [name, pidFile, hostKernel](virConnectPtr, virDomainPtr domain) -> Result<QVariantMap> {
+            const QString xml = liveXml(domain);
+            if (xml.isEmpty())
+                return lastLibvirtError(QStringLiteral("Cannot read the definition of the VM \"%1\"").arg(name));
+            const DomainFacts facts = parseDomainFacts(xml);
+            const bool tiny = facts.hamletSource == QStringLiteral("tiny");
+            virDomainInfo info {};
+            if (virDomainGetInfo(domain, &info) < 0)
+                return lastLibvirtError(QStringLiteral("Cannot read the state of the VM \"%1\"").arg(name));
+            int state = 0;
+            int reason = 0;
+            virDomainGetState(domain, &state, &reason, 0);
+            const bool active = virDomainIsActive(domain) == 1;
+            qulonglong pid = 0;
+            if (active) {
+                QFile file(pidFile);
+                if (file.open(QIODevice::ReadOnly))
+                    pid = file.readAll().trimmed().toULongLong();
+            }
+            QVariantList disks;
+            for (const DomainFacts::Disk &disk : facts.disks)
+                disks.append(QVariantMap {{QStringLiteral("device"), disk.device},
+                                          {QStringLiteral("target"), disk.target},
+                                          {QStringLiteral("source"), disk.source},
+                                          {QStringLiteral("format"), disk.format}});
+            const int liveVcpus
+                = virDomainGetVcpusFlags(domain, active ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG);
+            QVariantMap parts {
+                {QStringLiteral("name"), name},
+                {QStringLiteral("state"), VmState::fromDomainState(state, reason)},
+                {QStringLiteral("source"), facts.hamletSource},
+                {QStringLiteral("accelerator"), facts.accelerator()},
+                {QStringLiteral("machine"), facts.machine},
+                // The files as given; the XML names the staged copies, which are the helper's own to read.
+                {QStringLiteral("kernel"),
+                 tiny                              ? hostKernel
+                     : facts.givenKernel.isEmpty() ? facts.kernel
+                                                   : facts.givenKernel},
+                {QStringLiteral("kernelRelease"), facts.kernel.isEmpty() ? QString() : kernelReleaseOf(facts.kernel)},
+                {QStringLiteral("initrd"), facts.givenInitrd.isEmpty() ? facts.initrd : facts.givenInitrd},
+                {QStringLiteral("cmdline"), facts.cmdline},
+                {QStringLiteral("disks"), disks},
+                {QStringLiteral("vcpus"), static_cast<uint>(liveVcpus > 0 ? liveVcpus : facts.vcpus)},
+                {QStringLiteral("maxVcpus"), facts.maxVcpus},
+                {QStringLiteral("memory"), static_cast<qulonglong>(info.memory) * 1024},
+                {QStringLiteral("maxMemory"), static_cast<qulonglong>(info.maxMem) * 1024},
+                {QStringLiteral("cpuTimeNs"), static_cast<qulonglong>(info.cpuTime)},
+                {QStringLiteral("hasDisplay"), facts.hasGraphics},
+                {QStringLiteral("osVariant"), facts.osVariant},
+                {QStringLiteral("xml"), xml},
+            };
+            if (pid > 0) // a pid that could not be read is left out, never shown as 0
+                parts.insert(QStringLiteral("pid"), pid);
+            if (facts.ownerUid)
+                parts.insert(QStringLiteral("ownerUid"), *facts.ownerUid);
+            return parts;
+        });
 }
 
 QCoro::Task<Result<UniqueFd>> VmBackend::openConsole(QString name)

@@ -39,7 +39,7 @@ std::optional<quint64> unsignedValue(const QVariant &value)
     }
 }
 
-// The file a VM will read: it must exist, be a file (or a block device for disks) and open.
+// The file a VM will read: it must exist and be a file (or a block device for disks).
 std::optional<ErrorReply> unreadableFileProblem(const QString &what, const QString &path, bool blockDeviceAllowed)
 {
     if (path.isEmpty())
@@ -55,9 +55,8 @@ std::optional<ErrorReply> unreadableFileProblem(const QString &what, const QStri
         = blockDeviceAllowed && ::stat(QFile::encodeName(path).constData(), &status) == 0 && S_ISBLK(status.st_mode);
     if (!info.isFile() && !isBlockDevice)
         return invalid(QStringLiteral("The %1 \"%2\" is not a regular file.").arg(what, path));
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return invalid(QStringLiteral("The %1 \"%2\" cannot be read: %3.").arg(what, path, file.errorString()));
+    // Not opened here: the helper never opens a caller's path as root. Whether its owner can
+    // open it is found at every start, by opening it as the owner (ownerfiles.h).
     if (info.isFile() && info.size() == 0)
         return invalid(QStringLiteral("The %1 \"%2\" is empty.").arg(what, path));
     return std::nullopt;

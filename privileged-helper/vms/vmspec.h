@@ -44,7 +44,15 @@ struct VmSpec {
     bool diskOwnedByHamlet = false; // true when Hamlet created the disk (and Delete removes it)
     QString isoPath;
     QString osVariant; // libosinfo short id, kept in the metadata for the GUI
-    bool autostart = false;
+    bool autostart = false; // started by the helper once per boot (see VmBackend::autostart)
+    // The uid whose own credentials open the kernel, initrd, disk and ISO at every start (see
+    // ownerfiles.h); recorded in the domain's Hamlet metadata as <hamlet:ownerUid>. The instance
+    // owner of the 'trust' work: one number for both once merged.
+    uint ownerUid = 0;
+    // Where the VM's kernel and initrd are copied at every start, readable by QEMU's user (the
+    // copies are the helper's own files, so neither the owner's file nor /boot is chowned by
+    // libvirt or reopened by QEMU). "" writes kernelPath and initrdPath into the XML as they are.
+    QString guestFilesDir;
 
     friend bool operator==(const VmSpec &, const VmSpec &) = default;
 };

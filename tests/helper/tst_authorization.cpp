@@ -3,6 +3,7 @@
 #include "testsystem.h"
 
 #include <QCryptographicHash>
+#include <QDeadlineTimer>
 #include <QDirIterator>
 #include <QDomDocument>
 #include <QFile>
@@ -137,6 +138,16 @@ private Q_SLOTS:
             values[QStringLiteral("runtime")].endsWith(unifiedOnly ? QStringLiteral("crun") : QStringLiteral("runc")),
             qPrintable(values[QStringLiteral("runtime")]));
         QVERIFY(values[QStringLiteral("runtimeVersion")].contains(QStringLiteral("version")));
+        // CVE-2024-21626: a warning exactly when this host's runc lacks the fix (Debian 12's
+        // 1.1.5+ds1-1+deb12u1 carries it), found with dpkg here.
+        QProcess dpkg;
+        dpkg.start(QStringLiteral("sh"),
+                   {QStringLiteral("-c"),
+                    QStringLiteral("dpkg --compare-versions \"$(dpkg-query -W -f='${Version}' "
+                                   "runc)\" ge 1.1.5+ds1-1+deb12u1")});
+        QVERIFY(dpkg.waitForFinished(10000));
+        const bool fixed = dpkg.exitCode() == 0 || !values[QStringLiteral("runtime")].endsWith(QStringLiteral("runc"));
+        QCOMPARE(values[QStringLiteral("runtimeWarning")].isEmpty(), fixed);
         QVERIFY(values[QStringLiteral("libvirtUri")].startsWith(QStringLiteral("qemu:///")));
         QCOMPARE(values[QStringLiteral("hostCpus")], QString::number(QThread::idealThreadCount()));
         QCOMPARE(values[QStringLiteral("hostMemory")], meminfoTotalBytes());
@@ -171,8 +182,14 @@ private Q_SLOTS:
         QVERIFY2(run.exitCode == 0, run.out.constData());
         const QList<QByteArray> lines = run.out.trimmed().split('\n');
         QCOMPARE(lines.size(), methodCount(managerXml()));
-        for (const QByteArray &line : lines)
-            QVERIFY2(line.endsWith(" dev.hamlet.Error.NotAuthorized"), line.constData());
+        for (const QByteArray &line : lines) {
+            // The caller passes "" as the name: a name that can never be valid is refused before
+            // polkit is asked (no password prompt for a request that cannot succeed).
+            if (line.startsWith("dev.hamlet.Manager1.Create"))
+                QVERIFY2(line.endsWith(" dev.hamlet.Error.InvalidArgument"), line.constData());
+            else
+                QVERIFY2(line.endsWith(" dev.hamlet.Error.NotAuthorized"), line.constData());
+        }
         QCOMPARE(snapshot(m_system.stateDir()), before);
     }
 
@@ -183,6 +200,41 @@ private Q_SLOTS:
                                       QStringLiteral("/dev/hamlet/Helper1"), QStringLiteral("--xml"), managerXml()});
         QVERIFY2(run.exitCode == 0, run.out.constData());
         QVERIFY2(!run.out.contains("NotAuthorized"), run.out.constData());
+    }
+
+    void polkitMayPromptOnlyWhenTheCallAllowsIt()
+    {
+        // Root may monitor the test bus: every CheckAuthorization the helper sends is seen.
+        auto monitor
+            = m_system.spawn({}, QStringLiteral("stdbuf"),
+                             {QStringLiteral("-oL"), QStringLiteral("dbus-monitor"), QStringLiteral("--address"),
+                              m_system.busAddress(), QStringLiteral("type='method_call',member='CheckAuthorization'")});
+        QByteArray seen;
+        QDeadlineTimer ready(10000);
+        while (!seen.contains("NameLost") && !ready.hasExpired()) { // monitoring from here on
+            monitor->waitForReadyRead(100);
+            seen += monitor->readAllStandardOutput();
+        }
+        QVERIFY2(seen.contains("NameLost"), seen.constData());
+        // hamlet-test-caller sends without ALLOW_INTERACTIVE_AUTHORIZATION; hamletctl (HelperClient,
+        // the window's client too) sends its image, create and instance calls with it.
+        m_system.run(TestSystem::AllowedUser, TestSystem::callerProgram(),
+                     {QStringLiteral("--bus"), m_system.busAddress(), QStringLiteral("--object"),
+                      QStringLiteral("/dev/hamlet/Helper1"), QStringLiteral("--xml"), managerXml(),
+                      QStringLiteral("--method"), QStringLiteral("GetCapabilities")});
+        const Run remove = m_system.run(TestSystem::AllowedUser, TestSystem::ctlProgram(),
+                                        {QStringLiteral("rmi"), QStringLiteral("nosuchimage")});
+        QVERIFY2(remove.err.contains("dev.hamlet.Error.NotFound"), remove.err.constData());
+        QTest::qWait(500);
+        monitor->terminate();
+        monitor->waitForFinished(5000);
+        seen += monitor->readAllStandardOutput();
+        const qsizetype capabilities = seen.indexOf("\"GetCapabilities\"");
+        const qsizetype stopping = seen.indexOf("\"RemoveImage\"");
+        QVERIFY2(capabilities > 0 && stopping > 0, seen.constData());
+        // The flags argument follows the details of each call.
+        QCOMPARE(seen.mid(seen.indexOf("uint32", capabilities), 8), QByteArray("uint32 0"));
+        QCOMPARE(seen.mid(seen.indexOf("uint32", stopping), 8), QByteArray("uint32 1"));
     }
 
     void callerLeavingWhileAuthorizationPendsCausesNoWork()

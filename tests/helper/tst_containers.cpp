@@ -58,7 +58,12 @@ private:
         return values ? values->value(QStringLiteral("pid")).toLongLong() : 0;
     }
 
-    void reconnect() { m_client = std::make_unique<HelperClient>(m_system.busAddress()); }
+    // Subscribed (without samples): the helper sends instance signals to subscribers only.
+    void reconnect()
+    {
+        m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->subscribe(0))));
+    }
 
 private Q_SLOTS:
     void initTestCase()
@@ -79,13 +84,18 @@ private Q_SLOTS:
 
         const qint64 pid = pidOf(QStringLiteral("web1"));
         QVERIFY(pid > 0);
-        QProcess nsenter;
-        nsenter.start(QStringLiteral("nsenter"),
-                      {QStringLiteral("-t"), QString::number(pid), QStringLiteral("-u"), QStringLiteral("-m"),
-                       QStringLiteral("-p"), QStringLiteral("sh"), QStringLiteral("-c"),
-                       QStringLiteral("hostname; cat /proc/1/comm")});
-        QVERIFY(nsenter.waitForFinished(10000));
-        QCOMPARE(nsenter.readAllStandardOutput(), QByteArray("web1\nsleep\n"));
+        // "running" comes when runc start returns; the init may still be runc's for a moment
+        // before it execs the command ("runc:[2:INIT]" seen on a loaded machine).
+        const auto insideView = [pid] {
+            QProcess nsenter;
+            nsenter.start(QStringLiteral("nsenter"),
+                          {QStringLiteral("-t"), QString::number(pid), QStringLiteral("-u"), QStringLiteral("-m"),
+                           QStringLiteral("-p"), QStringLiteral("sh"), QStringLiteral("-c"),
+                           QStringLiteral("hostname; cat /proc/1/comm")});
+            nsenter.waitForFinished(10000);
+            return nsenter.readAllStandardOutput();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(insideView(), QByteArray("web1\nsleep\n"), 5000);
 
         if (QFile::exists(QStringLiteral("/sys/fs/cgroup/memory"))) { // v1 or hybrid
             QCOMPARE(readFile(cgroupDirectory(pid, QStringLiteral("memory")) + QStringLiteral("/memory.limit_in_bytes"))
@@ -174,6 +184,7 @@ private Q_SLOTS:
         const qsizetype before = samples.size();
         QTest::qWait(1500);
         QCOMPARE(samples.size(), before);
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->subscribe(0)))); // signals again
         QVERIFY(std::holds_alternative<bool>(
             QCoro::waitFor(m_client->instanceCall(QStringLiteral("burner"), QStringLiteral("Delete")))));
     }
@@ -248,6 +259,13 @@ private Q_SLOTS:
         QVariantMap manyCpus = sleeper();
         manyCpus.insert(QStringLiteral("cpus"), 1000.0);
         QTest::newRow("cpus above host") << QStringLiteral("x4") << manyCpus << invalid;
+        for (const QString &proc :
+             {QStringLiteral("/proc/self/fd/7"), QStringLiteral("/proc"), QStringLiteral("/tmp/../proc/1/cwd")}) {
+            QVariantMap inProc = sleeper(); // CVE-2024-21626: a leaked fd reached through /proc
+            inProc.insert(QStringLiteral("workdir"), proc);
+            QTest::newRow(qPrintable(QStringLiteral("workdir %1").arg(proc)))
+                << QStringLiteral("x5") << inProc << invalid;
+        }
         QTest::newRow("existing name") << QStringLiteral("web1") << sleeper()
                                        << QStringLiteral("dev.hamlet.Error.Exists");
     }

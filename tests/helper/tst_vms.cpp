@@ -1,5 +1,7 @@
-// Virtual machines through the whole stack: the real bus, polkitd, the helper and libvirt's
-// embedded QEMU driver (TCG here). What a client of dev.hamlet.Helper1 sees.
+// Virtual machines through the whole stack: the real bus, polkitd, the helper and libvirt (TCG
+// here): the embedded QEMU driver, or with HAMLET_TEST_LIBVIRT=system (ctest's tst_vms_system) a
+// system-mode libvirtd that the harness starts, where QEMU runs as libvirt-qemu. What a client of
+// dev.hamlet.Helper1 sees.
 #include "clienttest.h"
 #include "testsystem.h"
 
@@ -9,8 +11,11 @@
 #include <QTest>
 
 #include <QCoro/QCoroTask>
+#include <QTemporaryDir>
 #include <csignal>
 #include <poll.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace Hamlet;
@@ -39,6 +44,32 @@ bool waitForShell(int console, int timeoutMs)
     }
     return seen.contains("ready-2");
 }
+// Every process that has `path` open, as "pid:fd".
+QStringList holdersOf(const QString &path)
+{
+    QStringList holders;
+    for (const QString &pid : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
+        const QString fds = QStringLiteral("/proc/%1/fd").arg(pid);
+        for (const QString &fd : QDir(fds).entryList(QDir::System | QDir::Files | QDir::NoDotAndDotDot)) {
+            if (QFile::symLinkTarget(fds + QLatin1Char('/') + fd) == path)
+                holders << pid + QLatin1Char(':') + fd;
+        }
+    }
+    return holders;
+}
+
+struct Owner {
+    uint uid = 0;
+    uint gid = 0;
+};
+Owner ownerOf(const QString &path)
+{
+    struct stat status {
+    };
+    if (::lstat(QFile::encodeName(path).constData(), &status) != 0)
+        return {};
+    return {status.st_uid, status.st_gid};
+}
 } // namespace
 
 class TestVms : public QObject
@@ -47,6 +78,14 @@ class TestVms : public QObject
 private:
     TestSystem m_system;
     std::unique_ptr<HelperClient> m_client;
+
+    // A directory of the allowed test user's own, where it makes its disk images.
+    QTemporaryDir m_userDir {QStringLiteral("/tmp/hvmu-XXXXXX")};
+
+    Run asUser(const QString &program, const QStringList &arguments)
+    {
+        return m_system.run(TestSystem::AllowedUser, program, arguments, 60000);
+    }
 
     int openConsole(const QString &name)
     {
@@ -61,6 +100,11 @@ private Q_SLOTS:
         QVERIFY2(m_system.startBus(), qPrintable(m_system.error()));
         QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
         m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->subscribe(0)))); // instance signals
+        const passwd *user = ::getpwnam(TestSystem::AllowedUser.toLocal8Bit().constData());
+        QVERIFY(user && m_userDir.isValid());
+        QVERIFY(::chown(QFile::encodeName(m_userDir.path()).constData(), user->pw_uid, user->pw_gid) == 0);
+        QVERIFY(::chmod(QFile::encodeName(m_userDir.path()).constData(), 0755) == 0);
     }
 
     void tinyVm_runsAndAnswersOnItsConsole()
@@ -81,6 +125,31 @@ private Q_SLOTS:
         ::close(console);
         QVERIFY2(answer.contains("hamlet-42"), answer.right(400).constData());
         qInfo("create to running %lld ms", static_cast<long long>(timer.elapsed()));
+    }
+
+    void qemu_doesNotKeepTheHelpersOomScoreAdj()
+    {
+        // As the packaged unit runs the helper (OOMScoreAdjust=-500): a started QEMU must not keep
+        // it. Lowering needs CAP_SYS_RESOURCE, which a test machine may not give root: then +500,
+        // inherited the same way, stands in for it.
+        QByteArray helperValue;
+        for (const QByteArray value : {QByteArray("-500"), QByteArray("500")}) {
+            QFile adjust(QStringLiteral("/proc/%1/oom_score_adj").arg(m_system.helperPid()));
+            if (adjust.open(QIODevice::WriteOnly | QIODevice::Unbuffered) && adjust.write(value) == value.size()) {
+                helperValue = value;
+                break;
+            }
+        }
+        QVERIFY(!helperValue.isEmpty());
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(QStringLiteral("tiny1"), true))));
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(m_client->instanceCall(QStringLiteral("tiny1"), QStringLiteral("Start")))));
+        const auto parts = QCoro::waitFor(m_client->inspect(QStringLiteral("tiny1")));
+        QVERIFY(std::holds_alternative<QVariantMap>(parts));
+        const qint64 qemu = std::get<QVariantMap>(parts).value(QStringLiteral("pid")).toLongLong();
+        QVERIFY(qemu > 0);
+        QCOMPARE(readFile(QStringLiteral("/proc/%1/oom_score_adj").arg(m_system.helperPid())).trimmed(), helperValue);
+        QTRY_COMPARE(readFile(QStringLiteral("/proc/%1/oom_score_adj").arg(qemu)).trimmed(), QByteArray("0"));
     }
 
     void samples_showCpuGrowingAndMemory()
@@ -143,6 +212,7 @@ private Q_SLOTS:
         QVERIFY(::kill(static_cast<pid_t>(qemu), 0) == 0); // QEMU outlives the helper
         QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
         m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->subscribe(0)))); // instance signals
         QCOMPARE(instanceState(*m_client, QStringLiteral("tiny1")), QStringLiteral("running"));
         QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(QStringLiteral("tiny1"), true))));
         QCOMPARE(instanceState(*m_client, QStringLiteral("tiny1")), QStringLiteral("stopped"));
@@ -226,6 +296,165 @@ private Q_SLOTS:
         QVERIFY(run.exitCode != 0);
         QVERIFY2(run.err.contains("dev.hamlet.Error.InvalidArgument") && run.err.contains("cannot read"),
                  run.err.constData());
+    }
+
+    void usersDiskSwappedForASymlinkAfterCreate_doesNotStartAndQemuNeverHasTheTarget()
+    {
+        // The secret: root's, mode 0600, in a directory only root enters.
+        QTemporaryDir rootOnly;
+        const QString secret = rootOnly.filePath(QStringLiteral("secret"));
+        QFile secretFile(secret);
+        QVERIFY(secretFile.open(QIODevice::WriteOnly));
+        secretFile.write("the secret\n");
+        secretFile.close();
+        QFile::setPermissions(secret, QFile::ReadOwner | QFile::WriteOwner);
+        const QString disk = m_userDir.filePath(QStringLiteral("d.img"));
+        QCOMPARE(asUser(QStringLiteral("truncate"), {QStringLiteral("-s"), QStringLiteral("16M"), disk}).exitCode, 0);
+        const Owner before = ownerOf(disk);
+        QVERIFY(before.uid != 0);
+        const Run created
+            = asUser(TestSystem::ctlProgram(),
+                     {QStringLiteral("create-vm"), QStringLiteral("owned1"), QStringLiteral("source=disk"),
+                      QStringLiteral("disk=") + disk, QStringLiteral("memory=128MiB")});
+        QVERIFY2(created.exitCode == 0, created.err.constData());
+        QCOMPARE(instanceState(*m_client, QStringLiteral("owned1")), QStringLiteral("running"));
+        const auto parts = QCoro::waitFor(m_client->inspect(QStringLiteral("owned1")));
+        QCOMPARE(std::get<QVariantMap>(parts).value(QStringLiteral("ownerUid")).toUInt(), before.uid);
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(QStringLiteral("owned1"), true))));
+        // libvirt's dynamic ownership (on under the system libvirtd) never chowned the user's file.
+        QCOMPARE(ownerOf(disk).uid, before.uid);
+        QCOMPARE(ownerOf(disk).gid, before.gid);
+
+        QCOMPARE(asUser(QStringLiteral("ln"), {QStringLiteral("-sf"), secret, disk}).exitCode, 0);
+        QElapsedTimer timer;
+        timer.start();
+        const Run started = asUser(TestSystem::ctlProgram(), {QStringLiteral("start"), QStringLiteral("owned1")});
+        QVERIFY(started.exitCode != 0);
+        qInfo("the refused Start (hamletctl included) came back in %lld ms", static_cast<long long>(timer.elapsed()));
+        QVERIFY2(started.err.contains("dev.hamlet.Error.InvalidArgument") && started.err.contains("cannot be opened"),
+                 started.err.constData());
+        QCOMPARE(instanceState(*m_client, QStringLiteral("owned1")), QStringLiteral("stopped"));
+        QCOMPARE(holdersOf(secret), QStringList());
+        QCOMPARE(ownerOf(secret).uid, 0u);
+
+        // Its own file back: it starts again.
+        QCOMPARE(asUser(QStringLiteral("rm"), {disk}).exitCode, 0);
+        QCOMPARE(asUser(QStringLiteral("truncate"), {QStringLiteral("-s"), QStringLiteral("16M"), disk}).exitCode, 0);
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(m_client->instanceCall(QStringLiteral("owned1"), QStringLiteral("Start")))));
+        QCOMPARE(ownerOf(disk).uid, before.uid);
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(m_client->instanceCall(QStringLiteral("owned1"), QStringLiteral("Delete")))));
+        QVERIFY(QFile::exists(disk)); // the user's disk is never Hamlet's to delete
+    }
+
+    void qcow2WithABackingFile_isRefusedAtCreateAndAtStart()
+    {
+        const QString overlay = m_userDir.filePath(QStringLiteral("overlay.qcow2"));
+        // -u: qemu-img does not open the backing file (it could not: /etc/shadow is root's).
+        QCOMPARE(asUser(QStringLiteral("qemu-img"),
+                        {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("qcow2"),
+                         QStringLiteral("-u"), QStringLiteral("-b"), QStringLiteral("/etc/shadow"),
+                         QStringLiteral("-F"), QStringLiteral("raw"), overlay, QStringLiteral("16M")})
+                     .exitCode,
+                 0);
+        const Run refused
+            = asUser(TestSystem::ctlProgram(),
+                     {QStringLiteral("create-vm"), QStringLiteral("backed1"), QStringLiteral("source=disk"),
+                      QStringLiteral("disk=") + overlay, QStringLiteral("memory=128MiB")});
+        QVERIFY(refused.exitCode != 0);
+        QVERIFY2(refused.err.contains("dev.hamlet.Error.InvalidArgument") && refused.err.contains("backing file"),
+                 refused.err.constData());
+        const auto list = QCoro::waitFor(m_client->listInstances());
+        QVERIFY(std::get<InstanceSummaryList>(list).isEmpty());
+
+        // A plain qcow2 at create, an overlay by the next start.
+        const QString disk = m_userDir.filePath(QStringLiteral("plain.qcow2"));
+        QCOMPARE(asUser(QStringLiteral("qemu-img"),
+                        {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("qcow2"),
+                         disk, QStringLiteral("16M")})
+                     .exitCode,
+                 0);
+        const Run created
+            = asUser(TestSystem::ctlProgram(),
+                     {QStringLiteral("create-vm"), QStringLiteral("backed2"), QStringLiteral("source=disk"),
+                      QStringLiteral("disk=") + disk, QStringLiteral("memory=128MiB")});
+        QVERIFY2(created.exitCode == 0, created.err.constData());
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(QStringLiteral("backed2"), true))));
+        QCOMPARE(asUser(QStringLiteral("mv"), {overlay, disk}).exitCode, 0);
+        const Run started = asUser(TestSystem::ctlProgram(), {QStringLiteral("start"), QStringLiteral("backed2")});
+        QVERIFY(started.exitCode != 0);
+        QVERIFY2(started.err.contains("dev.hamlet.Error.InvalidArgument") && started.err.contains("backing file"),
+                 started.err.constData());
+        QCOMPARE(holdersOf(QStringLiteral("/etc/shadow")), QStringList());
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(m_client->instanceCall(QStringLiteral("backed2"), QStringLiteral("Delete")))));
+    }
+
+    void usersKernel_bootsFromACopyQemuMayRead()
+    {
+        const QString kernel = m_userDir.filePath(QStringLiteral("vmlinuz"));
+        QString hostKernel;
+        for (const QString &entry : QDir(QStringLiteral("/boot")).entryList({QStringLiteral("vmlinuz-*")}))
+            hostKernel = QStringLiteral("/boot/") + entry;
+        QVERIFY(!hostKernel.isEmpty());
+        QCOMPARE(asUser(QStringLiteral("cp"), {hostKernel, kernel}).exitCode, 0);
+        QCOMPARE(asUser(QStringLiteral("chmod"), {QStringLiteral("0600"), kernel}).exitCode, 0); // only its owner
+        const Run created = asUser(TestSystem::ctlProgram(),
+                                   {QStringLiteral("create-vm"), QStringLiteral("direct1"),
+                                    QStringLiteral("source=kernel"), QStringLiteral("kernel=") + kernel,
+                                    QStringLiteral("cmdline=console=ttyS0 panic=-1"), QStringLiteral("memory=128MiB")});
+        QVERIFY2(created.exitCode == 0, created.err.constData());
+        const auto parts = QCoro::waitFor(m_client->inspect(QStringLiteral("direct1")));
+        QVERIFY(std::holds_alternative<QVariantMap>(parts));
+        QCOMPARE(std::get<QVariantMap>(parts).value(QStringLiteral("kernel")).toString(), kernel);
+        QVERIFY(!std::get<QVariantMap>(parts).value(QStringLiteral("kernelRelease")).toString().isEmpty());
+        const QString staged = m_system.runDir() + QStringLiteral("-vmfiles/direct1/kernel");
+        QVERIFY(QFile::exists(staged));
+        QCOMPARE(ownerOf(kernel).uid, ownerOf(m_userDir.path()).uid); // the user's file is untouched
+        QCOMPARE(QFile::permissions(kernel), QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser);
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(m_client->instanceCall(QStringLiteral("direct1"), QStringLiteral("Delete")))));
+        QVERIFY(!QFile::exists(staged));
+        QVERIFY(QFile::exists(kernel));
+    }
+
+    void autostart_opensTheFilesAsTheOwnerOncePerBoot()
+    {
+        // A boot of the host is the guest-files directory on /run being new: its marker goes.
+        const QString marker = m_system.runDir() + QStringLiteral("-vmfiles/.autostarted");
+        const auto restartHelperAsAfterABoot = [&] {
+            m_system.stopHelper(SIGTERM);
+            QFile::remove(marker);
+            QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
+            m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        };
+        const QString disk = m_userDir.filePath(QStringLiteral("auto.img"));
+        QCOMPARE(asUser(QStringLiteral("truncate"), {QStringLiteral("-s"), QStringLiteral("16M"), disk}).exitCode, 0);
+        const Run created = asUser(TestSystem::ctlProgram(),
+                                   {QStringLiteral("create-vm"), QStringLiteral("auto1"), QStringLiteral("source=disk"),
+                                    QStringLiteral("disk=") + disk, QStringLiteral("memory=128MiB"),
+                                    QStringLiteral("autostart=true")});
+        QVERIFY2(created.exitCode == 0, created.err.constData());
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(QStringLiteral("auto1"), true))));
+        restartHelperAsAfterABoot();
+        QCOMPARE(instanceState(*m_client, QStringLiteral("auto1")), QStringLiteral("running"));
+        // A helper restart within the same boot leaves a VM the user stopped alone.
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(QStringLiteral("auto1"), true))));
+        m_system.stopHelper(SIGTERM);
+        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
+        m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        QCOMPARE(instanceState(*m_client, QStringLiteral("auto1")), QStringLiteral("stopped"));
+
+        // Swapped for root's file before the next boot: autostart opens it as the owner and fails.
+        QCOMPARE(asUser(QStringLiteral("ln"), {QStringLiteral("-sf"), QStringLiteral("/etc/shadow"), disk}).exitCode,
+                 0);
+        restartHelperAsAfterABoot();
+        QCOMPARE(instanceState(*m_client, QStringLiteral("auto1")), QStringLiteral("stopped"));
+        QVERIFY(m_system.helperLog().contains(QStringLiteral("cannot autostart the VM auto1")));
+        QCOMPARE(holdersOf(QStringLiteral("/etc/shadow")), QStringList());
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(m_client->instanceCall(QStringLiteral("auto1"), QStringLiteral("Delete")))));
     }
 };
 

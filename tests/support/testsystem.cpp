@@ -1,5 +1,7 @@
 #include "testsystem.h"
 
+#include "systemlibvirt.h"
+
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
@@ -17,6 +19,7 @@ namespace {
 const QString PolkitActionDir = QStringLiteral("/usr/share/polkit-1/actions");
 const QString PolkitRulesFile = QStringLiteral("/etc/polkit-1/rules.d/50-hamlet-test.rules");
 const QString PolkitNetworkRulesFile = QStringLiteral("/etc/polkit-1/rules.d/48-hamlet-test-network.rules");
+const QString PolkitOwnersRulesFile = QStringLiteral("/etc/polkit-1/rules.d/49-hamlet-test-owners.rules");
 
 // Children die with the test process, even when it crashes.
 void dieWithParent(QProcess &process)
@@ -76,6 +79,8 @@ TestSystem::TestSystem()
 TestSystem::~TestSystem()
 {
     stopHelper(SIGTERM);
+    if (m_libvirt)
+        m_libvirt->stop();
     removeLeftovers();
     removeNetworkLeftovers();
     for (auto *process : {m_monitor.get(), m_polkit.get(), m_bus.get()}) {
@@ -138,6 +143,10 @@ QString TestSystem::callerProgram()
 {
     return QStringLiteral(HAMLET_CALLER_PROGRAM);
 }
+QString TestSystem::watcherProgram()
+{
+    return QStringLiteral(HAMLET_WATCHER_PROGRAM);
+}
 QString TestSystem::sourceDir()
 {
     return QStringLiteral(HAMLET_SOURCE_DIR);
@@ -145,7 +154,7 @@ QString TestSystem::sourceDir()
 
 bool TestSystem::ensureUsers()
 {
-    for (const QString &user : {AllowedUser, DeniedUser, SlowUser, PlainUser}) {
+    for (const QString &user : {AllowedUser, DeniedUser, SlowUser, PlainUser, OtherUser}) {
         if (::getpwnam(user.toLocal8Bit().constData()))
             continue;
         const int code = QProcess::execute(QStringLiteral("useradd"),
@@ -162,11 +171,18 @@ bool TestSystem::ensureUsers()
 bool TestSystem::installPolkitFiles()
 {
     // polkitd reads actions only from /usr/share/polkit-1/actions and rules from fixed dirs.
+    // The actions also go in under a name only this harness uses: while branches differ, another
+    // branch's test run rewrites dev.hamlet.policy, and this checkout's actions (manage-others)
+    // must not vanish under a running test. Identical definitions in two files are harmless.
     if (!copyIfDifferent(sourceDir() + QStringLiteral("/resources/polkit/dev.hamlet.policy"),
                          PolkitActionDir + QStringLiteral("/dev.hamlet.policy"))
+        || !copyIfDifferent(sourceDir() + QStringLiteral("/resources/polkit/dev.hamlet.policy"),
+                            PolkitActionDir + QStringLiteral("/dev.hamlet.test-harness.policy"))
         || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test.rules"), PolkitRulesFile)
         || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test-network.rules"),
-                            PolkitNetworkRulesFile)) {
+                            PolkitNetworkRulesFile)
+        || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test-owners.rules"),
+                            PolkitOwnersRulesFile)) {
         m_error = QStringLiteral("cannot install the polkit action and test rules (run the tests as root)");
         return false;
     }
@@ -200,6 +216,8 @@ bool TestSystem::startBus(Polkit polkit)
     const QString socket = m_dir.path() + QStringLiteral("/system_bus_socket");
     const QString configPath = m_dir.path() + QStringLiteral("/system-bus.conf");
     m_busAddress = QStringLiteral("unix:path=") + socket;
+    if (m_activation && !ensureSystemLibvirt())
+        return false;
     const QString activation = m_activation ? writeActivationFiles() : QString();
     QFile config(configPath);
     if ((m_activation && activation.isEmpty()) || !config.open(QIODevice::WriteOnly)
@@ -248,14 +266,31 @@ QStringList TestSystem::helperArguments() const
                            QStringLiteral("--run-dir"), runDir(),     QStringLiteral("--verbose")};
     // The KVM verdict holds for the whole boot: share it between test runs.
     arguments << QStringLiteral("--probe-cache") << QStringLiteral(HAMLET_BINARY_DIR "/kvm-probe");
+    if (m_libvirt)
+        arguments << QStringLiteral("--libvirt-uri") << m_libvirt->uri();
     arguments << QStringLiteral("--network-bridge") << networkBridge() << QStringLiteral("--network-pool")
               << QStringLiteral("10.199.0.0/16");
     return arguments;
 }
 
+bool TestSystem::ensureSystemLibvirt()
+{
+    if (!wantsSystemLibvirt() || m_libvirt)
+        return true;
+    m_libvirt = std::make_unique<SystemLibvirt>(m_dir.path() + QStringLiteral("/libvirt-system"),
+                                                QStringLiteral(HAMLET_BINARY_DIR "/libvirt-system-cache"));
+    if (!m_libvirt->start()) {
+        m_error = m_libvirt->error();
+        return false;
+    }
+    return true;
+}
+
 bool TestSystem::startHelper(const QStringList &extraArguments)
 {
     stopHelper(SIGTERM);
+    if (!ensureSystemLibvirt())
+        return false;
     QStringList arguments = helperArguments() + extraArguments;
     // HAMLET_TEST_HELPER_WRAPPER="valgrind --log-file=/tmp/vg.%p" runs the helper under a tool.
     QString program = helperProgram();
@@ -340,6 +375,11 @@ QString TestSystem::activatedHelperLog() const
 {
     QFile log(m_dir.path() + QStringLiteral("/activated-helper.log"));
     return log.open(QIODevice::ReadOnly) ? QString::fromUtf8(log.readAll()) : QString();
+}
+
+bool TestSystem::wantsSystemLibvirt()
+{
+    return qEnvironmentVariable("HAMLET_TEST_LIBVIRT") == QStringLiteral("system");
 }
 
 bool TestSystem::helperRunning() const

@@ -10,6 +10,8 @@
 
 namespace Hamlet::Test {
 
+class SystemLibvirt;
+
 // Result of a program run to completion.
 struct Run {
     int exitCode = -1;
@@ -23,8 +25,10 @@ struct Run {
 // file and test rules, and hamlet-helper from the build tree. Everything is stopped in the
 // destructor and, should the test process die, by PR_SET_PDEATHSIG.
 //
-// Test users (created on first use): hamlet-test-allowed (polkit: yes to dev.hamlet.*),
-// hamlet-test-denied (polkit: no), hamlet-test-slow (polkit answers yes after 2 s).
+// Test users (created on first use): hamlet-test-allowed (polkit: yes to dev.hamlet.*, so an
+// administrator: manage-others too), hamlet-test-other (hamlet-test-owners.rules: yes to
+// dev.hamlet.* but no to dev.hamlet.manage-others, an ordinary user), hamlet-test-denied
+// (polkit: no), hamlet-test-slow (polkit answers yes after 2 s).
 class TestSystem
 {
 public:
@@ -33,6 +37,7 @@ public:
     static inline const QString SlowUser = QStringLiteral("hamlet-test-slow");
     // polkit: yes, except for the details network=host and privilegedPorts.
     static inline const QString PlainUser = QStringLiteral("hamlet-test-plain");
+    static inline const QString OtherUser = QStringLiteral("hamlet-test-other");
 
     TestSystem();
     ~TestSystem();
@@ -40,6 +45,10 @@ public:
     enum Polkit { WithPolkit, WithoutPolkit };
     // Starts bus and polkitd; false (with why in error()) when something is missing.
     bool startBus(Polkit polkit = WithPolkit);
+    // HAMLET_TEST_LIBVIRT=system: the helper uses a libvirtd (system mode, QEMU as libvirt-qemu)
+    // that startHelper() starts on private paths (SystemLibvirt), instead of the embedded driver.
+    static bool wantsSystemLibvirt();
+    SystemLibvirt *systemLibvirt() const { return m_libvirt.get(); }
     // Starts the helper on the private bus and waits until it owns its name.
     bool startHelper(const QStringList &extraArguments = {});
     // Before startBus: the bus starts the helper itself on the first call to dev.hamlet.Helper1
@@ -76,6 +85,7 @@ public:
     static QString helperProgram();
     static QString ctlProgram();
     static QString callerProgram();
+    static QString watcherProgram();
     static QString sourceDir();
 
 private:
@@ -85,6 +95,8 @@ private:
     bool installPolkitFiles();
     QString writeActivationFiles();
     QStringList helperArguments() const;
+    // Starts the system libvirtd when HAMLET_TEST_LIBVIRT=system asks for it (once).
+    bool ensureSystemLibvirt();
     std::unique_ptr<QProcess> startDaemon(const QString &program, const QStringList &arguments,
                                           const QStringList &environment, const QString &logName);
 
@@ -97,6 +109,7 @@ private:
     std::unique_ptr<QProcess> m_helper;
     bool m_activation = false;
     QStringList m_activationArguments;
+    std::unique_ptr<SystemLibvirt> m_libvirt;
 };
 
 } // namespace Hamlet::Test

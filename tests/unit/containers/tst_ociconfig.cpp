@@ -159,6 +159,35 @@ private Q_SLOTS:
         QVERIFY(strings(linux[QStringLiteral("readonlyPaths")]).contains(QStringLiteral("/proc/sysrq-trigger")));
     }
 
+    void build_masksWhatPodmanMasks_withTheHostsThermalThrottleDirectories()
+    {
+        OciConfig::HostFacts facts = hostFacts();
+        facts.hostMaskedPaths = {QStringLiteral("/sys/devices/system/cpu/cpu0/thermal_throttle")};
+        const QStringList masked = strings(
+            buildOrFail(webSpec(), busyboxImage(), facts)[QStringLiteral("linux")][QStringLiteral("maskedPaths")]);
+        for (const QString &path : {QStringLiteral("/sys/devices/virtual/powercap"), QStringLiteral("/proc/interrupts"),
+                                    QStringLiteral("/sys/devices/system/cpu/cpu0/thermal_throttle")})
+            QVERIFY2(masked.contains(path), qPrintable(path));
+    }
+
+    void build_givesTheContainerAnOomScoreAdjOfZero()
+    {
+        const QJsonObject process
+            = buildOrFail(webSpec(), busyboxImage(), hostFacts())[QStringLiteral("process")].toObject();
+        QVERIFY(process.contains(QStringLiteral("oomScoreAdj")));
+        QCOMPARE(process[QStringLiteral("oomScoreAdj")].toInt(-1), 0);
+    }
+
+    void build_refusesAnImageWorkingDirUnderProc()
+    {
+        ImageConfig image = busyboxImage();
+        image.workingDir = QStringLiteral("/proc/self/fd/7"); // CVE-2024-21626's way out
+        const auto config = OciConfig::build(webSpec(), image, hostFacts());
+        QVERIFY(!config);
+        QCOMPARE(config.error().name, QStringLiteral("dev.hamlet.Error.InvalidArgument"));
+        QVERIFY2(config.error().message.contains(QStringLiteral("/proc")), qPrintable(config.error().message));
+    }
+
     void build_setsNoNewPrivilegesAndRunsAsRootInside()
     {
         const QJsonObject process

@@ -55,6 +55,8 @@ class TestDomainXml : public QObject
             spec.kernelPath = QStringLiteral("/srv/kernels/vmlinuz");
             spec.initrdPath = QStringLiteral("/srv/kernels/initrd.img");
             spec.cmdline = QStringLiteral("console=ttyS0 note=\"a&b<c>\"");
+            spec.ownerUid = 1000;
+            spec.guestFilesDir = QStringLiteral("/run/hamlet-vmfiles/direct");
         }
         return spec;
     }
@@ -155,8 +157,12 @@ private Q_SLOTS:
     {
         const VmSpec spec = specFor(QStringLiteral("kernel"));
         const DomainFacts facts = parseDomainFacts(domainXml(spec));
-        QCOMPARE(facts.kernel, spec.kernelPath);
-        QCOMPARE(facts.initrd, spec.initrdPath);
+        // QEMU boots the staged copies; the metadata keeps what the owner gave, and whose it is.
+        QCOMPARE(facts.kernel, spec.guestFilesDir + QStringLiteral("/kernel"));
+        QCOMPARE(facts.initrd, spec.guestFilesDir + QStringLiteral("/initrd"));
+        QCOMPARE(facts.givenKernel, spec.kernelPath);
+        QCOMPARE(facts.givenInitrd, spec.initrdPath);
+        QCOMPARE(facts.ownerUid.value_or(0), 1000u);
         QCOMPARE(facts.cmdline, spec.cmdline);
         QVERIFY(facts.hamletOwnedDisk.isEmpty());
         const DomainFacts tiny = parseDomainFacts(domainXml(specFor(QStringLiteral("tiny"))));

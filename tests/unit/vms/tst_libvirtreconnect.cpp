@@ -80,10 +80,10 @@ private Q_SLOTS:
 
     void reconnectDelay_backsOffAndLevelsOut()
     {
-        QCOMPARE(LibvirtConnection::reconnectDelay(0).count(), 500);
-        QCOMPARE(LibvirtConnection::reconnectDelay(1).count(), 1000);
-        QCOMPARE(LibvirtConnection::reconnectDelay(4).count(), 8000);
-        QCOMPARE(LibvirtConnection::reconnectDelay(40).count(), 8000);
+        QCOMPARE(LibvirtConnection::reconnectDelay(0).count(), 250);
+        QCOMPARE(LibvirtConnection::reconnectDelay(1).count(), 500);
+        QCOMPARE(LibvirtConnection::reconnectDelay(3).count(), 2000);
+        QCOMPARE(LibvirtConnection::reconnectDelay(40).count(), 2000);
     }
 
     void open_withoutDaemon_failsWithTheUriThenConnectsWhenItAppears()

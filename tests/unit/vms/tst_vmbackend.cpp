@@ -1,6 +1,8 @@
 #include "hostprobe.h"
 #include "libvirtconnection.h"
 #include "logging.h"
+#include "systemlibvirt.h"
+#include "testsystem.h"
 #include "tinyinitramfs.h"
 #include "vmbackend.h"
 #include "vmstate.h"
@@ -25,8 +27,10 @@ using namespace Hamlet;
 using namespace Hamlet::Vms;
 using namespace std::chrono_literals;
 
-// The VM backend against real libvirt: the embedded QEMU driver under a temporary root, guests
-// under TCG. The test functions run in order and follow one tiny VM through its life.
+// The VM backend against real libvirt: the embedded QEMU driver under a temporary root, or with
+// HAMLET_TEST_LIBVIRT=system (tst_vmbackend_system) a system-mode libvirtd started on private
+// paths (QEMU as libvirt-qemu); guests under TCG. The test functions run in order and follow one tiny VM through its
+// life.
 using Hamlet::Test::await;
 
 class TestVmBackend : public QObject
@@ -34,6 +38,7 @@ class TestVmBackend : public QObject
     Q_OBJECT
 
     QTemporaryDir m_state {QStringLiteral("/tmp/hvm-XXXXXX")}; // short: QEMU socket paths must fit
+    std::unique_ptr<Hamlet::Test::SystemLibvirt> m_daemon;
     std::unique_ptr<LibvirtConnection> m_connection;
     std::unique_ptr<VmBackend> m_backend;
     std::unique_ptr<QSignalSpy> m_states;
@@ -92,8 +97,15 @@ private Q_SLOTS:
     {
         Log::setup("tst_vmbackend", false); // HAMLET_LOG=debug shows the backend's detail
         QVERIFY(m_state.isValid());
-        m_connection
-            = std::make_unique<LibvirtConnection>(QStringLiteral("qemu:///embed?root=%1/libvirt").arg(m_state.path()));
+        QString uri = QStringLiteral("qemu:///embed?root=%1/libvirt").arg(m_state.path());
+        if (Hamlet::Test::TestSystem::wantsSystemLibvirt()) {
+            m_daemon = std::make_unique<Hamlet::Test::SystemLibvirt>(
+                m_state.path() + QStringLiteral("-libvirtd"),
+                QStringLiteral(HAMLET_BINARY_DIR "/libvirt-system-cache"));
+            QVERIFY2(m_daemon->start(), qPrintable(m_daemon->error()));
+            uri = m_daemon->uri();
+        }
+        m_connection = std::make_unique<LibvirtConnection>(uri);
         const Result<void> opened = await(m_connection->open());
         QVERIFY2(opened.ok(), qPrintable(opened.error().message));
         struct sysinfo info {
@@ -106,6 +118,7 @@ private Q_SLOTS:
         options.busybox = HostProbe::findStaticBusybox();
         options.hostCpus = static_cast<uint>(QThread::idealThreadCount());
         options.hostMemoryBytes = static_cast<quint64>(info.totalram) * info.mem_unit;
+        options.guestFilesDir = m_state.path() + QStringLiteral("-vmfiles"); // QEMU's user cannot enter m_state
         options.shutdownTimeout = 2s; // the tiny VM ignores ACPI: exercise the destroy path quickly
         m_backend = std::make_unique<VmBackend>(*m_connection, options);
         m_states = std::make_unique<QSignalSpy>(m_backend.get(), &VmBackend::stateChanged);
@@ -370,6 +383,10 @@ private Q_SLOTS:
         m_console.reset();
         m_backend.reset();
         m_connection.reset();
+        if (m_daemon)
+            m_daemon->stop();
+        QDir(m_state.path() + QStringLiteral("-vmfiles")).removeRecursively();
+        QDir(m_state.path() + QStringLiteral("-libvirtd")).removeRecursively();
     }
 };
 
