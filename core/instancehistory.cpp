@@ -2,6 +2,21 @@
 
 namespace Hamlet {
 
+namespace {
+// The rate of an optional cumulative counter: absent unless both this sample and the previous one
+// carry it and it did not go backwards (a restarted instance starts its count again).
+std::optional<double> counterRate(const QVariantMap &counters, const QString &key, std::optional<qulonglong> &last,
+                                  bool previousUsable, double elapsedSeconds)
+{
+    const auto it = counters.constFind(key);
+    const std::optional<qulonglong> previous = last;
+    last = it == counters.cend() ? std::nullopt : std::optional<qulonglong>(it->toULongLong());
+    if (!previousUsable || !previous || !last || *last < *previous || elapsedSeconds <= 0)
+        return std::nullopt;
+    return static_cast<double>(*last - *previous) / elapsedSeconds;
+}
+} // namespace
+
 InstanceHistory::InstanceHistory(std::size_t capacity)
     : m_points(std::max<std::size_t>(capacity, 1))
 { }
@@ -13,7 +28,14 @@ std::optional<StatPoint> InstanceHistory::add(qulonglong monotonicNs, const QVar
     const qulonglong previousCpuNs = m_lastCpuNs;
     m_lastMonotonicNs = monotonicNs;
     m_lastCpuNs = cpuNs;
-    if (!previousNs || monotonicNs <= *previousNs || cpuNs < previousCpuNs)
+    const bool timeMoved = previousNs && monotonicNs > *previousNs;
+    const double elapsedSeconds = timeMoved ? static_cast<double>(monotonicNs - *previousNs) / 1e9 : 0.0;
+    // Network counters are followed even on a sample that gives no point, so they restart with it.
+    const std::optional<double> rx
+        = counterRate(counters, QStringLiteral("netRxBytes"), m_lastNetRx, timeMoved, elapsedSeconds);
+    const std::optional<double> tx
+        = counterRate(counters, QStringLiteral("netTxBytes"), m_lastNetTx, timeMoved, elapsedSeconds);
+    if (!timeMoved || cpuNs < previousCpuNs)
         return std::nullopt;
 
     StatPoint point;
@@ -26,6 +48,8 @@ std::optional<StatPoint> InstanceHistory::add(qulonglong monotonicNs, const QVar
     point.memoryLimitBytes = counters.value(QStringLiteral("memoryLimitBytes")).toULongLong();
     if (const auto pids = counters.constFind(QStringLiteral("pids")); pids != counters.cend())
         point.pids = pids->toULongLong();
+    point.netRxBytesPerSecond = rx;
+    point.netTxBytesPerSecond = tx;
 
     if (m_count < m_points.size()) {
         m_points[(m_head + m_count) % m_points.size()] = point;

@@ -18,6 +18,10 @@ struct StatPoint {
     qulonglong memoryBytes = 0;
     qulonglong memoryLimitBytes = 0; // 0: no limit
     std::optional<qulonglong> pids; // processes in the instance; none for VMs
+    // Network bytes per second received and sent (netRxBytes/netTxBytes): absent when the sample
+    // has no such counter (not on the Hamlet network, not measured) or the counter restarted.
+    std::optional<double> netRxBytesPerSecond;
+    std::optional<double> netTxBytesPerSecond;
 };
 
 // A bounded history of one instance (by default 1 h at 1 s), fed with the helper's cumulative
@@ -45,6 +49,8 @@ private:
     std::size_t m_count = 0;
     std::optional<qulonglong> m_lastMonotonicNs;
     qulonglong m_lastCpuNs = 0;
+    std::optional<qulonglong> m_lastNetRx;
+    std::optional<qulonglong> m_lastNetTx;
 };
 
 // The histories of every instance, fed one Samples batch at a time.

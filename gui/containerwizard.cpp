@@ -6,6 +6,7 @@
 #include "imagelistmodel.h"
 #include "kindicons.h"
 #include "namefield.h"
+#include "networkpage.h"
 #include "units.h"
 
 #include <QCheckBox>
@@ -34,6 +35,8 @@ ContainerWizard::ContainerWizard(HelperClient *client, const Capabilities &capab
     setPixmap(QWizard::LogoPixmap, KindIcons::apartment().pixmap(48, 48));
     buildSetupPage(capabilities, suggestedName);
     buildLimitsPage(capabilities);
+    m_network = new NetworkPage(NetworkPage::containerModes(), this);
+    addPage(m_network);
     addFinishPage();
 }
 
@@ -205,6 +208,13 @@ std::optional<QVariantMap> ContainerWizard::spec(QString *problem) const
         spec.insert(QStringLiteral("command"), command);
     if (m_pids->value() > 0)
         spec.insert(QStringLiteral("pids"), QVariant::fromValue<qulonglong>(static_cast<qulonglong>(m_pids->value())));
+    if (!m_network->problemText().isEmpty()) {
+        *problem = m_network->problemText();
+        return std::nullopt;
+    }
+    spec.insert(QStringLiteral("network"), m_network->mode());
+    if (const QList<PublishedPort> ports = m_network->ports(); !ports.isEmpty())
+        spec.insert(QStringLiteral("ports"), PublishedPorts::toSpec(ports));
     return spec;
 }
 
@@ -213,13 +223,23 @@ QString ContainerWizard::summary() const
     const QStringList command = splitCommandLine(m_command->text());
     const auto memory = parseSize(m_memory->text()).value_or(0);
     return tr("<p>The container <b>%1</b> will run <tt>%2</tt> from the %3 image%4.</p>"
-              "<p>Limits: %5, %6 of memory, %7.</p><p>%8</p>")
+              "<p>Limits: %5, %6 of memory, %7.</p><p>%8</p><p>%9</p>")
         .arg(m_name->name().toHtmlEscaped(),
              command.isEmpty() ? tr("the default command") : command.join(QLatin1Char(' ')).toHtmlEscaped(),
              m_image->currentText().toHtmlEscaped(), m_tty->isChecked() ? tr(", with a terminal") : QString(),
              Format::cores(m_cpus->value()), Format::bytes(memory),
              m_pids->value() > 0 ? tr("%1 processes").arg(m_pids->value()) : tr("no process limit"),
-             m_autostart->isChecked() ? tr("It starts with the helper.") : tr("It does not start by itself."));
+             m_autostart->isChecked() ? tr("It starts with the helper.") : tr("It does not start by itself."),
+             m_network->summary().toHtmlEscaped());
+}
+
+void ContainerWizard::refused(const ClientError &error)
+{
+    // Ports and the host network are the network page's: say it there too, for the way back.
+    const QString text = error.text();
+    if (text.contains(QLatin1String("port"), Qt::CaseInsensitive)
+        || text.contains(QLatin1String("network"), Qt::CaseInsensitive))
+        m_network->showRefusal(text);
 }
 
 } // namespace Hamlet

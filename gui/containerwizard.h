@@ -15,10 +15,12 @@ namespace Hamlet {
 class FormPage;
 class ImageListModel;
 class NameField;
+class NetworkPage;
 
 // New container: image (every image of the store once offerImages() is called, busybox first;
 // the built-in busybox alone otherwise), name (checked as typed), command and terminal, then CPU,
-// memory and process limits with defaults that suit this host, and autostart.
+// memory and process limits with defaults that suit this host, and autostart; then the network
+// (NAT by default) and published ports.
 class ContainerWizard : public CreateWizard
 {
     Q_OBJECT
@@ -39,6 +41,7 @@ public:
     QCheckBox *autostartBox() const { return m_autostart; }
     FormPage *setupPage() const { return m_setup; }
     FormPage *limitsPage() const { return m_limits; }
+    NetworkPage *networkPage() const { return m_network; }
 
     std::optional<QVariantMap> spec(QString *problem) const override;
 
@@ -46,6 +49,7 @@ protected:
     QString instanceName() const override;
     QString summary() const override;
     bool createsVm() const override { return false; }
+    void refused(const ClientError &error) override;
 
 private:
     void buildSetupPage(const Capabilities &capabilities, const QString &suggestedName);
@@ -57,6 +61,7 @@ private:
     qulonglong m_hostMemory;
     FormPage *m_setup = nullptr;
     FormPage *m_limits = nullptr;
+    NetworkPage *m_network = nullptr;
     QComboBox *m_image = nullptr;
     ImageListModel *m_images = nullptr;
     bool m_commandEdited = false; // typed by the person: no longer follows the image

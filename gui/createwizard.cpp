@@ -23,7 +23,7 @@ CreateWizard::CreateWizard(HelperClient *client, QWidget *parent)
     setOption(QWizard::NoBackButtonOnStartPage);
     setWindowModality(Qt::WindowModal);
     setAttribute(Qt::WA_DeleteOnClose);
-    setMinimumSize(560, 460);
+    setMinimumSize(600, 500);
 }
 
 void CreateWizard::addFinishPage()
@@ -138,6 +138,7 @@ void CreateWizard::startCreate()
     QCoro::connect(std::move(task), this, [this, name](const Result<QString> &result) {
         if (const auto *error = std::get_if<ClientError>(&result)) {
             showFailure(name, *error);
+            refused(*error);
             return;
         }
         watchJob(std::get<QString>(result));
@@ -177,7 +178,8 @@ void CreateWizard::showFailure(const QString &name, const ClientError &error)
     QString text = tr("Could not create %1: %2").arg(name, error.message);
     if (!error.hint.isEmpty())
         text += QLatin1Char('\n') + error.hint;
-    if (error.name == Error::Exists || error.name == Error::InvalidArgument)
+    if (error.name == Error::Exists || error.name == Error::InvalidArgument || error.name == Error::Busy
+        || error.name == Error::NotAuthorized)
         text += QLatin1Char('\n') + tr("Go Back to change it, then Finish again.");
     m_error->setText(text);
     m_error->show();

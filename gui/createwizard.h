@@ -43,6 +43,9 @@ protected:
     virtual QString instanceName() const = 0;
     virtual QString summary() const = 0;
     virtual bool createsVm() const = 0;
+    // The helper refused the create call (shown on the last page already): a subclass may show it
+    // beside the input it is about, too.
+    virtual void refused(const ClientError &error) { Q_UNUSED(error); }
 
     HelperClient *client() const { return m_client; }
 

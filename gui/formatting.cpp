@@ -62,3 +62,12 @@ QString cores(double value)
 }
 
 } // namespace Hamlet::Format
+
+namespace Hamlet::Format {
+
+QString byteRate(double bytesPerSecond)
+{
+    return bytes(static_cast<qulonglong>(std::llround(std::max(0.0, bytesPerSecond)))) + QStringLiteral("/s");
+}
+
+} // namespace Hamlet::Format

@@ -11,6 +11,8 @@ QString bytes(qulonglong value);
 QString memoryOf(qulonglong used, qulonglong limit);
 // "43%", "1.2%", "0%".
 QString percent(double value);
+// "340 B/s", "1.2 MiB/s".
+QString byteRate(double bytesPerSecond);
 // "0.5 CPU", "2 CPUs".
 QString cores(double value);
 

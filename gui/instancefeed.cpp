@@ -96,6 +96,9 @@ void InstanceFeed::fetchProperties(const QString &name)
 
 void InstanceFeed::onStateChanged(const QString &name, const QString &from, const QString &to)
 {
+    // Addresses change with the state but have no PropertiesChanged of their own: read them again.
+    if (to == QLatin1String("running") || from == QLatin1String("running"))
+        fetchProperties(name);
     const bool wasUp = from == QLatin1String("running") || from == QLatin1String("paused");
     if (to == QLatin1String("stopped") && wasUp) {
         if (m_expectedStops.remove(name))

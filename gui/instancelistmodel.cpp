@@ -15,7 +15,47 @@ QString stateText(const InstanceListModel::Instance &instance)
         return InstanceListModel::tr("stopped (exit %1)").arg(instance.exitCode);
     return instance.state;
 }
+
+QVariant optionalRate(const std::optional<double> &rate)
+{
+    return rate ? QVariant(*rate) : QVariant();
+}
+
+QString trafficText(const StatPoint &point)
+{
+    if (!point.netRxBytesPerSecond || !point.netTxBytesPerSecond)
+        return InstanceListModel::tr("unknown");
+    return QStringLiteral("↓%1\n↑%2")
+        .arg(Format::byteRate(*point.netRxBytesPerSecond), Format::byteRate(*point.netTxBytesPerSecond));
+}
 } // namespace
+
+QString InstanceListModel::addressOnly(const Instance &instance)
+{
+    const bool up = instance.state == QLatin1String("running") || instance.state == QLatin1String("paused");
+    if (instance.network == QLatin1String("none"))
+        return tr("no network");
+    if (instance.network == QLatin1String("host"))
+        return tr("this computer's");
+    if (!up)
+        return QString(); // not running: no address to have
+    if (!instance.addresses)
+        return tr("unknown");
+    if (instance.addresses->isEmpty())
+        return instance.network.isEmpty() ? tr("unknown") : tr("unknown (none reported)");
+    return instance.addresses->join(QStringLiteral(", "));
+}
+
+QString InstanceListModel::addressText(const Instance &instance)
+{
+    QString text = addressOnly(instance);
+    QStringList ports;
+    for (const PublishedPort &port : instance.ports)
+        ports << port.label();
+    if (!ports.isEmpty())
+        text += (text.isEmpty() ? QString() : QStringLiteral("  ")) + ports.join(QStringLiteral("  "));
+    return text;
+}
 
 InstanceListModel::InstanceListModel(QObject *parent)
     : QAbstractTableModel(parent)
@@ -44,6 +84,10 @@ QVariant InstanceListModel::headerData(int section, Qt::Orientation orientation,
         return tr("CPU");
     case MemoryColumn:
         return tr("Memory");
+    case AddressColumn:
+        return tr("Address");
+    case NetworkColumn:
+        return tr("Network");
     default:
         return {};
     }
@@ -81,11 +125,19 @@ QVariant InstanceListModel::data(const QModelIndex &index, int role) const
         return row.memoryLimitBytes;
     case HasStatsRole:
         return live;
+    case NetRxRateRole:
+        return optionalRate(latest.netRxBytesPerSecond);
+    case NetTxRateRole:
+        return optionalRate(latest.netTxBytesPerSecond);
     case Qt::DecorationRole:
         return index.column() == NameColumn ? QVariant(KindIcons::forKind(row.kind)) : QVariant();
     case Qt::ToolTipRole:
         if (index.column() == StateColumn && !row.error.isEmpty())
             return row.error;
+        if (index.column() == NetworkColumn && live && (!latest.netRxBytesPerSecond || !latest.netTxBytesPerSecond))
+            return tr("Traffic unknown: the helper measures it only for instances on the Hamlet (NAT) network.");
+        if (index.column() == AddressColumn && !row.ports.isEmpty())
+            return tr("Click a port to open it in the browser.");
         if (index.column() == NameColumn)
             return row.kind == QLatin1String("vm") ? tr("%1: a virtual machine (house)").arg(row.name)
                                                    : tr("%1: a container (apartment)").arg(row.name);
@@ -100,6 +152,10 @@ QVariant InstanceListModel::data(const QModelIndex &index, int role) const
             return live ? Format::percent(latest.cpuPercent) : QString();
         case MemoryColumn:
             return live ? Format::memoryOf(latest.memoryBytes, row.memoryLimitBytes) : QString();
+        case AddressColumn:
+            return addressText(row);
+        case NetworkColumn:
+            return live ? trafficText(latest) : QString();
         default:
             return {};
         }
@@ -136,7 +192,7 @@ void InstanceListModel::addInstance(const QString &name, const QString &kind, co
         return;
     const int row = static_cast<int>(m_rows.size());
     beginInsertRows({}, row, row);
-    m_rows << Instance {name, kind, state, {}, {}, -1, 0, 0};
+    m_rows << Instance {name, kind, state, {}, {}, -1, 0, 0, 0, std::nullopt, {}, {}};
     m_rowOf.insert(name, row);
     endInsertRows();
     Q_EMIT countsChanged();
@@ -170,6 +226,8 @@ void InstanceListModel::updateProperties(const QString &name, const QVariantMap 
         instance.exitCode = it->toInt();
     if (const auto it = properties.constFind(QStringLiteral("Error")); it != properties.cend())
         instance.error = it->toString();
+    if (const auto it = properties.constFind(QStringLiteral("Addresses")); it != properties.cend())
+        instance.addresses = it->toStringList();
     if (const auto it = properties.constFind(QStringLiteral("Owner")); it != properties.cend())
         instance.ownerUid = it->toUInt();
     if (const auto it = properties.constFind(QStringLiteral("OwnerRecorded")); it != properties.cend())
@@ -184,6 +242,8 @@ void InstanceListModel::updateProperties(const QString &name, const QVariantMap 
             instance.memoryLimitBytes = instance.spec.value(QStringLiteral("memory")).toULongLong();
         if (instance.pidsLimit == 0)
             instance.pidsLimit = instance.spec.value(QStringLiteral("pids")).toULongLong();
+        instance.network = instance.spec.value(QStringLiteral("network")).toString();
+        instance.ports = PublishedPorts::fromSpec(instance.spec.value(QStringLiteral("ports")));
     }
     Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
     if (before != instance.state)
@@ -204,8 +264,8 @@ QStringList InstanceListModel::addSamples(qulonglong monotonicNs, const SampleBa
     }
     const QStringList updated = m_stats.addBatch(monotonicNs, batch);
     if (!m_rows.isEmpty())
-        Q_EMIT dataChanged(index(0, CpuColumn), index(static_cast<int>(m_rows.size()) - 1, MemoryColumn),
-                           {Qt::DisplayRole, CpuPercentRole, MemoryBytesRole});
+        Q_EMIT dataChanged(index(0, CpuColumn), index(static_cast<int>(m_rows.size()) - 1, NetworkColumn),
+                           {Qt::DisplayRole, CpuPercentRole, MemoryBytesRole, NetRxRateRole, NetTxRateRole});
     if (!updated.isEmpty())
         Q_EMIT samplesAdded(updated);
     return updated;

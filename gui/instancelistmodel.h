@@ -4,6 +4,7 @@
 
 #include "dbustypes.h"
 #include "instancehistory.h"
+#include "publishedports.h"
 
 #include <QAbstractTableModel>
 #include <QHash>
@@ -14,12 +15,14 @@ namespace Hamlet {
 // Every instance the helper knows, one row each, with its live numbers. It is fed from outside
 // (InstanceFeed: ListInstances, InstanceAdded/Removed, PropertiesChanged, Samples) and keeps the
 // bounded history of each instance, so the views only read. One Samples tick is one dataChanged
-// over the CPU and memory columns, whatever the number of rows.
+// over the CPU, memory and network columns, whatever the number of rows. Addresses are read with
+// the other properties (the feed reads them again when the state changes): until then they are
+// unknown, which the Address column says.
 class InstanceListModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { NameColumn, StateColumn, CpuColumn, MemoryColumn, ColumnCount };
+    enum Column { NameColumn, StateColumn, AddressColumn, CpuColumn, MemoryColumn, NetworkColumn, ColumnCount };
     enum Role {
         NameRole = Qt::UserRole + 1,
         KindRole,
@@ -32,6 +35,8 @@ public:
         MemoryBytesRole,
         MemoryLimitRole, // bytes, 0: none
         HasStatsRole,
+        NetRxRateRole, // bytes/s, latest point; invalid QVariant when not measured
+        NetTxRateRole,
     };
 
     struct Instance {
@@ -44,10 +49,16 @@ public:
         double cpuLimitCores = 0;
         qulonglong memoryLimitBytes = 0;
         qulonglong pidsLimit = 0; // 0: not reported (the helper always sets one for containers)
+        std::optional<QStringList> addresses; // nothing until the helper said (Addresses property)
+        QString network; // the spec's "network" ("nat", "none", "host"); empty: not said
+        QList<PublishedPort> ports; // the spec's published ports
         // Who created it (Instance1.Owner); unknown until the properties arrive.
         std::optional<uint> ownerUid;
         bool ownerRecorded = false;
     };
+    // The Address cell's text: addresses (or why there are none, or "unknown") and the ports.
+    static QString addressText(const Instance &instance);
+    static QString addressOnly(const Instance &instance);
 
     explicit InstanceListModel(QObject *parent = nullptr);
 

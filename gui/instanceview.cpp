@@ -1,5 +1,6 @@
 #include "instanceview.h"
 
+#include "addressdelegate.h"
 #include "instancefiltermodel.h"
 #include "instancelistmodel.h"
 #include "sparklinedelegate.h"
@@ -19,6 +20,7 @@ InstanceView::InstanceView(InstanceListModel *model, InstanceFilterModel *filter
     filter->setSourceModel(model);
     setModel(filter);
     setItemDelegate(new SparklineDelegate(&model->stats(), this));
+    setItemDelegateForColumn(InstanceListModel::AddressColumn, new AddressDelegate(model, this));
     setSelectionBehavior(QAbstractItemView::SelectRows);
     setSelectionMode(QAbstractItemView::ExtendedSelection);
     setShowGrid(false);
@@ -35,8 +37,12 @@ InstanceView::InstanceView(InstanceListModel *model, InstanceFilterModel *filter
     horizontalHeader()->setSectionResizeMode(InstanceListModel::StateColumn, QHeaderView::ResizeToContents);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::CpuColumn, QHeaderView::Fixed);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::MemoryColumn, QHeaderView::Fixed);
-    horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 140);
-    horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 160);
+    horizontalHeader()->setSectionResizeMode(InstanceListModel::AddressColumn, QHeaderView::Interactive);
+    horizontalHeader()->setSectionResizeMode(InstanceListModel::NetworkColumn, QHeaderView::Fixed);
+    horizontalHeader()->resizeSection(InstanceListModel::AddressColumn, 150);
+    horizontalHeader()->resizeSection(InstanceListModel::NetworkColumn, 130);
+    horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 110);
+    horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 130);
     setMinimumWidth(320);
     connect(selectionModel(), &QItemSelectionModel::selectionChanged, this, &InstanceView::selectionChangedByUser);
     connect(selectionModel(), &QItemSelectionModel::currentRowChanged, this, &InstanceView::selectionChangedByUser);

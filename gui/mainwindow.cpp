@@ -92,7 +92,7 @@ MainWindow::MainWindow(HelperClient *client, QWidget *parent)
     QSettings settings;
     restoreGeometry(settings.value(GeometryKey).toByteArray());
     if (!m_splitter->restoreState(settings.value(SplitterKey).toByteArray()))
-        m_splitter->setSizes({160, 620, 480});
+        m_splitter->setSizes({150, 690, 440}); // the list's six columns fit at 1280 wide
     setConnected(false);
 }
 

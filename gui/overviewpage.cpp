@@ -18,21 +18,61 @@ QString row(const QString &label, const QString &value)
     return InspectFormatter::row(label, value);
 }
 
+QString networkMode(const InstanceListModel::Instance &instance)
+{
+    if (instance.network == QLatin1String("nat"))
+        return OverviewPage::tr("NAT (the Hamlet network)");
+    if (instance.network == QLatin1String("none"))
+        return OverviewPage::tr("none (loopback only)");
+    if (instance.network == QLatin1String("host"))
+        return OverviewPage::tr("host (shares this computer's network)");
+    if (instance.network.isEmpty())
+        return OverviewPage::tr("unknown (not in its spec)");
+    return instance.network;
+}
+
+QString networkHtml(const InstanceListModel::Instance &instance)
+{
+    QString html = QStringLiteral("<h3>%1</h3><table>").arg(OverviewPage::tr("Network"));
+    html += row(OverviewPage::tr("Mode"), networkMode(instance));
+    const bool up = instance.state == QLatin1String("running") || instance.state == QLatin1String("paused");
+    QString addresses = InstanceListModel::addressOnly(instance);
+    if (addresses.isEmpty())
+        addresses = up ? OverviewPage::tr("unknown") : OverviewPage::tr("none while it is not running");
+    html += row(OverviewPage::tr("Addresses"), addresses);
+    QStringList ports;
+    for (const PublishedPort &port : instance.ports) {
+        const QUrl url = port.url();
+        ports << (url.isEmpty() ? port.label().toHtmlEscaped()
+                                : QStringLiteral("<a href=\"%1\">%2</a>")
+                                      .arg(url.toString().toHtmlEscaped(), port.label().toHtmlEscaped()));
+    }
+    // Built by hand: the ports are links, which row() would escape.
+    html += QStringLiteral("<tr><td style='padding-right:12px'><b>%1</b></td><td>%2</td></tr>")
+                .arg(OverviewPage::tr("Published ports").toHtmlEscaped(),
+                     ports.isEmpty() ? OverviewPage::tr("none").toHtmlEscaped() : ports.join(QStringLiteral("<br>")));
+    return html + QStringLiteral("</table>");
+}
 } // namespace
 
 OverviewPage::OverviewPage(QWidget *parent)
     : QWidget(parent)
     , m_summary(new QLabel(this))
+    , m_network(new QLabel(this))
     , m_isolation(new QLabel(this))
 {
-    for (QLabel *label : {m_summary, m_isolation}) {
+    for (QLabel *label : {m_summary, m_network, m_isolation}) {
         label->setTextInteractionFlags(Qt::TextSelectableByMouse);
         label->setWordWrap(true);
         label->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     }
+    m_network->setObjectName(QStringLiteral("overviewNetwork"));
+    m_network->setTextInteractionFlags(Qt::TextBrowserInteraction);
+    m_network->setOpenExternalLinks(true); // QDesktopServices: the desktop's browser
     auto *content = new QWidget;
     auto *inner = new QVBoxLayout(content);
     inner->addWidget(m_summary);
+    inner->addWidget(m_network);
     inner->addWidget(m_isolation);
     inner->addStretch(1);
     auto *scroll = new QScrollArea(this);
@@ -104,6 +144,7 @@ void OverviewPage::showInstance(const InstanceListModel::Instance &instance)
     }
     html += QStringLiteral("</table>");
     m_summary->setText(html);
+    m_network->setText(networkHtml(instance));
 }
 
 void OverviewPage::showInspect(const QVariantMap &parts)
@@ -120,12 +161,13 @@ void OverviewPage::showInspectProblem(const QString &problem)
 void OverviewPage::clear()
 {
     m_summary->clear();
+    m_network->clear();
     m_isolation->clear();
 }
 
 QString OverviewPage::text() const
 {
-    QString html = m_summary->text() + m_isolation->text();
+    QString html = m_summary->text() + m_network->text() + m_isolation->text();
     html.replace(QStringLiteral("</tr>"), QStringLiteral("\n"));
     html.replace(QStringLiteral("<br>"), QStringLiteral("; "));
     html.replace(QStringLiteral("</td><td>"), QStringLiteral(": "));

@@ -2,6 +2,7 @@
 
 #include "formatting.h"
 #include "instancehistory.h"
+#include "networkchart.h"
 
 #include <QButtonGroup>
 #include <QChart>
@@ -39,6 +40,7 @@ PerformancePage::PerformancePage(QWidget *parent)
     : QWidget(parent)
     , m_windows(new QButtonGroup(this))
     , m_summary(new QLabel(this))
+    , m_network(new NetworkChart(this))
     , m_cpu(new QLineSeries(this))
     , m_cpuLimit(new QLineSeries(this))
     , m_memory(new QLineSeries(this))
@@ -49,8 +51,10 @@ PerformancePage::PerformancePage(QWidget *parent)
     , m_memoryY(new QValueAxis(this))
 {
     m_summary->setWordWrap(true);
+    m_summary->setMinimumHeight(m_summary->fontMetrics().lineSpacing() * 3 + 4);
+    // The summary on a row of its own: with the network it is two lines at the pane's usual width.
     auto *bar = new QHBoxLayout;
-    bar->addWidget(m_summary, 1);
+    bar->addStretch(1);
     for (const auto &[seconds, label] : {std::pair {60, tr("1 min")}, {600, tr("10 min")}, {3600, tr("1 h")}}) {
         auto *button = new QToolButton(this);
         button->setText(label);
@@ -72,13 +76,15 @@ PerformancePage::PerformancePage(QWidget *parent)
     m_memoryView = new QChartView(memoryChart, this);
     for (QChartView *view : {m_cpuView, m_memoryView}) {
         view->setRenderHint(QPainter::Antialiasing);
-        view->setMinimumHeight(160);
+        view->setMinimumHeight(140);
     }
 
     auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_summary);
     layout->addLayout(bar);
     layout->addWidget(m_cpuView, 1);
     layout->addWidget(m_memoryView, 1);
+    layout->addWidget(m_network, 1);
 
     const int saved = QSettings().value(WindowKey, 60).toInt();
     setWindowSeconds(saved == 600 || saved == 3600 ? saved : 60);
@@ -88,8 +94,11 @@ PerformancePage::PerformancePage(QWidget *parent)
 void PerformancePage::setUpChart(QChart *chart, QValueAxis *x, QValueAxis *y, QLineSeries *series, QLineSeries *limit,
                                  const QString &title, const QString &yTitle, const QColor &color)
 {
-    chart->setTitle(title);
-    chart->legend()->setAlignment(Qt::AlignBottom);
+    // Three charts share the pane: no legend (the title names the line, the dashed line is the
+    // limit) and no time-axis title (the network chart, last, has it), so the labels keep room.
+    chart->setTitle(title + tr(" · dashed: limit"));
+    chart->legend()->hide();
+    x->setTitleVisible(false);
     chart->setMargins(QMargins(4, 4, 4, 4));
     chart->setAnimationOptions(QChart::NoAnimation);
     series->setName(title.section(QLatin1Char(' '), 0, 0));
@@ -121,6 +130,8 @@ void PerformancePage::setWindowSeconds(int seconds)
     const double span = minutes ? seconds / 60.0 : seconds;
     for (QValueAxis *x : {m_cpuX, m_memoryX}) {
         x->setTitleText(title);
+        // The axis titles are hidden to give the three charts room: the labels carry the unit.
+        x->setLabelFormat(minutes ? QStringLiteral("%g min") : QStringLiteral("%g s"));
         x->setRange(-span, 0);
         x->setTickCount(minutes ? 7 : 7);
     }
@@ -134,6 +145,7 @@ void PerformancePage::clear()
         series->clear();
     m_cpuY->setRange(0, 100);
     m_memoryY->setRange(0, 64);
+    m_network->showHistory(nullptr, m_windowSeconds);
     m_summary->setText(tr("No samples yet: numbers appear while the instance runs."));
 }
 
@@ -183,6 +195,7 @@ void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimi
     const double memoryLimit = static_cast<double>(memoryLimitBytes) / MiB;
     m_cpuLimit->replace(cpuLimitCores > 0 ? QList<QPointF> {{left, cpuLimit}, {0, cpuLimit}} : noLine);
     m_memoryLimit->replace(memoryLimitBytes > 0 ? QList<QPointF> {{left, memoryLimit}, {0, memoryLimit}} : noLine);
+    m_network->showHistory(history, m_windowSeconds);
     m_cpuY->setRange(0, niceCeiling(cpuTop * 1.05));
     m_memoryY->setRange(0, niceCeiling(std::max(memoryTop * 1.05, 1.0)));
 
@@ -195,6 +208,11 @@ void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimi
     if (latest.pids)
         text += pidsLimit > 0 ? tr(" · processes %1 of at most %2").arg(*latest.pids).arg(pidsLimit)
                               : tr(" · processes %1").arg(*latest.pids);
+    if (latest.netRxBytesPerSecond && latest.netTxBytesPerSecond)
+        text += tr(" · network ↓%1 ↑%2")
+                    .arg(Format::byteRate(*latest.netRxBytesPerSecond), Format::byteRate(*latest.netTxBytesPerSecond));
+    else
+        text += tr(" · network unknown (measured only on the Hamlet NAT network)");
     m_summary->setText(text);
 }
 

@@ -12,11 +12,12 @@ class QValueAxis;
 namespace Hamlet {
 
 class InstanceHistory;
+class NetworkChart;
 
-// The Performance tab: CPU % and memory of one instance over the last 1 min, 10 min or 1 h (Qt
-// Charts, with axes, units and the limit drawn as a dashed line). Each update replaces every
-// series' points in one call, from the instance's history, so reopening the page shows the past
-// hour at once. The chosen window is remembered (QSettings "performance/windowSeconds").
+// The Performance tab: CPU %, memory and network traffic (NetworkChart) of one instance over the last 1 min, 10 min or
+// 1 h (Qt Charts, with axes, units and the limit drawn as a dashed line). Each update replaces every series' points in
+// one call, from the instance's history, so reopening the page shows the past hour at once. The chosen window is
+// remembered (QSettings "performance/windowSeconds").
 class PerformancePage : public QWidget
 {
     Q_OBJECT
@@ -38,6 +39,7 @@ public:
     double cpuLimitLine() const;
     double memoryLimitLine() const;
     QValueAxis *timeAxis() const { return m_cpuX; }
+    NetworkChart *networkChart() const { return m_network; }
 
 private:
     void setUpChart(QChart *chart, QValueAxis *x, QValueAxis *y, QLineSeries *series, QLineSeries *limit,
@@ -52,6 +54,7 @@ private:
     QLabel *m_summary;
     QChartView *m_cpuView;
     QChartView *m_memoryView;
+    NetworkChart *m_network;
     QLineSeries *m_cpu;
     QLineSeries *m_cpuLimit;
     QLineSeries *m_memory;

@@ -6,8 +6,9 @@ namespace Hamlet {
 
 class StatsStore;
 
-// Paints the CPU and memory cells of the instance list: a sparkline of the last minute beside
-// the current value ("43%", "38/64 MiB"). Cheap on purpose: a minute of points at most, one
+// Paints the CPU, memory and network cells of the instance list: a sparkline of the last minute
+// beside the current value ("43%", "38/64 MiB", received and sent per second; the network line
+// is left out where the traffic is unknown). Cheap on purpose: a minute of points at most, one
 // polyline and one filled polygon per cell, no allocation beyond the polygon.
 class SparklineDelegate : public QStyledItemDelegate
 {

@@ -59,6 +59,8 @@ inline bool fillContainerWizard(ContainerWizard *wizard, const QString &name, co
     QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
     typeInto(wizard->memoryEdit(), QStringLiteral("64 MiB"));
     QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
+    // Network: the default (NAT, nothing published).
+    QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
     return wizard->button(QWizard::FinishButton)->isEnabled();
 }
 

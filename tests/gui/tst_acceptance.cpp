@@ -123,6 +123,8 @@ private:
         wizard->cpusBox()->setValue(0.5);
         typeInto(wizard->memoryEdit(), QStringLiteral("64 MiB"));
         QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
+        // Network: the default (NAT, nothing published).
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
         return wizard;
     }
 
@@ -340,8 +342,9 @@ private Q_SLOTS:
 
         typeInto(wizard->nameField()->lineEdit(), unique("dup1"));
         typeInto(wizard->commandEdit(), QStringLiteral("sleep 3600"));
-        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
-        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton); // limits
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton); // network
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton); // ready
         QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!wizard->errorText().isEmpty(), 5000);
         QVERIFY2(wizard->errorText().contains(QStringLiteral("exists")), qPrintable(wizard->errorText()));

@@ -177,6 +177,63 @@ private Q_SLOTS:
         QVERIFY(view.grab().save(outputPath(QStringLiteral("instancelist-sparklines.png"))));
     }
 
+    void networkColumn_showsRatesUnknownWithoutCountersAndDrawsBothLines()
+    {
+        InstanceListModel model;
+        model.reset(summaries({QStringLiteral("web1"), QStringLiteral("db")}));
+        model.updateProperties(QStringLiteral("web1"),
+                               {{QStringLiteral("Addresses"), QStringList {QStringLiteral("10.90.0.5")}},
+                                {QStringLiteral("Spec"),
+                                 QVariantMap {{QStringLiteral("network"), QStringLiteral("nat")},
+                                              {QStringLiteral("ports"),
+                                               PublishedPorts::toSpec({{8080, 80, QStringLiteral("tcp"), {}}})}}}});
+        model.updateProperties(
+            QStringLiteral("db"),
+            {{QStringLiteral("Spec"), QVariantMap {{QStringLiteral("network"), QStringLiteral("none")}}}});
+        InstanceFilterModel filter;
+        InstanceView view(&model, &filter);
+        view.resize(900, 200);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        // web1 receives 2 KiB/s and sends 1 MiB/s; db has no counters (off the network).
+        for (int tick = 0; tick < 30; ++tick) {
+            const qulonglong t = static_cast<qulonglong>(tick);
+            SampleEntry web = entry(QStringLiteral("web1"), t * Second / 4, 38 * MiB);
+            web.values.insert(QStringLiteral("netRxBytes"), t * 2048);
+            web.values.insert(QStringLiteral("netTxBytes"), t * MiB);
+            model.addSamples(t * Second, {web, entry(QStringLiteral("db"), t * Second / 20, 12 * MiB)});
+        }
+        const int webRow = model.rowOf(QStringLiteral("web1"));
+        const int dbRow = model.rowOf(QStringLiteral("db"));
+        QCOMPARE(model.index(webRow, InstanceListModel::NetworkColumn).data().toString(),
+                 QStringLiteral("↓2 KiB/s\n↑1 MiB/s"));
+        QCOMPARE(
+            model.index(webRow, InstanceListModel::NetworkColumn).data(InstanceListModel::NetTxRateRole).toDouble(),
+            double(MiB));
+        QCOMPARE(model.index(webRow, InstanceListModel::AddressColumn).data().toString(),
+                 QStringLiteral("10.90.0.5  8080 → 80"));
+        QCOMPARE(model.index(dbRow, InstanceListModel::NetworkColumn).data().toString(), QStringLiteral("unknown"));
+        QVERIFY(!model.index(dbRow, InstanceListModel::NetworkColumn).data(InstanceListModel::NetRxRateRole).isValid());
+        QCOMPARE(model.index(dbRow, InstanceListModel::AddressColumn).data().toString(), QStringLiteral("no network"));
+        QTest::qWait(50);
+        const int row = filter.mapFromSource(model.index(webRow, 0)).row();
+        const QRect netCell = view.visualRect(filter.index(row, InstanceListModel::NetworkColumn));
+        const QImage drawn = view.viewport()->grab().toImage();
+        QVERIFY2(pixelsLike(drawn, netCell, QColor(0xe6, 0x7e, 0x22)) > 10, "the sent line is drawn");
+        QVERIFY2(pixelsLike(drawn, netCell, QColor(0x27, 0xae, 0x60)) > 3, "the received line is drawn");
+        const int dbShown = filter.mapFromSource(model.index(dbRow, 0)).row();
+        const QRect dbCell = view.visualRect(filter.index(dbShown, InstanceListModel::NetworkColumn));
+        QCOMPARE(pixelsLike(drawn, dbCell, QColor(0x27, 0xae, 0x60)), 0); // unknown: no line at all
+        QVERIFY(view.grab().save(outputPath(QStringLiteral("instancelist-network.png"))));
+
+        // The veth made again (a restart): the counters fall; that point is unknown, not negative.
+        SampleEntry restarted = entry(QStringLiteral("web1"), 30 * Second / 4, 38 * MiB);
+        restarted.values.insert(QStringLiteral("netRxBytes"), 10ULL);
+        restarted.values.insert(QStringLiteral("netTxBytes"), 10ULL);
+        model.addSamples(30 * Second, {restarted});
+        QCOMPARE(model.index(webRow, InstanceListModel::NetworkColumn).data().toString(), QStringLiteral("unknown"));
+    }
+
     void performancePage_replacesPointsAndDrawsTheLimit()
     {
         InstanceListModel model;

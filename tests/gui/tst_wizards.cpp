@@ -5,18 +5,25 @@
 #include "formpage.h"
 #include "helperclient.h"
 #include "namefield.h"
+#include "networkpage.h"
 #include "vmwizard.h"
 
 #include <QAbstractButton>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDBusUnixFileDescriptor>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QSpinBox>
 #include <QTemporaryFile>
 #include <QTest>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace Hamlet;
 
@@ -121,6 +128,103 @@ private Q_SLOTS:
         QCOMPARE(spec->value(QStringLiteral("memory")).toULongLong(), 64 * MiB);
         QVERIFY(!spec->contains(QStringLiteral("pids"))); // "no limit"
         QCOMPARE(spec->value(QStringLiteral("autostart")).toBool(), true);
+        // NAT by default, and no ports unless some are published.
+        QCOMPARE(spec->value(QStringLiteral("network")).toString(), QStringLiteral("nat"));
+        QVERIFY(!spec->contains(QStringLiteral("ports")));
+    }
+
+    void containerWizard_networkStepChecksPortsAsTyped()
+    {
+        ContainerWizard wizard(&m_client, host(), QStringLiteral("apartment1"));
+        wizard.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&wizard));
+        wizard.next();
+        wizard.next();
+        NetworkPage *page = wizard.networkPage();
+        QCOMPARE(wizard.currentPage(), page);
+        QVERIFY(page->modeButton(QStringLiteral("nat"))->isChecked());
+        QVERIFY(page->isComplete()); // no port is fine
+        QTest::mouseClick(page->addButton(), Qt::LeftButton);
+        QCOMPARE(page->portCount(), 1);
+        QVERIFY2(page->problemText().isEmpty(), qPrintable(page->problemText())); // a free port is suggested
+        QCOMPARE(page->guestPortEdit(0)->text(), QStringLiteral("80"));
+
+        for (const char *bad : {"70000", "0", "80x"}) {
+            typeInto(page->hostPortEdit(0), QString::fromLatin1(bad));
+            QVERIFY2(page->problemText().contains(QStringLiteral("1–65535")), bad);
+            QVERIFY(!page->isComplete());
+            QVERIFY(!wizard.button(QWizard::NextButton)->isEnabled());
+        }
+        QString problem;
+        QVERIFY(!wizard.spec(&problem)); // Finish would refuse it too, with the same words
+        QVERIFY(problem.contains(QStringLiteral("70000")) || problem.contains(QStringLiteral("80x")));
+        typeInto(page->hostPortEdit(0), QStringLiteral("18080"));
+        typeInto(page->guestPortEdit(0), QStringLiteral("99999"));
+        QVERIFY(page->problemText().contains(QStringLiteral("container port")));
+        typeInto(page->guestPortEdit(0), QStringLiteral("80"));
+        QVERIFY(page->isComplete());
+
+        // The same host port twice: refused as typed; as UDP it is another port.
+        page->addPort();
+        typeInto(page->hostPortEdit(1), QStringLiteral("18080"));
+        QVERIFY(page->problemText().contains(QStringLiteral("already published by port 1")));
+        QVERIFY(!page->isComplete());
+        page->protocolBox(1)->setCurrentText(QStringLiteral("udp"));
+        QVERIFY(page->isComplete());
+        typeInto(page->hostAddressEdit(1), QStringLiteral("localhost"));
+        QVERIFY(page->problemText().contains(QStringLiteral("IPv4")));
+        typeInto(page->hostAddressEdit(1), QStringLiteral("127.0.0.1"));
+        QVERIFY2(page->isComplete(), qPrintable(page->problemText()));
+        QVERIFY(wizard.button(QWizard::NextButton)->isEnabled());
+        QVERIFY(page->grab().save(outputPath(QStringLiteral("wizard-network-ports.png"))));
+
+        const auto spec = wizard.spec(&problem);
+        QVERIFY2(spec, qPrintable(problem));
+        const QList<PublishedPort> ports = PublishedPorts::fromSpec(spec->value(QStringLiteral("ports")));
+        QCOMPARE(ports.size(), 2);
+        QCOMPARE(ports.at(0), (PublishedPort {18080, 80, QStringLiteral("tcp"), {}}));
+        QCOMPARE(ports.at(1), (PublishedPort {18080, 80, QStringLiteral("udp"), QStringLiteral("127.0.0.1")}));
+
+        // Removing a row removes it from the spec; another mode has no ports at all.
+        page->removePort(1);
+        QCOMPARE(page->portCount(), 1);
+        page->setMode(QStringLiteral("host"));
+        QVERIFY(!page->addButton()->isEnabled());
+        QVERIFY(page->findChild<QLabel *>(QStringLiteral("portsNote"))->text().contains(QStringLiteral("NAT")));
+        const auto hostSpec = wizard.spec(&problem);
+        QCOMPARE(hostSpec->value(QStringLiteral("network")).toString(), QStringLiteral("host"));
+        QVERIFY(!hostSpec->contains(QStringLiteral("ports")));
+        QVERIFY(page->grab().save(outputPath(QStringLiteral("wizard-network-host.png"))));
+        page->setMode(QStringLiteral("none"));
+        QCOMPARE(wizard.spec(&problem)->value(QStringLiteral("network")).toString(), QStringLiteral("none"));
+    }
+
+    void containerWizard_aPortHeldHereIsAHintNotABlock()
+    {
+        // A listener of this test holds a port: the page says so but lets Finish ask the helper,
+        // whose answer counts (tst_networkgui shows that refusal in the wizard).
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        QVERIFY(fd >= 0);
+        sockaddr_in address {};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_ANY);
+        socklen_t length = sizeof address;
+        QCOMPARE(::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+        QCOMPARE(::listen(fd, 1), 0);
+        QCOMPARE(::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length), 0);
+        const uint held = ntohs(address.sin_port);
+
+        ContainerWizard wizard(&m_client, host(), QStringLiteral("apartment1"));
+        NetworkPage *page = wizard.networkPage();
+        page->addPort();
+        typeInto(page->hostPortEdit(0), QString::number(held));
+        ::close(fd);
+        QVERIFY2(page->hintText().contains(QStringLiteral("seems taken")), qPrintable(page->hintText()));
+        QVERIFY(page->problemText().isEmpty());
+        QVERIFY(page->isComplete());
+        // Once it is free again, the hint goes as the next edit rechecks.
+        typeInto(page->hostPortEdit(0), QString::number(held));
+        QVERIFY2(!page->hintText().contains(QStringLiteral("seems taken")), qPrintable(page->hintText()));
     }
 
     void containerWizard_defaultsFitTheHost()

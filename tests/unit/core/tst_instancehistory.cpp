@@ -14,6 +14,12 @@ QVariantMap counters(qulonglong cpuNs, qulonglong memory = 0, double limitCores 
             {QStringLiteral("cpuLimitCores"), limitCores},
             {QStringLiteral("memoryLimitBytes"), memoryLimit}};
 }
+QVariantMap withNet(QVariantMap values, qulonglong rx, qulonglong tx)
+{
+    values.insert(QStringLiteral("netRxBytes"), rx);
+    values.insert(QStringLiteral("netTxBytes"), tx);
+    return values;
+}
 } // namespace
 
 class TestInstanceHistory : public QObject
@@ -49,6 +55,68 @@ private Q_SLOTS:
         const auto point = history.add(3 * Second, counters(2 * Second));
         QVERIFY(point);
         QCOMPARE(point->cpuPercent, 100.0);
+    }
+
+    void networkRatesAreBytesPerSecondOfEachCounter()
+    {
+        InstanceHistory history;
+        history.add(10 * Second, withNet(counters(0), 1000, 500));
+        // 2 s later: 8000 bytes more received, 3000 more sent.
+        const auto point = history.add(12 * Second, withNet(counters(Second), 9000, 3500));
+        QVERIFY(point);
+        QCOMPARE(point->netRxBytesPerSecond, std::optional<double>(4000.0));
+        QCOMPARE(point->netTxBytesPerSecond, std::optional<double>(1500.0));
+    }
+
+    void networkRatesAreAbsentWithoutTheCounters()
+    {
+        // A container off the Hamlet network: its samples carry no netRxBytes/netTxBytes, so its
+        // traffic is unknown, not zero.
+        InstanceHistory history;
+        history.add(10 * Second, counters(0));
+        const auto point = history.add(11 * Second, counters(Second / 2));
+        QVERIFY(point);
+        QCOMPARE(point->cpuPercent, 50.0);
+        QVERIFY(!point->netRxBytesPerSecond);
+        QVERIFY(!point->netTxBytesPerSecond);
+        // The counters appearing (the instance joined the network) need two samples for a rate.
+        const auto joined = history.add(12 * Second, withNet(counters(Second), 100, 100));
+        QVERIFY(joined);
+        QVERIFY(!joined->netRxBytesPerSecond);
+        const auto next = history.add(13 * Second, withNet(counters(Second), 300, 100));
+        QCOMPARE(next->netRxBytesPerSecond, std::optional<double>(200.0));
+        QCOMPARE(next->netTxBytesPerSecond, std::optional<double>(0.0));
+        // And disappearing again makes them unknown at once.
+        const auto left = history.add(14 * Second, counters(Second));
+        QVERIFY(!left->netRxBytesPerSecond);
+        QVERIFY(!left->netTxBytesPerSecond);
+    }
+
+    void networkCounterGoingBackwardsRestartsOnlyItsRate()
+    {
+        InstanceHistory history;
+        history.add(10 * Second, withNet(counters(0), 50'000, 50'000));
+        // The veth was made again (restart): rx starts from a small number. No negative spike:
+        // rx is unknown for this point, tx (still growing) keeps its rate, and CPU is unaffected.
+        const auto restarted = history.add(11 * Second, withNet(counters(Second / 4), 10, 60'000));
+        QVERIFY(restarted);
+        QVERIFY(!restarted->netRxBytesPerSecond);
+        QCOMPARE(restarted->netTxBytesPerSecond, std::optional<double>(10'000.0));
+        QCOMPARE(restarted->cpuPercent, 25.0);
+        const auto after = history.add(12 * Second, withNet(counters(Second / 2), 1010, 60'000));
+        QCOMPARE(after->netRxBytesPerSecond, std::optional<double>(1000.0));
+    }
+
+    void networkCountersRestartWithTheCpuCounter()
+    {
+        InstanceHistory history;
+        history.add(10 * Second, withNet(counters(5 * Second), 100, 100));
+        // The whole instance restarted: no point, and the next one rates from the new counters.
+        QVERIFY(!history.add(11 * Second, withNet(counters(Second), 10, 10)));
+        const auto point = history.add(13 * Second, withNet(counters(2 * Second), 2010, 410));
+        QVERIFY(point);
+        QCOMPARE(point->netRxBytesPerSecond, std::optional<double>(1000.0));
+        QCOMPARE(point->netTxBytesPerSecond, std::optional<double>(200.0));
     }
 
     void historyIsBoundedAndKeepsTheNewest()
