@@ -115,12 +115,17 @@ QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
                 {QStringLiteral("cpuTimeNs"), static_cast<qulonglong>(info.cpuTime)},
                 {QStringLiteral("hasDisplay"), facts.hasGraphics},
                 {QStringLiteral("osVariant"), facts.osVariant},
+                {QStringLiteral("network"), facts.network.isEmpty() ? QStringLiteral("none") : facts.network},
                 {QStringLiteral("xml"), xml},
             };
             if (pid > 0) // a pid that could not be read is left out, never shown as 0
                 parts.insert(QStringLiteral("pid"), pid);
             if (facts.ownerUid)
                 parts.insert(QStringLiteral("ownerUid"), *facts.ownerUid);
+            if (!facts.mac.isEmpty())
+                parts.insert(QStringLiteral("mac"), facts.mac);
+            if (!facts.bridge.isEmpty())
+                parts.insert(QStringLiteral("bridge"), facts.bridge);
             return parts;
         });
 }
