@@ -278,7 +278,8 @@ QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMa
     if (vm.network == Vms::VmNetwork::Nat) {
         // The MAC and its address before the domain: the definition names the MAC, and the
         // reservation must be in dnsmasq before the guest asks for it.
-        const Containers::Result<Network::Attachment> reserved = co_await m_network->attachVm(name, m_network->newVmMac());
+        const Containers::Result<Network::Attachment> reserved
+            = co_await m_network->attachVm(name, m_network->newVmMac());
         if (!reserved)
             co_return reserved.error();
         vm.mac = reserved->mac;
