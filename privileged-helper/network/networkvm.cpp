@@ -13,8 +13,8 @@ namespace Hamlet::Network {
 
 QJsonObject Network::vmIpamList() const
 {
-    const QJsonArray plugins {QJsonObject {{QStringLiteral("type"), QStringLiteral("host-local")},
-                                           {QStringLiteral("ipam"), ipamConfig()}}};
+    const QJsonArray plugins {
+        QJsonObject {{QStringLiteral("type"), QStringLiteral("host-local")}, {QStringLiteral("ipam"), ipamConfig()}}};
     return {{QStringLiteral("cniVersion"), QStringLiteral("1.0.0")},
             {QStringLiteral("name"), m_cniName},
             {QStringLiteral("plugins"), plugins}};

@@ -101,7 +101,7 @@ QList<Module> networkModules(const QString &modulesDir)
         QFile file(modulesDir + QLatin1Char('/') + module);
         if (!module.endsWith(QStringLiteral(".ko")) || !file.open(QIODevice::ReadOnly))
             return {}; // compressed or unreadable: a partial chain would not load anyway
-        modules << Module {QStringLiteral("%1-%2").arg(modules.size(), 2, 10, QLatin1Char('0'))
+        modules << Module {QStringLiteral("%1-").arg(modules.size(), 2, 10, QLatin1Char('0'))
                                + module.section(QLatin1Char('/'), -1),
                            file.readAll()};
     }
