@@ -406,6 +406,12 @@ QCoro::Task<SampleBatch> VmInstances::sample()
                        {QStringLiteral("memoryBytes"), QVariant::fromValue<qulonglong>(sample.memoryBytes)},
                        {QStringLiteral("memoryLimitBytes"), QVariant::fromValue<qulonglong>(sample.memoryLimitBytes)},
                        {QStringLiteral("state"), sample.state}}});
+        if (sample.netRxBytes && sample.netTxBytes) { // left out when not measured
+            batch.last().values.insert(QStringLiteral("netRxBytes"),
+                                       QVariant::fromValue<qulonglong>(*sample.netRxBytes));
+            batch.last().values.insert(QStringLiteral("netTxBytes"),
+                                       QVariant::fromValue<qulonglong>(*sample.netTxBytes));
+        }
     }
     co_return batch;
 }

@@ -159,8 +159,8 @@ QCoro::Task<Result<QList<VmSample>>> VmBackend::sampleRunning()
 {
     return m_connection.run<QList<VmSample>>([](virConnectPtr connection) -> Result<QList<VmSample>> {
         virDomainStatsRecordPtr *records = nullptr;
-        const unsigned int stats
-            = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU;
+        const unsigned int stats = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON
+            | VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE;
         // NOWAIT: a VM whose QEMU is busy is reported with what libvirt has, instead of
         // stalling the whole tick behind it.
         const int count = virConnectGetAllDomainStats(connection, stats, &records,

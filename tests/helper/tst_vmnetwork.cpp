@@ -176,6 +176,23 @@ private Q_SLOTS:
         QVERIFY(resolv.contains("nameserver"));
     }
 
+    // The page it fetched went through its NIC: libvirt's interface stats count it.
+    void samples_carryTheVmsNetworkBytes()
+    {
+        QSignalSpy samples(m_client.get(), &HelperClient::samples);
+        QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->subscribe(500))));
+        QTRY_VERIFY_WITH_TIMEOUT(samples.size() >= 2, 10000);
+        QCoro::waitFor(m_client->unsubscribe());
+        QVariantMap last;
+        for (const QList<QVariant> &signal : samples)
+            for (const SampleEntry &entry : signal.at(1).value<SampleBatch>())
+                if (entry.name == QLatin1String("tiny1"))
+                    last = entry.values;
+        QVERIFY2(last.contains(QStringLiteral("netRxBytes")), qPrintable(last.keys().join(QLatin1Char(' '))));
+        QVERIFY(last.value(QStringLiteral("netRxBytes")).toULongLong() > 0);
+        QVERIFY(last.value(QStringLiteral("netTxBytes")).toULongLong() > 0);
+    }
+
     void natVm_keepsItsAddressAcrossStopAndStart()
     {
         QVERIFY(!m_address.isEmpty());
