@@ -13,6 +13,7 @@
 #include <QTest>
 
 #include <QCoro/QCoroTask>
+#include <csignal>
 #include <unistd.h>
 
 using namespace Hamlet;
@@ -207,6 +208,32 @@ private Q_SLOTS:
         const QString again = guestAddress(console, 30000);
         ::close(console);
         QCOMPARE(again, m_address);
+    }
+
+    // After a helper SIGKILL: the running VM keeps its reservation; the record of a VM that is no
+    // longer defined (as after a crash between its undefine and its release) goes.
+    void sigkillRestart_keepsReservationsOfExistingVmsOnly()
+    {
+        const QString mac = attachmentOf(QStringLiteral("tiny1")).value(QStringLiteral("mac")).toString();
+        m_system.stopHelper(SIGKILL);
+        const QString ghostMac = QStringLiteral("52:54:00:aa:bb:cc");
+        const QString ghostAddress = m_system.networkSubnet().section(QLatin1Char('.'), 0, 2) + QStringLiteral(".250");
+        const QJsonObject ghost {{QStringLiteral("name"), QStringLiteral("ghost")},
+                                 {QStringLiteral("kind"), QStringLiteral("vm")},
+                                 {QStringLiteral("mac"), ghostMac},
+                                 {QStringLiteral("address"), ghostAddress}};
+        QFile record(networkFile(QStringLiteral("attachments/ghost.json")));
+        QVERIFY(record.open(QIODevice::WriteOnly));
+        record.write(QJsonDocument(ghost).toJson());
+        record.close();
+        QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
+        m_client = std::make_unique<HelperClient>(m_system.busAddress());
+        QCOMPARE(instanceState(*m_client, QStringLiteral("tiny1")), QStringLiteral("running"));
+        QVERIFY(!QFile::exists(networkFile(QStringLiteral("attachments/ghost.json"))));
+        const QByteArray reservations = readFile(networkFile(QStringLiteral("dhcp-hosts")));
+        QVERIFY(!reservations.contains(ghostMac.toUtf8()));
+        QVERIFY(reservations.contains((mac + QLatin1Char(',') + m_address).toUtf8()));
+        QVERIFY(!readFile(networkFile(QStringLiteral("hosts"))).contains(" ghost "));
     }
 
     void delete_releasesTheReservation()
