@@ -249,6 +249,24 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(networkFile(QStringLiteral("ipam/%1/%2").arg(m_system.cniNetworkName(), m_address))));
     }
 
+    // network=user: QEMU's own network (slirp), nothing on the bridge, no reservation.
+    void userVm_getsQemusAddress_andNothingOnTheHamletNetwork()
+    {
+        const QStringList before = footprint();
+        QCOMPARE(createAndWait(*m_client, QStringLiteral("vm"), QStringLiteral("tinyu"), tiny(QStringLiteral("user"))),
+                 QString());
+        QVERIFY(!QFile::exists(networkFile(QStringLiteral("attachments/tinyu.json"))));
+        const int console = openConsole(QStringLiteral("tinyu"));
+        QVERIFY(console >= 0);
+        QVERIFY(waitForShell(console, 90000));
+        const QString address = guestAddress(console, 30000);
+        ::close(console);
+        QCOMPARE(address, QStringLiteral("10.0.2.15")); // slirp's first DHCP address
+        QVERIFY(std::holds_alternative<bool>(
+            QCoro::waitFor(m_client->instanceCall(QStringLiteral("tinyu"), QStringLiteral("Delete")))));
+        QTRY_COMPARE(footprint(), before);
+    }
+
     void cleanupTestCase() { m_client.reset(); }
 };
 
