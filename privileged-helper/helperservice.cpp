@@ -193,7 +193,9 @@ void HelperService::createBackends(const Capabilities &caps)
     // Beside RUN, not in it: QEMU's user (libvirt-qemu under the system libvirtd) must reach the
     // staged kernels and initrds, and RUN and STATE stay 0700.
     vmOptions.guestFilesDir = m_options.runDir + QStringLiteral("-vmfiles");
-    m_registry.addBackend(new VmInstances(caps.libvirtUri, vmOptions, this));
+    auto *vms = new VmInstances(caps.libvirtUri, vmOptions, this);
+    vms->setNetwork(m_network);
+    m_registry.addBackend(vms);
     if (caps.runtime.isEmpty())
         m_manager->setImageService(new ImageService(nullptr, *m_jobs, this));
 }

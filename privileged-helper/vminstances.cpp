@@ -112,7 +112,14 @@ std::optional<InstanceInfo> VmInstances::find(const QString &name) const
     const auto it = m_known.constFind(name);
     if (it == m_known.cend())
         return std::nullopt;
-    return *it;
+    InstanceInfo info = *it;
+    // The reserved address is the VM's while it runs (it asks dnsmasq for it at boot).
+    if (m_network && info.state == QLatin1String("running")) {
+        if (const std::optional<Network::Attachment> attachment = m_network->attachment(name);
+            attachment && attachment->kind == QLatin1String("vm") && !attachment->address.isEmpty())
+            info.addresses = QStringList {attachment->address};
+    }
+    return info;
 }
 
 QCoro::Task<InstanceInfo> VmInstances::describe(QString name, QString state)
@@ -120,7 +127,7 @@ QCoro::Task<InstanceInfo> VmInstances::describe(QString name, QString state)
     InstanceInfo info {name, QStringLiteral("vm"), state, -1, {}, 0, 0, {}};
     const Vms::Result<QVariantMap> parts = co_await m_backend.inspect(name);
     if (parts.ok()) {
-        for (const char *key : {"source", "memory", "vcpus", "osVariant", "accelerator"})
+        for (const char *key : {"source", "memory", "vcpus", "osVariant", "accelerator", "network"})
             info.spec.insert(QString::fromLatin1(key), parts.value().value(QString::fromLatin1(key)));
         if (const qint64 pid = parts.value().value(QStringLiteral("pid")).toLongLong(); pid > 0)
             relaxOomScore(pid);
@@ -168,6 +175,14 @@ QCoro::Task<QList<InstanceInfo>> VmInstances::recover()
         m_known.insert(vm.name, info);
         found << info;
     }
+    // A reservation lives as long as its VM is defined (its address survives stops); those of
+    // VMs deleted while the helper was away go.
+    if (m_network) {
+        QSet<QString> defined;
+        for (const Vms::VmBackend::VmInfo &vm : relisted.ok() ? relisted.value() : listed.value())
+            defined.insert(vm.name);
+        co_await m_network->reconcile(QStringLiteral("vm"), defined);
+    }
     co_return found;
 }
 
@@ -196,6 +211,9 @@ QCoro::Task<Expected<Vms::VmSpec>> VmInstances::specFor(QString name, QVariantMa
 {
     if (!map.contains(QStringLiteral("source")))
         map.insert(QStringLiteral("source"), QStringLiteral("tiny"));
+    // As for containers, a new VM is on the Hamlet network unless it asks otherwise.
+    if (!map.contains(QStringLiteral("network")))
+        map.insert(QStringLiteral("network"), QStringLiteral("nat"));
     for (const QString &key : FileKeys) {
         const QVariant value = map.value(key);
         const bool needsWrite = key == QLatin1String("disk");
@@ -219,6 +237,14 @@ QCoro::Task<Expected<Vms::VmSpec>> VmInstances::specFor(QString name, QVariantMa
     if (!spec.ok())
         co_return spec.error();
     spec.value().ownerUid = caller.uid; // its files are opened as this uid at every start
+    if (spec.value().network == Vms::VmNetwork::Nat) {
+        if (!m_network || !m_network->available())
+            co_return ErrorReply {Error::Unsupported,
+                                  QStringLiteral("The Hamlet network is unavailable on this host (%1): create the VM "
+                                                 "with network \"user\" or \"none\".")
+                                      .arg(m_network ? m_network->unavailableReason() : QStringLiteral("not set up"))};
+        spec.value().bridge = m_network->bridge();
+    }
     if (const std::optional<ErrorReply> problem = m_backend.problemWith(spec.value()))
         co_return *problem;
     // The new disk is sparse, but the guest may fill it: it must fit where it is made.
@@ -248,11 +274,26 @@ QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMa
     if (job->isCancelled())
         co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
     job->setFraction(0.1);
-    const Vms::Result<void> created = co_await m_backend.create(checked.value()); // owned by caller.uid
-    if (!created.ok())
+    Vms::VmSpec vm = checked.value();
+    if (vm.network == Vms::VmNetwork::Nat) {
+        // The MAC and its address before the domain: the definition names the MAC, and the
+        // reservation must be in dnsmasq before the guest asks for it.
+        const Containers::Result<Network::Attachment> reserved
+            = co_await m_network->attachVm(name, m_network->newVmMac());
+        if (!reserved)
+            co_return reserved.error();
+        vm.mac = reserved->mac;
+    }
+    const Vms::Result<void> created = co_await m_backend.create(vm); // owned by caller.uid
+    if (!created.ok()) {
+        if (vm.network == Vms::VmNetwork::Nat)
+            co_await m_network->detach(name);
         co_return created.error();
+    }
     if (job->isCancelled()) { // too late to stop the create: undo it
         co_await m_backend.remove(name);
+        if (vm.network == Vms::VmNetwork::Nat)
+            co_await m_network->detach(name);
         co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
     }
     const QString running = QStringLiteral("running"); // named: see callerMay
@@ -297,8 +338,11 @@ QCoro::Task<Outcome> VmInstances::resume(QString name)
 QCoro::Task<Outcome> VmInstances::remove(QString name)
 {
     const Vms::Result<void> result = co_await m_backend.remove(name);
-    if (result.ok())
+    if (result.ok()) {
         m_known.remove(name);
+        if (m_network)
+            co_await m_network->detach(name); // nothing to do for a VM without a reservation
+    }
     co_return outcomeOf(result);
 }
 
@@ -362,6 +406,12 @@ QCoro::Task<SampleBatch> VmInstances::sample()
                        {QStringLiteral("memoryBytes"), QVariant::fromValue<qulonglong>(sample.memoryBytes)},
                        {QStringLiteral("memoryLimitBytes"), QVariant::fromValue<qulonglong>(sample.memoryLimitBytes)},
                        {QStringLiteral("state"), sample.state}}});
+        if (sample.netRxBytes && sample.netTxBytes) { // left out when not measured
+            batch.last().values.insert(QStringLiteral("netRxBytes"),
+                                       QVariant::fromValue<qulonglong>(*sample.netRxBytes));
+            batch.last().values.insert(QStringLiteral("netTxBytes"),
+                                       QVariant::fromValue<qulonglong>(*sample.netTxBytes));
+        }
     }
     co_return batch;
 }

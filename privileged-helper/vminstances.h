@@ -2,6 +2,7 @@
 
 #include "instancebackend.h"
 #include "libvirtconnection.h"
+#include "network.h"
 #include "vmbackend.h"
 
 #include <QHash>
@@ -15,6 +16,9 @@ class VmInstances : public InstanceBackend
     Q_OBJECT
 public:
     VmInstances(const QString &libvirtUri, Vms::VmBackend::Options options, QObject *parent = nullptr);
+
+    // The Hamlet network, for VMs with network "nat" (none: such VMs are refused).
+    void setNetwork(Network::Network *network) { m_network = network; }
 
     QString kind() const override { return QStringLiteral("vm"); }
     std::optional<InstanceInfo> find(const QString &name) const override;
@@ -46,6 +50,7 @@ private:
     Vms::LibvirtConnection m_connection;
     Vms::VmBackend m_backend;
     QHash<QString, InstanceInfo> m_known;
+    Network::Network *m_network = nullptr;
 };
 
 } // namespace Hamlet

@@ -236,7 +236,7 @@ QCoro::Task<Status> Network::initialize()
     co_return success();
 }
 
-QJsonObject Network::cniList(const QList<PortMapping> &ports) const
+QJsonObject Network::ipamConfig() const
 {
     const QJsonObject range {{QStringLiteral("subnet"), m_subnet.toString()},
                              {QStringLiteral("gateway"), gateway()},
@@ -247,6 +247,12 @@ QJsonObject Network::cniList(const QList<PortMapping> &ports) const
         {QStringLiteral("ranges"), QJsonArray {QJsonArray {range}}},
         {QStringLiteral("routes"), QJsonArray {QJsonObject {{QStringLiteral("dst"), QStringLiteral("0.0.0.0/0")}}}},
         {QStringLiteral("dataDir"), m_options.stateDir + QStringLiteral("/ipam")}};
+    return ipam;
+}
+
+QJsonObject Network::cniList(const QList<PortMapping> &ports) const
+{
+    const QJsonObject ipam = ipamConfig();
     QJsonArray plugins {QJsonObject {{QStringLiteral("type"), QStringLiteral("bridge")},
                                      {QStringLiteral("bridge"), m_options.bridge},
                                      {QStringLiteral("isGateway"), true},
@@ -272,7 +278,7 @@ QJsonObject Network::cniList(const QList<PortMapping> &ports) const
 Cni::Call Network::callFor(const Attachment &attachment) const
 {
     Cni::Call call;
-    call.list = cniList(attachment.ports);
+    call.list = attachment.kind == QLatin1String("vm") ? vmIpamList() : cniList(attachment.ports);
     call.containerId = attachment.name;
     call.netns = attachment.netns;
     call.runtimeConfig = {{QStringLiteral("portMappings"), toCniPortMappings(attachment.ports)}};
@@ -338,7 +344,12 @@ QCoro::Task<Status> Network::detach(QString name)
     if (found == m_attachments.end())
         co_return success();
     const Attachment attachment = found->second;
-    if (attachment.kind == QLatin1String("container")) {
+    if (attachment.kind == QLatin1String("vm")) {
+        // Releases the address in host-local's store; the reservation goes with updateDns below.
+        const Cni::Call call = callFor(attachment);
+        if (const Status released = co_await m_cni.del(call, attachment.result); !released)
+            log()->warn("releasing the address of {}: {}", name, released.error().message);
+    } else if (attachment.kind == QLatin1String("container")) {
         const Cni::Call call = callFor(attachment);
         // Without a namespace the veth is gone already; the plugins still remove rules and address.
         const Status deleted = co_await m_cni.del(call, attachment.result);

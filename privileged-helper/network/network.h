@@ -57,6 +57,12 @@ public:
     // A network namespace on the bridge for a container, with an address, a default route via the
     // bridge and the published ports. An attachment of that name left from before goes first.
     QCoro::Task<Result<Attachment>> attachContainer(QString name, QList<PortMapping> ports);
+    // An address for a VM's NIC, reserved by its MAC in dnsmasq (DHCP) and named after the VM in
+    // its DNS, taken from the same host-local pool as the containers' (the IPAM plugin run on its
+    // own), so the two never collide. It lasts until detach (Delete), across stops and starts.
+    QCoro::Task<Result<Attachment>> attachVm(QString name, QString mac);
+    // A locally administered MAC in QEMU's 52:54:00 prefix that no attachment has.
+    QString newVmMac() const;
     // Takes back everything of the instance's attachment (rules, address, veth, namespace, name).
     // Nothing to do without one.
     QCoro::Task<Containers::Status> detach(QString name);
@@ -72,7 +78,9 @@ public:
 private:
     QString recordPath(const QString &name) const;
     QString netnsPath(const QString &name) const;
+    QJsonObject ipamConfig() const;
     QJsonObject cniList(const QList<PortMapping> &ports) const;
+    QJsonObject vmIpamList() const;
     Cni::Call callFor(const Attachment &attachment) const;
     Containers::Status chooseSubnet();
     Containers::Status ensureBridge();

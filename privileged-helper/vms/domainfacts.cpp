@@ -76,6 +76,10 @@ DomainFacts parseDomainFacts(const QString &domainXml)
             disk.target = attributes.value(QStringLiteral("dev")).toString();
         } else if (where == QStringLiteral("domain/devices/disk/driver")) {
             disk.format = attributes.value(QStringLiteral("type")).toString();
+        } else if (where == QStringLiteral("domain/devices/interface/mac") && facts.mac.isEmpty()) {
+            facts.mac = attributes.value(QStringLiteral("address")).toString();
+        } else if (where == QStringLiteral("domain/devices/interface/source") && facts.bridge.isEmpty()) {
+            facts.bridge = attributes.value(QStringLiteral("bridge")).toString();
         } else if (where == QStringLiteral("domain/devices/graphics")) {
             facts.hasGraphics = true;
         } else if (path.size() == 4 && path.at(1) == QStringLiteral("metadata")
@@ -100,6 +104,8 @@ DomainFacts parseDomainFacts(const QString &domainXml)
                 facts.givenInitrd = text;
             else if (name == QStringLiteral("autostart"))
                 facts.autostart = text == QStringLiteral("yes");
+            else if (name == QStringLiteral("network"))
+                facts.network = text;
         }
     }
     return facts;

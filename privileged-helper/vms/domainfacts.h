@@ -34,6 +34,9 @@ struct DomainFacts {
     QString givenKernel; // a kernel VM's kernel and initrd as the owner gave them (the XML has copies)
     QString givenInitrd;
     bool autostart = false;
+    QString network; // <hamlet:network>: "nat", "none", "user"; empty in VMs made before NICs
+    QString mac; // the first NIC's MAC and bridge, from <interface>
+    QString bridge;
 
     QString accelerator() const
     {

@@ -54,6 +54,8 @@ void writeMetadata(QXmlStreamWriter &xml, const VmSpec &spec)
     }
     if (spec.autostart)
         xml.writeTextElement(QStringLiteral("hamlet:autostart"), QStringLiteral("yes"));
+    if (spec.network != VmNetwork::None) // absent means none, as in VMs made before NICs
+        xml.writeTextElement(QStringLiteral("hamlet:network"), toString(spec.network));
     xml.writeEndElement();
     xml.writeEndElement();
 }
@@ -128,6 +130,29 @@ void writeDisks(QXmlStreamWriter &xml, const VmSpec &spec)
         writeEmpty(xml, QStringLiteral("readonly"));
         xml.writeEndElement();
     }
+}
+
+// A virtio NIC: on the Hamlet bridge (libvirt makes the tap and enslaves it, with the embedded
+// driver and libvirtd alike; the MAC is fixed so the DHCP reservation finds it at every start),
+// or on QEMU's user network.
+void writeInterface(QXmlStreamWriter &xml, const VmSpec &spec)
+{
+    if (spec.network == VmNetwork::None)
+        return;
+    xml.writeStartElement(QStringLiteral("interface"));
+    if (spec.network == VmNetwork::Nat) {
+        xml.writeAttribute(QStringLiteral("type"), QStringLiteral("bridge"));
+        if (!spec.mac.isEmpty())
+            writeEmpty(xml, QStringLiteral("mac"), {{QStringLiteral("address"), spec.mac}});
+        writeEmpty(xml, QStringLiteral("source"), {{QStringLiteral("bridge"), spec.bridge}});
+    } else {
+        xml.writeAttribute(QStringLiteral("type"), QStringLiteral("user"));
+    }
+    writeEmpty(xml, QStringLiteral("model"), {{QStringLiteral("type"), QStringLiteral("virtio")}});
+    // No PXE option ROM: Hamlet's VMs boot from a kernel, a disk or a CD, and without it QEMU
+    // needs no ipxe package and the firmware does not try the network first.
+    writeEmpty(xml, QStringLiteral("rom"), {{QStringLiteral("enabled"), QStringLiteral("no")}});
+    xml.writeEndElement();
 }
 
 void writeConsole(QXmlStreamWriter &xml)
@@ -209,6 +234,7 @@ QString domainXml(const VmSpec &spec)
 
     xml.writeStartElement(QStringLiteral("devices"));
     writeDisks(xml, spec);
+    writeInterface(xml, spec);
     writeConsole(xml);
     writeDisplay(xml, spec);
     xml.writeStartElement(QStringLiteral("memballoon"));

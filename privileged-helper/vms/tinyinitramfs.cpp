@@ -1,10 +1,12 @@
 #include "tinyinitramfs.h"
 
+#include "domainfacts.h"
 #include "logging.h"
 #include "newcarchive.h"
 
 #include <QDir>
 #include <QFile>
+#include <QHash>
 #include <QSaveFile>
 
 namespace Hamlet::Vms::TinyInitramfs {
@@ -22,6 +24,17 @@ QByteArray initScript()
                              "mount -t devtmpfs devtmpfs /dev\n"
                              "mount -t tmpfs tmpfs /tmp\n"
                              "hostname hamlet-tiny\n"
+                             // The NIC's drivers, in dependency order (see networkModules).
+                             "for module in /lib/modules/*.ko; do\n"
+                             "  [ -e \"$module\" ] && insmod \"$module\"\n"
+                             "done\n"
+                             "ip link set lo up\n"
+                             // udhcpc waits for the first lease (a few tries), then keeps
+                             // renewing it in the background; -b: in the background also without.
+                             "if ip link show eth0 >/dev/null 2>&1; then\n"
+                             "  ip link set eth0 up\n"
+                             "  udhcpc -i eth0 -s /etc/udhcpc.script -t 5 -T 2 -b >/dev/null 2>&1\n"
+                             "fi\n"
                              "echo \"Hamlet tiny VM: Linux $(uname -r)\"\n"
                              "cd /root\n"
                              "while true; do\n"
@@ -30,7 +43,72 @@ QByteArray initScript()
                              "done\n");
 }
 
-QByteArray build(const QByteArray &busybox)
+QByteArray udhcpcScript()
+{
+    // What busybox's example default.script does, with ip(8) and without what the tiny VM lacks.
+    // $mask is the prefix length, $router and $dns may hold several addresses.
+    return QByteArrayLiteral("#!/bin/sh\n"
+                             "case \"$1\" in\n"
+                             "deconfig)\n"
+                             "  ip -4 addr flush dev \"$interface\"\n"
+                             "  ;;\n"
+                             "bound|renew)\n"
+                             "  ip -4 addr replace \"$ip/${mask:-24}\" dev \"$interface\"\n"
+                             "  for gateway in $router; do\n"
+                             "    ip route replace default via \"$gateway\" dev \"$interface\"\n"
+                             "    break\n"
+                             "  done\n"
+                             "  : >/etc/resolv.conf\n"
+                             "  [ -n \"$domain\" ] && echo \"search $domain\" >>/etc/resolv.conf\n"
+                             "  for server in $dns; do echo \"nameserver $server\" >>/etc/resolv.conf; done\n"
+                             "  [ \"$1\" = bound ] && echo \"Hamlet tiny VM address: $interface $ip\" >/dev/console\n"
+                             "  ;;\n"
+                             "esac\n"
+                             "exit 0\n");
+}
+
+QList<Module> networkModules(const QString &modulesDir)
+{
+    QFile depFile(modulesDir + QStringLiteral("/modules.dep"));
+    if (!depFile.open(QIODevice::ReadOnly))
+        return {};
+    // "kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko ...": the dependencies
+    // are listed so that the last must be loaded first (as modprobe does).
+    QHash<QString, QStringList> dependencies;
+    while (!depFile.atEnd()) {
+        const QString line = QString::fromUtf8(depFile.readLine()).trimmed();
+        const qsizetype colon = line.indexOf(QLatin1Char(':'));
+        if (colon > 0)
+            dependencies.insert(line.left(colon), line.mid(colon + 1).split(QLatin1Char(' '), Qt::SkipEmptyParts));
+    }
+    QStringList order;
+    for (const char *wanted : {"virtio_pci", "virtio_net"}) {
+        const QString suffix = QStringLiteral("/%1.ko").arg(QLatin1String(wanted));
+        for (auto it = dependencies.cbegin(); it != dependencies.cend(); ++it) {
+            if (!it.key().endsWith(suffix))
+                continue;
+            QStringList chain = it.value();
+            std::reverse(chain.begin(), chain.end());
+            chain << it.key();
+            for (const QString &module : std::as_const(chain)) {
+                if (!order.contains(module))
+                    order << module;
+            }
+        }
+    }
+    QList<Module> modules;
+    for (const QString &module : std::as_const(order)) {
+        QFile file(modulesDir + QLatin1Char('/') + module);
+        if (!module.endsWith(QStringLiteral(".ko")) || !file.open(QIODevice::ReadOnly))
+            return {}; // compressed or unreadable: a partial chain would not load anyway
+        modules << Module {QStringLiteral("%1-").arg(modules.size(), 2, 10, QLatin1Char('0'))
+                               + module.section(QLatin1Char('/'), -1),
+                           file.readAll()};
+    }
+    return modules;
+}
+
+QByteArray build(const QByteArray &busybox, const QList<Module> &modules)
 {
     NewcArchive archive;
     for (const QString &directory :
@@ -43,11 +121,16 @@ QByteArray build(const QByteArray &busybox)
     archive.addFile(QStringLiteral("bin/busybox"), busybox, 0755);
     archive.addSymlink(QStringLiteral("bin/sh"), QStringLiteral("busybox"));
     archive.addFile(QStringLiteral("etc/profile"), QByteArrayLiteral("PS1='tiny:\\w# '\n"));
+    archive.addFile(QStringLiteral("etc/udhcpc.script"), udhcpcScript(), 0755);
+    archive.addDirectory(QStringLiteral("lib"), 0755);
+    archive.addDirectory(QStringLiteral("lib/modules"), 0755);
+    for (const Module &module : modules)
+        archive.addFile(QStringLiteral("lib/modules/") + module.fileName, module.bytes, 0644);
     archive.addFile(QStringLiteral("init"), initScript(), 0755);
     return archive.finish();
 }
 
-Result<QString> ensure(const QString &stateDir, const QString &busyboxPath)
+Result<QString> ensure(const QString &stateDir, const QString &busyboxPath, const QString &kernelPath)
 {
     if (busyboxPath.isEmpty())
         return failure(Error::Unsupported,
@@ -58,7 +141,10 @@ Result<QString> ensure(const QString &stateDir, const QString &busyboxPath)
         return failure(
             Error::Failed,
             QStringLiteral("Cannot read %1 for the tiny VM: %2.").arg(busyboxPath, busyboxFile.errorString()));
-    const QByteArray image = build(busyboxFile.readAll());
+    const QString release = kernelPath.isEmpty() ? QString() : kernelReleaseOf(kernelPath);
+    const QList<Module> modules
+        = release.isEmpty() ? QList<Module> {} : networkModules(QStringLiteral("/lib/modules/") + release);
+    const QByteArray image = build(busyboxFile.readAll(), modules);
 
     const QString directory = stateDir + QStringLiteral("/vms");
     const QString path = directory + QStringLiteral("/tiny-initramfs.img");

@@ -101,8 +101,8 @@ QCoro::Task<Result<void>> VmBackend::prepareSpec(VmSpec &spec)
     case VmSource::Tiny: {
         // Reads busybox and may write ~2 MB: off the Qt thread like any other blocking work.
         std::function<Result<QString>(virConnectPtr)> build
-            = [stateDir = m_options.stateDir, busybox = m_options.busybox](virConnectPtr) {
-                  return TinyInitramfs::ensure(stateDir, busybox);
+            = [stateDir = m_options.stateDir, busybox = m_options.busybox, kernel = spec.kernelPath](virConnectPtr) {
+                  return TinyInitramfs::ensure(stateDir, busybox, kernel);
               };
         const Result<QString> initramfs = co_await m_connection.run<QString>(std::move(build));
         if (!initramfs)
@@ -215,7 +215,7 @@ QCoro::Task<Result<void>> VmBackend::startStopped(const QString &name)
         free(xml);
         QString initramfs;
         if (facts.hamletSource == toString(VmSource::Tiny)) {
-            const Result<QString> made = TinyInitramfs::ensure(stateDir, busybox);
+            const Result<QString> made = TinyInitramfs::ensure(stateDir, busybox, hostKernel);
             if (!made)
                 return made.error();
             initramfs = made.value();

@@ -115,12 +115,17 @@ QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
                 {QStringLiteral("cpuTimeNs"), static_cast<qulonglong>(info.cpuTime)},
                 {QStringLiteral("hasDisplay"), facts.hasGraphics},
                 {QStringLiteral("osVariant"), facts.osVariant},
+                {QStringLiteral("network"), facts.network.isEmpty() ? QStringLiteral("none") : facts.network},
                 {QStringLiteral("xml"), xml},
             };
             if (pid > 0) // a pid that could not be read is left out, never shown as 0
                 parts.insert(QStringLiteral("pid"), pid);
             if (facts.ownerUid)
                 parts.insert(QStringLiteral("ownerUid"), *facts.ownerUid);
+            if (!facts.mac.isEmpty())
+                parts.insert(QStringLiteral("mac"), facts.mac);
+            if (!facts.bridge.isEmpty())
+                parts.insert(QStringLiteral("bridge"), facts.bridge);
             return parts;
         });
 }
@@ -154,8 +159,8 @@ QCoro::Task<Result<QList<VmSample>>> VmBackend::sampleRunning()
 {
     return m_connection.run<QList<VmSample>>([](virConnectPtr connection) -> Result<QList<VmSample>> {
         virDomainStatsRecordPtr *records = nullptr;
-        const unsigned int stats
-            = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU;
+        const unsigned int stats = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON
+            | VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE;
         // NOWAIT: a VM whose QEMU is busy is reported with what libvirt has, instead of
         // stalling the whole tick behind it.
         const int count = virConnectGetAllDomainStats(connection, stats, &records,

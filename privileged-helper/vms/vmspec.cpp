@@ -89,6 +89,28 @@ QString toString(DiskFormat format)
     return format == DiskFormat::Qcow2 ? QStringLiteral("qcow2") : QStringLiteral("raw");
 }
 
+QString toString(VmNetwork network)
+{
+    switch (network) {
+    case VmNetwork::None:
+        return QStringLiteral("none");
+    case VmNetwork::Nat:
+        return QStringLiteral("nat");
+    case VmNetwork::User:
+        return QStringLiteral("user");
+    }
+    return {};
+}
+
+std::optional<VmNetwork> parseVmNetwork(const QString &text)
+{
+    for (VmNetwork network : {VmNetwork::None, VmNetwork::Nat, VmNetwork::User}) {
+        if (text == toString(network))
+            return network;
+    }
+    return std::nullopt;
+}
+
 std::optional<VmSource> parseVmSource(const QString &text)
 {
     for (VmSource source : {VmSource::Tiny, VmSource::Iso, VmSource::Disk, VmSource::Kernel}) {
@@ -136,7 +158,8 @@ Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map,
         = {QStringLiteral("source"),    QStringLiteral("memory"),    QStringLiteral("vcpus"),
            QStringLiteral("diskSize"),  QStringLiteral("iso"),       QStringLiteral("disk"),
            QStringLiteral("kernel"),    QStringLiteral("initrd"),    QStringLiteral("cmdline"),
-           QStringLiteral("osVariant"), QStringLiteral("autostart"), QStringLiteral("accelerator")};
+           QStringLiteral("osVariant"), QStringLiteral("autostart"), QStringLiteral("accelerator"),
+           QStringLiteral("network")};
     for (auto it = map.cbegin(); it != map.cend(); ++it) {
         if (!known.contains(it.key()))
             return invalid(QStringLiteral("Unknown VM option \"%1\"; known options are %2.")
@@ -175,6 +198,7 @@ Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map,
     quint64 vcpus = 1;
     spec.diskSizeBytes = spec.source == VmSource::Iso ? DefaultDiskSizeBytes : 0;
     QString acceleratorText = toString(hostAccelerator);
+    QString networkText = toString(VmNetwork::None);
     for (const auto &[key, target] :
          {std::pair {QStringLiteral("memory"), &memory}, std::pair {QStringLiteral("vcpus"), &vcpus},
           std::pair {QStringLiteral("diskSize"), &spec.diskSizeBytes}}) {
@@ -190,7 +214,8 @@ Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map,
           std::pair {QStringLiteral("kernel"), &spec.kernelPath},
           std::pair {QStringLiteral("initrd"), &spec.initrdPath}, std::pair {QStringLiteral("cmdline"), &spec.cmdline},
           std::pair {QStringLiteral("osVariant"), &spec.osVariant},
-          std::pair {QStringLiteral("accelerator"), &acceleratorText}}) {
+          std::pair {QStringLiteral("accelerator"), &acceleratorText},
+          std::pair {QStringLiteral("network"), &networkText}}) {
         if (auto problem = stringOf(key, target))
             return *problem;
     }
@@ -198,6 +223,10 @@ Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map,
     if (!accelerator)
         return invalid(QStringLiteral("Unknown accelerator \"%1\"; use kvm or tcg.").arg(acceleratorText));
     spec.accelerator = *accelerator;
+    const std::optional<VmNetwork> network = parseVmNetwork(networkText);
+    if (!network)
+        return invalid(QStringLiteral("Unknown VM network \"%1\"; use nat, none or user.").arg(networkText));
+    spec.network = *network;
     if (map.contains(QStringLiteral("autostart"))) {
         if (map.value(QStringLiteral("autostart")).metaType().id() != QMetaType::Bool)
             return invalid(QStringLiteral("The VM option \"autostart\" must be a boolean."));

@@ -19,10 +19,15 @@ enum class VmSource {
 };
 enum class Accelerator { Kvm, Tcg };
 enum class DiskFormat { Qcow2, Raw };
+// The VM's NIC: none, a virtio NIC on the Hamlet network's bridge (an address reserved by MAC in
+// its dnsmasq), or QEMU's user networking (no bridge needed, no name on the Hamlet network).
+enum class VmNetwork { None, Nat, User };
 
 QString toString(VmSource source);
 QString toString(Accelerator accelerator);
 QString toString(DiskFormat format);
+QString toString(VmNetwork network);
+std::optional<VmNetwork> parseVmNetwork(const QString &text);
 std::optional<VmSource> parseVmSource(const QString &text);
 std::optional<Accelerator> parseAccelerator(const QString &text);
 
@@ -53,6 +58,9 @@ struct VmSpec {
     // copies are the helper's own files, so neither the owner's file nor /boot is chowned by
     // libvirt or reopened by QEMU). "" writes kernelPath and initrdPath into the XML as they are.
     QString guestFilesDir;
+    VmNetwork network = VmNetwork::None;
+    QString bridge; // nat: the Hamlet network's bridge, set by the helper
+    QString mac; // nat: the NIC's MAC, chosen at create and reserved in the network's dnsmasq
 
     friend bool operator==(const VmSpec &, const VmSpec &) = default;
 };
@@ -69,7 +77,8 @@ quint64 defaultMemoryBytes(VmSource source);
 inline constexpr quint64 DefaultDiskSizeBytes = 20ULL << 30;
 
 // Reads CreateVm's a{sv} (keys: source, memory, vcpus, diskSize, iso, disk, kernel, initrd,
-// cmdline, osVariant, autostart, accelerator). Unknown keys and wrongly typed values are refused
+// cmdline, osVariant, autostart, accelerator, network: none when left out, the bus default is the
+// helper's). Unknown keys and wrongly typed values are refused
 // so a typo never silently becomes a default. Does not look at files: see vmSpecProblem.
 Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map, Accelerator hostAccelerator);
 

@@ -35,6 +35,22 @@ VmSample sampleFromParameters(const QString &name, virTypedParameterPtr paramete
         sample.memoryBytes = sample.guestUsedBytes;
     else
         sample.memoryBytes = sample.memoryLimitBytes;
+    unsigned int nics = 0;
+    virTypedParamsGetUInt(parameters, count, "net.count", &nics);
+    bool complete = nics > 0;
+    quint64 rx = 0, tx = 0;
+    for (unsigned int i = 0; i < nics && complete; ++i) {
+        unsigned long long received = 0, sent = 0;
+        const QByteArray prefix = "net." + QByteArray::number(i);
+        complete = virTypedParamsGetULLong(parameters, count, prefix + ".rx.bytes", &received) == 1
+            && virTypedParamsGetULLong(parameters, count, prefix + ".tx.bytes", &sent) == 1;
+        rx += received;
+        tx += sent;
+    }
+    if (complete) {
+        sample.netRxBytes = rx;
+        sample.netTxBytes = tx;
+    }
     return sample;
 }
 

@@ -4,6 +4,7 @@
 #include <QString>
 
 #include <libvirt/libvirt.h>
+#include <optional>
 
 namespace Hamlet::Vms {
 
@@ -19,6 +20,10 @@ struct VmSample {
     quint64 memoryLimitBytes = 0; // balloon.current: memory the guest is given
     quint64 guestUsedBytes = 0; // available - unused, when the guest's balloon driver reports
     uint vcpus = 0; // vcpu.current
+    // Bytes all NICs received and sent (net.N.rx.bytes, tx.bytes, summed): unset without a NIC,
+    // or when libvirt could not read them, never 0 in their place.
+    std::optional<quint64> netRxBytes;
+    std::optional<quint64> netTxBytes;
 };
 
 // From the records of one virConnectGetAllDomainStats call.

@@ -19,7 +19,22 @@ class TestDomainXml : public QObject
 {
     Q_OBJECT
 
-    static VmSpec specFor(const QString &source)
+    // A row is a source, optionally with its network ("tiny-nat"); without one, network none.
+    static VmSpec specFor(const QString &row)
+    {
+        const QString source = row.section(QLatin1Char('-'), 0, 0);
+        VmSpec spec = specWithoutNetwork(source);
+        if (row.endsWith(QStringLiteral("-nat"))) {
+            spec.network = VmNetwork::Nat;
+            spec.bridge = QStringLiteral("hamlet0");
+            spec.mac = QStringLiteral("52:54:00:12:34:56");
+        } else if (row.endsWith(QStringLiteral("-user"))) {
+            spec.network = VmNetwork::User;
+        }
+        return spec;
+    }
+
+    static VmSpec specWithoutNetwork(const QString &source)
     {
         VmSpec spec;
         spec.source = *parseVmSource(source);
@@ -70,7 +85,7 @@ private Q_SLOTS:
     void domainXml_matchesGoldenFile_data()
     {
         QTest::addColumn<QString>("source");
-        for (const char *source : {"tiny", "iso", "disk", "kernel"})
+        for (const char *source : {"tiny", "iso", "disk", "kernel", "tiny-nat", "iso-user"})
             QTest::newRow(source) << QString::fromLatin1(source);
     }
     void domainXml_matchesGoldenFile()
@@ -179,6 +194,17 @@ private Q_SLOTS:
         QCOMPARE(kernelReleaseOf(QStringLiteral(HAMLET_VMS_GOLDEN_DIR "/tiny.xml")), QString());
     }
 
+    void parseDomainFacts_readsTheNetworkBack()
+    {
+        const DomainFacts nat = parseDomainFacts(domainXml(specFor(QStringLiteral("tiny-nat"))));
+        QCOMPARE(nat.network, QStringLiteral("nat"));
+        QCOMPARE(nat.mac, QStringLiteral("52:54:00:12:34:56"));
+        QCOMPARE(nat.bridge, QStringLiteral("hamlet0"));
+        const DomainFacts none = parseDomainFacts(domainXml(specFor(QStringLiteral("tiny"))));
+        QVERIFY(none.network.isEmpty());
+        QVERIFY(none.mac.isEmpty());
+        QVERIFY(!domainXml(specFor(QStringLiteral("tiny"))).contains(QStringLiteral("<interface")));
+    }
     void userDisk_isNeverMarkedAsHamlets()
     {
         const DomainFacts facts = parseDomainFacts(domainXml(specFor(QStringLiteral("disk"))));

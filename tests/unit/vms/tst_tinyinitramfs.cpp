@@ -1,14 +1,25 @@
 #include "newcarchive.h"
 #include "tinyinitramfs.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <sys/stat.h>
 
 using namespace Hamlet::Vms;
+
+namespace {
+bool writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size();
+}
+} // namespace
 
 // The tiny VM's initramfs as a file: a valid newc archive with what the kernel needs, built the
 // same way every time. (tst_tinyvmboot boots it.)
@@ -58,6 +69,40 @@ private Q_SLOTS:
         QVERIFY(all.contains(QStringLiteral("dev/console")));
         QVERIFY(TinyInitramfs::initScript().contains("Hamlet tiny VM: Linux $(uname -r)"));
         QVERIFY(TinyInitramfs::initScript().contains("/dev/ttyS0"));
+    }
+
+    void networkModules_comeInLoadOrder_andGoIntoTheArchive()
+    {
+        // A modules tree of our own: virtio_net needs net_failover, which needs failover; both
+        // need virtio and virtio_ring, which virtio_pci loads first.
+        QTemporaryDir modules;
+        QVERIFY(modules.isValid());
+        const QString dep = QStringLiteral(
+            "kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio.ko "
+            "kernel/drivers/virtio/virtio_ring.ko\n"
+            "kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko "
+            "kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n"
+            "kernel/drivers/virtio/virtio.ko:\nkernel/drivers/virtio/virtio_ring.ko:\n"
+            "kernel/net/core/failover.ko:\nkernel/drivers/net/net_failover.ko: kernel/net/core/failover.ko\n");
+        QVERIFY(writeFile(modules.path() + QStringLiteral("/modules.dep"), dep.toUtf8()));
+        for (const QString &module : dep.split(QRegularExpression(QStringLiteral("[:\\s]+")), Qt::SkipEmptyParts)) {
+            QVERIFY(QDir().mkpath(QFileInfo(modules.path() + QLatin1Char('/') + module).path()));
+            QVERIFY(writeFile(modules.path() + QLatin1Char('/') + module, module.toUtf8()));
+        }
+        QStringList order;
+        for (const TinyInitramfs::Module &module : TinyInitramfs::networkModules(modules.path()))
+            order << module.fileName;
+        QCOMPARE(order,
+                 (QStringList {QStringLiteral("00-virtio_ring.ko"), QStringLiteral("01-virtio.ko"),
+                               QStringLiteral("02-virtio_pci.ko"), QStringLiteral("03-failover.ko"),
+                               QStringLiteral("04-net_failover.ko"), QStringLiteral("05-virtio_net.ko")}));
+        const QString all = cpioListing(TinyInitramfs::build("busybox", TinyInitramfs::networkModules(modules.path())))
+                                .join(QLatin1Char('\n'));
+        QVERIFY2(all.contains(QStringLiteral("lib/modules/05-virtio_net.ko")), qPrintable(all));
+        QVERIFY(all.contains(QStringLiteral("etc/udhcpc.script")));
+        QVERIFY(TinyInitramfs::udhcpcScript().contains("/etc/resolv.conf"));
+        // No modules.dep (a kernel with everything built in): no modules, still an initramfs.
+        QVERIFY(TinyInitramfs::networkModules(modules.path() + QStringLiteral("/none")).isEmpty());
     }
 
     void build_isDeterministic()

@@ -212,6 +212,13 @@ private Q_SLOTS:
         QCOMPARE(spec.value().memoryBytes, 128ULL << 20);
         QCOMPARE(spec.value().vcpus, 1u);
         QCOMPARE(toString(spec.value().accelerator), toString(Accelerator::Kvm));
+        QCOMPARE(toString(spec.value().network), QStringLiteral("none")); // the helper's default is nat
+        for (const char *mode : {"nat", "none", "user"}) {
+            const Result<VmSpec> with = vmSpecFromVariantMap(
+                QStringLiteral("t"), {{QStringLiteral("network"), QString::fromLatin1(mode)}}, Accelerator::Kvm);
+            QVERIFY(with.ok());
+            QCOMPARE(toString(with.value().network), QString::fromLatin1(mode));
+        }
     }
 
     void variantMap_refusesUnknownSourceKeyAndTypes_data()
@@ -224,6 +231,8 @@ private Q_SLOTS:
         QTest::newRow("kernel as number") << QVariantMap {{QStringLiteral("kernel"), 5}};
         QTest::newRow("autostart as string") << QVariantMap {{QStringLiteral("autostart"), QStringLiteral("yes")}};
         QTest::newRow("unknown accelerator") << QVariantMap {{QStringLiteral("accelerator"), QStringLiteral("hvf")}};
+        QTest::newRow("unknown network") << QVariantMap {{QStringLiteral("network"), QStringLiteral("bridge")}};
+        QTest::newRow("network as number") << QVariantMap {{QStringLiteral("network"), 1}};
     }
     void variantMap_refusesUnknownSourceKeyAndTypes()
     {

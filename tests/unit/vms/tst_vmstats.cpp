@@ -78,6 +78,26 @@ private Q_SLOTS:
         QCOMPARE(sample.vcpus, 2u);
     }
 
+    void sample_sumsTheNicsBytes_andLeavesThemUnknownWithoutANic()
+    {
+        Parameters p;
+        p.addUInt("net.count", 2);
+        p.addULLong("net.0.rx.bytes", 1000);
+        p.addULLong("net.0.tx.bytes", 300);
+        p.addULLong("net.1.rx.bytes", 20);
+        p.addULLong("net.1.tx.bytes", 4);
+        const VmSample two = sampleFromParameters(QStringLiteral("vm1"), p.list, p.count);
+        QCOMPARE(two.netRxBytes, std::optional<quint64>(1020));
+        QCOMPARE(two.netTxBytes, std::optional<quint64>(304));
+        Parameters none;
+        none.addUInt("net.count", 0);
+        QVERIFY(!sampleFromParameters(QStringLiteral("vm2"), none.list, none.count).netRxBytes);
+        Parameters partial; // a NIC whose counters libvirt could not read: unknown, not a smaller sum
+        partial.addUInt("net.count", 1);
+        partial.addULLong("net.0.rx.bytes", 5);
+        QVERIFY(!sampleFromParameters(QStringLiteral("vm3"), partial.list, partial.count).netTxBytes);
+    }
+
     void sample_withoutRss_fallsBackToGuestThenBalloon()
     {
         Parameters guest;
