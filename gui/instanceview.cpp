@@ -39,10 +39,11 @@ InstanceView::InstanceView(InstanceListModel *model, InstanceFilterModel *filter
     horizontalHeader()->setSectionResizeMode(InstanceListModel::MemoryColumn, QHeaderView::Fixed);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::AddressColumn, QHeaderView::Interactive);
     horizontalHeader()->setSectionResizeMode(InstanceListModel::NetworkColumn, QHeaderView::Fixed);
-    horizontalHeader()->resizeSection(InstanceListModel::AddressColumn, 150);
-    horizontalHeader()->resizeSection(InstanceListModel::NetworkColumn, 130);
-    horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 110);
-    horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 130);
+    // Narrow enough that the stretching Name column keeps ~120 px in the default 690 px pane.
+    horizontalHeader()->resizeSection(InstanceListModel::AddressColumn, 145);
+    horizontalHeader()->resizeSection(InstanceListModel::NetworkColumn, 110);
+    horizontalHeader()->resizeSection(InstanceListModel::CpuColumn, 95);
+    horizontalHeader()->resizeSection(InstanceListModel::MemoryColumn, 110);
     setMinimumWidth(320);
     connect(selectionModel(), &QItemSelectionModel::selectionChanged, this, &InstanceView::selectionChangedByUser);
     connect(selectionModel(), &QItemSelectionModel::currentRowChanged, this, &InstanceView::selectionChangedByUser);
