@@ -70,4 +70,15 @@ QString byteRate(double bytesPerSecond)
     return bytes(static_cast<qulonglong>(std::llround(std::max(0.0, bytesPerSecond)))) + QStringLiteral("/s");
 }
 
+double niceAxisTop(double value)
+{
+    if (value <= 0)
+        return 1;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(value)));
+    for (const double step : {1.0, 2.0, 5.0, 10.0})
+        if (step * magnitude >= value)
+            return step * magnitude;
+    return 10 * magnitude;
+}
+
 } // namespace Hamlet::Format

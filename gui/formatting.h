@@ -15,5 +15,7 @@ QString percent(double value);
 QString byteRate(double bytesPerSecond);
 // "0.5 CPU", "2 CPUs".
 QString cores(double value);
+// A "nice" chart axis top at or above value: 1, 2 or 5 times a power of ten.
+double niceAxisTop(double value);
 
 } // namespace Hamlet::Format

@@ -1,5 +1,6 @@
 #include "networkchart.h"
 
+#include "formatting.h"
 #include "instancehistory.h"
 
 #include <QChart>
@@ -10,20 +11,6 @@
 #include <cmath>
 
 namespace Hamlet {
-
-namespace {
-// A "nice" axis top above value: 1, 2 or 5 times a power of ten.
-double niceCeiling(double value)
-{
-    if (value <= 0)
-        return 1;
-    const double magnitude = std::pow(10.0, std::floor(std::log10(value)));
-    for (const double step : {1.0, 2.0, 5.0, 10.0})
-        if (step * magnitude >= value)
-            return step * magnitude;
-    return 10 * magnitude;
-}
-} // namespace
 
 NetworkChart::NetworkChart(QWidget *parent)
     : QChartView(new QChart, parent)
@@ -135,7 +122,7 @@ void NetworkChart::showHistory(const InstanceHistory *history, int windowSeconds
     m_rx->replace(rx);
     m_tx->replace(tx);
     m_y->setTitleText(mebi ? tr("MiB/s") : tr("KiB/s"));
-    m_y->setRange(0, niceCeiling(std::max(peak / scale * 1.05, 1.0)));
+    m_y->setRange(0, Format::niceAxisTop(std::max(peak / scale * 1.05, 1.0)));
     m_unknown->setVisible(!m_measured);
 }
 

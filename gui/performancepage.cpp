@@ -22,18 +22,6 @@ namespace Hamlet {
 namespace {
 constexpr double MiB = 1024.0 * 1024.0;
 const QString WindowKey = QStringLiteral("performance/windowSeconds");
-
-// A "nice" axis top above value: 1, 2 or 5 times a power of ten.
-double niceCeiling(double value)
-{
-    if (value <= 0)
-        return 1;
-    const double magnitude = std::pow(10.0, std::floor(std::log10(value)));
-    for (const double step : {1.0, 2.0, 5.0, 10.0})
-        if (step * magnitude >= value)
-            return step * magnitude;
-    return 10 * magnitude;
-}
 } // namespace
 
 PerformancePage::PerformancePage(QWidget *parent)
@@ -196,8 +184,8 @@ void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimi
     m_cpuLimit->replace(cpuLimitCores > 0 ? QList<QPointF> {{left, cpuLimit}, {0, cpuLimit}} : noLine);
     m_memoryLimit->replace(memoryLimitBytes > 0 ? QList<QPointF> {{left, memoryLimit}, {0, memoryLimit}} : noLine);
     m_network->showHistory(history, m_windowSeconds);
-    m_cpuY->setRange(0, niceCeiling(cpuTop * 1.05));
-    m_memoryY->setRange(0, niceCeiling(std::max(memoryTop * 1.05, 1.0)));
+    m_cpuY->setRange(0, Format::niceAxisTop(cpuTop * 1.05));
+    m_memoryY->setRange(0, Format::niceAxisTop(std::max(memoryTop * 1.05, 1.0)));
 
     const StatPoint &latest = history->at(history->size() - 1);
     QString text = tr("CPU %1 of one core").arg(Format::percent(latest.cpuPercent));
