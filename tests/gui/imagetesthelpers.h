@@ -1,6 +1,6 @@
 #pragma once
 
-// What the Images GUI tests share: names that keep concurrent runs apart, where screenshots go,
+// What GUI tests share: names that keep concurrent runs apart, where screenshots go,
 // typing as a person would, and the main window's dialogs found as they open.
 #include "containerwizard.h"
 #include "mainwindow.h"

@@ -7,6 +7,7 @@
 #include "addressdelegate.h"
 #include "containerwizard.h"
 #include "detailspane.h"
+#include "imagetesthelpers.h"
 #include "instanceactions.h"
 #include "instancelistmodel.h"
 #include "instanceview.h"
@@ -40,31 +41,12 @@
 #include <memory>
 
 using namespace Hamlet;
+using Hamlet::Test::outputPath;
 using Hamlet::Test::TestSystem;
+using Hamlet::Test::typeInto;
+using Hamlet::Test::unique;
 
 namespace {
-// Container names are host-wide (cgroups): a suffix keeps concurrent test runs apart.
-QString unique(const char *name)
-{
-    static const QString suffix = QString::number(QCoreApplication::applicationPid() % 100000);
-    return QString::fromLatin1(name) + QLatin1Char('-') + suffix;
-}
-
-QString outputPath(const QString &name)
-{
-    const QString dir = qEnvironmentVariable("HAMLET_TEST_OUTPUT", QDir::tempPath());
-    QDir().mkpath(dir);
-    return dir + QLatin1Char('/') + name;
-}
-
-void typeInto(QLineEdit *edit, const QString &text)
-{
-    edit->setFocus();
-    edit->selectAll();
-    QTest::keyClick(edit, Qt::Key_Backspace);
-    QTest::keyClicks(edit, text);
-}
-
 // A TCP listener on a port the kernel picks: held while the object lives.
 struct HeldPort {
     int fd = -1;
