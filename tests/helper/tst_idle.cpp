@@ -4,6 +4,7 @@
 #include "clienttest.h"
 #include "testsystem.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QTest>
 #include <QThread>
@@ -38,6 +39,35 @@ qulonglong switchesOver(qint64 pid, int seconds)
     return switchesOf(pid) - before;
 }
 
+// Children of the helper still running (its start-up probes: libvirt's QEMU capability probe).
+bool hasChildren(qint64 pid)
+{
+    QFile children(QStringLiteral("/proc/%1/task/%1/children").arg(pid));
+    return children.open(QIODevice::ReadOnly) && !children.readAll().trimmed().isEmpty();
+}
+
+// Waits until the helper's start-up work is over: no child left and no switch for 3 s. A helper
+// that keeps waking at least every 3 s never settles and fails here, within 90 s.
+bool settle(qint64 pid)
+{
+    QElapsedTimer waited;
+    waited.start();
+    qulonglong last = switchesOf(pid);
+    QElapsedTimer quiet;
+    quiet.start();
+    while (waited.elapsed() < 90000) {
+        QThread::msleep(250);
+        const qulonglong now = switchesOf(pid);
+        if (now != last || hasChildren(pid)) {
+            last = now;
+            quiet.restart();
+        } else if (quiet.elapsed() >= 3000) {
+            return true;
+        }
+    }
+    return false;
+}
+
 } // namespace
 
 class TestIdle : public QObject
@@ -56,7 +86,7 @@ private Q_SLOTS:
         m_client = std::make_unique<HelperClient>(m_system.busAddress());
         // Its start-up work (the built-in image, the libvirt probe) done: it answers.
         QVERIFY(std::holds_alternative<Capabilities>(QCoro::waitFor(m_client->capabilities())));
-        QThread::sleep(2);
+        QVERIFY2(settle(m_system.helperPid()), "the helper never stayed asleep for 3 s after its start");
     }
 
     void nothingRunning_theEventLoopSleeps()
