@@ -7,8 +7,14 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 
+#include <malloc.h>
+
 int main(int argc, char *argv[])
 {
+    // glibc gives every thread that allocates its own arena: the embedded libvirt's short-lived
+    // worker threads grew the helper by 16 MiB over its first two VM starts, never returned
+    // (measured by tst_soak). Two arenas serve a mostly single-threaded service without it.
+    ::mallopt(M_ARENA_MAX, 2);
     Hamlet::Vms::LibvirtConnection::prepareProcess(); // before Qt picks its event dispatcher
     QCoreApplication app(argc, argv);
     const Hamlet::QuitOnSignals quitOnSignals;
