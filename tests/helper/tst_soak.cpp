@@ -3,12 +3,8 @@
 // fds, the mounts under its state dir, its cgroups and the QEMU processes are what they were
 // before, and its RSS grew by less than 5 MiB. tests/soak/run-soak runs the full length (1000
 // and 50) through HAMLET_SOAK_CONTAINER_CYCLES and HAMLET_SOAK_VM_CYCLES.
-#include "clienttest.h"
-#include "testsystem.h"
+#include "helperfootprint.h"
 
-#include <QCryptographicHash>
-#include <QDir>
-#include <QDirIterator>
 #include <QElapsedTimer>
 #include <QTest>
 
@@ -24,89 +20,6 @@ int cyclesFromEnvironment(const char *name, int fallback)
     bool ok = false;
     const int value = qEnvironmentVariableIntValue(name, &ok);
     return ok && value > 0 ? value : fallback;
-}
-
-// What a helper holds that a leak would grow.
-struct Footprint {
-    int fds = 0;
-    int mounts = 0;
-    int cgroups = 0;
-    int qemus = 0;
-    qulonglong rssKiB = 0;
-
-    QString describe() const
-    {
-        return QStringLiteral("fds %1, mounts %2, cgroups %3, QEMU processes %4, RSS %5 KiB")
-            .arg(fds)
-            .arg(mounts)
-            .arg(cgroups)
-            .arg(qemus)
-            .arg(rssKiB);
-    }
-};
-
-qulonglong rssKiBOf(qint64 pid)
-{
-    for (const QByteArray &line : readFile(QStringLiteral("/proc/%1/status").arg(pid)).split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toULongLong();
-    }
-    return 0;
-}
-
-// QEMU processes of this helper's VMs (other helpers may run VMs on this machine at the same time):
-// their command lines name files under its run or state dir.
-int qemuProcessesOf(const TestSystem &system)
-{
-    int count = 0;
-    for (const QString &entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
-        bool isPid = false;
-        entry.toLongLong(&isPid);
-        if (!isPid || !readFile(QStringLiteral("/proc/%1/comm").arg(entry)).startsWith("qemu-system"))
-            continue;
-        const QByteArray commandLine = readFile(QStringLiteral("/proc/%1/cmdline").arg(entry));
-        if (commandLine.contains(system.runDir().toUtf8()) || commandLine.contains(system.stateDir().toUtf8()))
-            ++count;
-    }
-    return count;
-}
-
-// The helper's cgroup parent is named after its state dir (helperservice.cpp), in every hierarchy.
-int cgroupsUnder(const QString &stateDir)
-{
-    const QString parent
-        = QStringLiteral("hamlet-%1")
-              .arg(QString::fromLatin1(
-                  QCryptographicHash::hash(stateDir.toUtf8(), QCryptographicHash::Sha256).toHex().left(12)));
-    int count = 0;
-    QDirIterator hierarchies(QStringLiteral("/sys/fs/cgroup"), QDir::Dirs | QDir::NoDotAndDotDot);
-    while (hierarchies.hasNext()) {
-        const QString root = hierarchies.next() + QLatin1Char('/') + parent;
-        if (!QFileInfo(root).isDir())
-            continue;
-        QDirIterator groups(root, QDir::Dirs | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
-        while (groups.hasNext()) {
-            groups.next();
-            ++count;
-        }
-    }
-    return count;
-}
-
-Footprint footprintOf(const TestSystem &system)
-{
-    Footprint footprint;
-    const qint64 pid = system.helperPid();
-    footprint.fds
-        = int(QDir(QStringLiteral("/proc/%1/fd").arg(pid)).entryList(QDir::NoDotAndDotDot | QDir::System).size());
-    for (const QByteArray &line : readFile(QStringLiteral("/proc/%1/mountinfo").arg(pid)).split('\n')) {
-        if (line.contains(system.stateDir().toUtf8()) || line.contains(system.runDir().toUtf8()))
-            ++footprint.mounts;
-    }
-    footprint.cgroups = cgroupsUnder(system.stateDir());
-    footprint.qemus = qemuProcessesOf(system);
-    footprint.rssKiB = rssKiBOf(pid);
-    return footprint;
 }
 
 } // namespace
@@ -140,16 +53,16 @@ class TestSoak : public QObject
     {
         QCOMPARE(cycle(kind, kind + QStringLiteral("-warm"), spec), QString());
         // The footprint sees an instance (so it would see one left behind).
-        const Footprint idle = footprintOf(m_system);
+        const HelperFootprint idle = footprintOf(m_system);
         QCOMPARE(createAndWait(*m_client, kind, kind + QStringLiteral("-seen"), spec), QString());
-        const Footprint running = footprintOf(m_system);
+        const HelperFootprint running = footprintOf(m_system);
         QVERIFY2(kind == QLatin1String("vm") ? running.qemus > idle.qemus
                                              : running.mounts > idle.mounts && running.cgroups > idle.cgroups,
                  qPrintable(running.describe()));
         QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->stop(kind + QStringLiteral("-seen"), true))));
         QVERIFY(std::holds_alternative<bool>(
             QCoro::waitFor(m_client->instanceCall(kind + QStringLiteral("-seen"), QStringLiteral("Delete")))));
-        const Footprint before = footprintOf(m_system);
+        const HelperFootprint before = footprintOf(m_system);
         QElapsedTimer elapsed;
         elapsed.start();
         for (int i = 0; i < cycles; ++i) {
@@ -162,7 +75,7 @@ class TestSoak : public QObject
         // QEMU of the last stop may take a moment to go; fds of the last calls to close.
         QTRY_VERIFY_WITH_TIMEOUT(footprintOf(m_system).qemus == before.qemus, 10000);
         QTRY_VERIFY_WITH_TIMEOUT(footprintOf(m_system).fds <= before.fds, 5000);
-        const Footprint after = footprintOf(m_system);
+        const HelperFootprint after = footprintOf(m_system);
         qInfo("%s: %d cycles in %.1f s (%.2f cycles/s)", qPrintable(kind), cycles, seconds, cycles / seconds);
         qInfo("%s before: %s", qPrintable(kind), qPrintable(before.describe()));
         qInfo("%s after:  %s", qPrintable(kind), qPrintable(after.describe()));
