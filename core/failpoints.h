@@ -24,6 +24,8 @@ inline constexpr std::string_view ContainerRuntimeStarted = "container-runtime-s
 inline constexpr std::string_view ContainerDeleteHalfway = "container-delete-halfway";
 inline constexpr std::string_view VmDefined = "vm-defined";
 inline constexpr std::string_view VmStarted = "vm-started";
+inline constexpr std::string_view PullMidLayer = "pull-mid-layer";
+inline constexpr std::string_view ImportMidArchive = "import-mid-archive";
 
 inline constexpr std::array All {ContainerImageResolved,
                                  ContainerOverlayMounted,
@@ -31,7 +33,9 @@ inline constexpr std::array All {ContainerImageResolved,
                                  ContainerRuntimeStarted,
                                  ContainerDeleteHalfway,
                                  VmDefined,
-                                 VmStarted};
+                                 VmStarted,
+                                 PullMidLayer,
+                                 ImportMidArchive};
 
 // At `stage`: nothing when it is not armed; an error to return from the step when armed with
 // "error"; never returns when armed with "abort".

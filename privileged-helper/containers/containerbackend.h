@@ -179,6 +179,7 @@ private:
 
     // containerreconcile.cpp
     QCoro::Task<> ensureBuiltInImage();
+    QCoro::Task<> sweepImageStore();
     QCoro::Task<> reconcile();
     QCoro::Task<> removeOrphan(QString name);
 

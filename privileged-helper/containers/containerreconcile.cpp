@@ -36,6 +36,7 @@ QCoro::Task<Status> ContainerBackend::initialize()
         co_return ready;
     co_await ensureBuiltInImage();
     co_await reconcile();
+    co_await sweepImageStore();
 
     for (const QString &name : names()) {
         const Container *container = find(name);
@@ -60,6 +61,22 @@ QCoro::Task<> ContainerBackend::ensureBuiltInImage()
     const Result<ImageInfo> built = co_await building;
     if (!built)
         Log::containers()->warn("the built-in busybox image is unavailable: {}", built.error().message);
+}
+
+QCoro::Task<> ContainerBackend::sweepImageStore()
+{
+    // A pull or import the helper died in has stored blobs (a manifest, a config, whole layers)
+    // that no image names: nothing is running that could still claim them, so they go now.
+    QStringList layersInUse;
+    for (const auto &[name, container] : m_containers)
+        layersInUse << container->record.diffIds;
+    ImageStore *images = &m_images;
+    auto sweep = [images, layersInUse] { return images->garbageCollect(layersInUse); }; // named: GCC 12
+    QFuture<quint64> sweeping = QtConcurrent::run(std::move(sweep));
+    if (const quint64 freed = co_await sweeping; freed > 0)
+        Log::containers()->info("image store: removed {} bytes of blobs no image uses (left by an interrupted "
+                                "pull or import)",
+                                freed);
 }
 
 QCoro::Task<> ContainerBackend::reconcile()
