@@ -96,8 +96,14 @@ QCoro::Task<> ContainerBackend::reconcile()
         const QString name = file.chopped(5);
         const Result<ContainerRecord> loaded = ContainerRecord::load(instances.filePath(file));
         if (!isValidInstanceName(name) || !loaded || loaded->spec.name != name) {
-            Log::containers()->error("ignoring {}: {}", instances.filePath(file),
-                                     loaded ? QStringLiteral("its name does not match") : loaded.error().message);
+            // Moved aside, not deleted (a person may repair it; its bundle and data stay), and out
+            // of the way of a new container of that name.
+            const QString aside = instances.filePath(file) + QStringLiteral(".unreadable");
+            QFile::remove(aside);
+            const bool moved = QFile::rename(instances.filePath(file), aside);
+            Log::containers()->error("{} cannot be loaded ({}){}; the other containers load", instances.filePath(file),
+                                     loaded ? QStringLiteral("its name does not match") : loaded.error().message,
+                                     moved ? QStringLiteral(": moved aside to ") + aside : QString());
             continue;
         }
         auto owned = std::make_unique<Container>();

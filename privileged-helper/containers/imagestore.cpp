@@ -447,7 +447,8 @@ Result<QStringList> ImageStore::unpackLayers(const ImageInfo &image)
         if (!unpacked)
             return ErrorReply {
                 unpacked.error().name,
-                QStringLiteral("cannot unpack a layer of image %1: %2").arg(image.name, unpacked.error().message)};
+                QStringLiteral("cannot unpack a layer of image %1 into %2: %3")
+                    .arg(image.name, layerPath(image.diffIds.at(i)), unpacked.error().message)};
         topFirst.prepend(layerPath(image.diffIds.at(i)));
     }
     return topFirst;
