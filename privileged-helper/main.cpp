@@ -54,9 +54,13 @@ int main(int argc, char *argv[])
         QStringLiteral("Exit after this many seconds with nothing running, nobody subscribed and no call or job "
                        "under way; D-Bus activation starts the helper again (default 0: never)."),
         QStringLiteral("seconds"), QStringLiteral("0"));
+    const QCommandLineOption runtimeTimeout(
+        QStringLiteral("runtime-timeout"),
+        QStringLiteral("Kill an OCI runtime call that takes longer than this many seconds and fail it (default 60)."),
+        QStringLiteral("seconds"), QStringLiteral("60"));
     const QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("Log debug messages."));
     parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, maxLayerBytes, networkBridge,
-                       networkPool, exitWhenIdle, verbose});
+                       networkPool, exitWhenIdle, runtimeTimeout, verbose});
     parser.process(app);
 
     Hamlet::Log::setup("hamlet-helper", parser.isSet(verbose));
@@ -67,11 +71,17 @@ int main(int argc, char *argv[])
                                         parser.value(exitWhenIdle).toStdString());
         return 2;
     }
-    Hamlet::HelperService service({parser.value(bus), parser.value(stateDir), parser.value(runDir),
-                                   parser.value(runtime), parser.value(libvirtUri), parser.value(probeCache),
-                                   parser.value(maxLayerBytes).toULongLong(),
-                                   std::chrono::milliseconds(static_cast<qint64>(idleSeconds * 1000)),
-                                   parser.value(networkBridge), parser.value(networkPool)});
+    const int runtimeSeconds = parser.value(runtimeTimeout).toInt();
+    if (runtimeSeconds <= 0) {
+        Hamlet::Log::helper()->critical("--runtime-timeout takes a positive number of seconds, not \"{}\"",
+                                        parser.value(runtimeTimeout).toStdString());
+        return 2;
+    }
+    Hamlet::HelperService service(
+        {parser.value(bus), parser.value(stateDir), parser.value(runDir), parser.value(runtime),
+         parser.value(libvirtUri), parser.value(probeCache), parser.value(maxLayerBytes).toULongLong(),
+         std::chrono::milliseconds(static_cast<qint64>(idleSeconds * 1000)), parser.value(networkBridge),
+         parser.value(networkPool), std::chrono::seconds(runtimeSeconds)});
     service.start().then([](bool ready) {
         // Queued: start() may fail before the event loop runs, when exit() would do nothing.
         if (!ready)

@@ -42,6 +42,7 @@ ContainerBackend::ContainerBackend(Options options, QObject *parent)
     LayerExtractor::Limits limits;
     limits.maxBytes = m_options.maxLayerBytes;
     m_images.setLayerLimits(limits);
+    m_runtime.setTimeout(m_options.runtimeTimeout);
     m_logTimer.setInterval(std::chrono::seconds(5));
     connect(&m_logTimer, &QTimer::timeout, this, &ContainerBackend::enforceLogLimits);
 }
