@@ -99,7 +99,7 @@ private Q_SLOTS:
         QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
         m_client = std::make_unique<HelperClient>(m_system.busAddress());
         // libvirt's QEMU capability probe at the helper's start is not an instance's QEMU.
-        QTRY_COMPARE_WITH_TIMEOUT(qemuProcessesOf(m_system), 0, 60000);
+        QVERIFY(waitUntilNoQemuOf(m_system, 60000));
     }
 
     void containerCycles_leaveNothingBehind()

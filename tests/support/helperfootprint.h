@@ -6,6 +6,8 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QDirIterator>
+#include <QElapsedTimer>
+#include <QThread>
 
 // What a test helper holds on the host that a leak or a half-made instance would leave: its open
 // fds, mounts under its state or run dir, cgroups under its cgroup parent, QEMU processes of its
@@ -55,6 +57,20 @@ inline int qemuProcessesOf(const TestSystem &system)
             ++count;
     }
     return count;
+}
+
+// Waits, in wall-clock time, until no QEMU of this helper runs (libvirt's capability probe at the
+// helper's start, or the last VM's QEMU going away).
+inline bool waitUntilNoQemuOf(const TestSystem &system, int timeoutMs)
+{
+    QElapsedTimer waited;
+    waited.start();
+    while (qemuProcessesOf(system) != 0) {
+        if (waited.elapsed() > timeoutMs)
+            return false;
+        QThread::msleep(100);
+    }
+    return true;
 }
 
 // The helper's cgroup parent is named after its state dir (helperservice.cpp), in every hierarchy.
