@@ -12,6 +12,9 @@ void registerDBusTypes()
         qDBusRegisterMetaType<SampleEntry>();
         qDBusRegisterMetaType<SampleBatch>();
         qDBusRegisterMetaType<VariantMapList>();
+        qDBusRegisterMetaType<HistorySeries>();
+        qDBusRegisterMetaType<HistorySeriesList>();
+        qDBusRegisterMetaType<TimeList>();
         return true;
     }();
     Q_UNUSED(registered);
@@ -110,6 +113,22 @@ const QDBusArgument &operator>>(const QDBusArgument &argument, Hamlet::SampleEnt
 {
     argument.beginStructure();
     argument >> entry.name >> entry.values;
+    argument.endStructure();
+    return argument;
+}
+
+QDBusArgument &operator<<(QDBusArgument &argument, const Hamlet::HistorySeries &series)
+{
+    argument.beginStructure();
+    argument << series.name << series.min << series.mean << series.max;
+    argument.endStructure();
+    return argument;
+}
+
+const QDBusArgument &operator>>(const QDBusArgument &argument, Hamlet::HistorySeries &series)
+{
+    argument.beginStructure();
+    argument >> series.name >> series.min >> series.mean >> series.max;
     argument.endStructure();
     return argument;
 }

@@ -48,9 +48,12 @@ int main(int argc, char *argv[])
         QStringLiteral("Exit after this many seconds with nothing running, nobody subscribed and no call or job "
                        "under way; D-Bus activation starts the helper again (default 0: never)."),
         QStringLiteral("seconds"), QStringLiteral("0"));
+    const QCommandLineOption noHistory(
+        QStringLiteral("no-history"),
+        QStringLiteral("Record no history (STATE/history.sqlite); GetHistory then fails. For comparisons."));
     const QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("Log debug messages."));
     parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, maxLayerBytes, networkBridge,
-                       networkPool, exitWhenIdle, verbose});
+                       networkPool, exitWhenIdle, noHistory, verbose});
     parser.process(app);
 
     Hamlet::Log::setup("hamlet-helper", parser.isSet(verbose));
@@ -65,7 +68,7 @@ int main(int argc, char *argv[])
                                    parser.value(runtime), parser.value(libvirtUri), parser.value(probeCache),
                                    parser.value(maxLayerBytes).toULongLong(),
                                    std::chrono::milliseconds(static_cast<qint64>(idleSeconds * 1000)),
-                                   parser.value(networkBridge), parser.value(networkPool)});
+                                   parser.value(networkBridge), parser.value(networkPool), !parser.isSet(noHistory)});
     service.start().then([](bool ready) {
         // Queued: start() may fail before the event loop runs, when exit() would do nothing.
         if (!ready)
