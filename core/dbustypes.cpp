@@ -15,6 +15,10 @@ void registerDBusTypes()
         qDBusRegisterMetaType<HistorySeries>();
         qDBusRegisterMetaType<HistorySeriesList>();
         qDBusRegisterMetaType<TimeList>();
+        // Out-arguments of adaptor slots are looked up by the name the slot spells: the aliases
+        // must be known by name too (GetHistory).
+        qRegisterMetaType<TimeList>("Hamlet::TimeList");
+        qRegisterMetaType<HistorySeriesList>("Hamlet::HistorySeriesList");
         return true;
     }();
     Q_UNUSED(registered);
