@@ -123,8 +123,10 @@ std::optional<Window> Store::read(const QString &name, qint64 fromMs, qint64 toM
     if (!id || toMs < fromMs)
         return window;
 
-    // The finest resolution that still covers fromMs.
-    if (fromMs >= nowMs - RawTier.keepMs) {
+    // The finest resolution that still covers fromMs. Pruning runs once a minute, so a tier holds
+    // a minute more than it keeps: "the last hour" asked a few ms before nowMs is still 1 s.
+    constexpr qint64 PruneSlackMs = 60 * 1000;
+    if (fromMs >= nowMs - RawTier.keepMs - PruneSlackMs) {
         const std::optional<std::vector<Point>> points = readPoints(*id, fromMs, toMs, error);
         if (!points)
             return std::nullopt;
@@ -137,7 +139,8 @@ std::optional<Window> Store::read(const QString &name, qint64 fromMs, qint64 toM
         window.buckets = coarsen(downsample(*points, RawTier.stepMs), RawTier.stepMs, maxPoints, &window.stepMs);
         return window;
     }
-    const Tier &tier = fromMs >= nowMs - BucketTiers.front().keepMs ? BucketTiers.front() : BucketTiers.back();
+    const Tier &tier
+        = fromMs >= nowMs - BucketTiers.front().keepMs - PruneSlackMs ? BucketTiers.front() : BucketTiers.back();
     std::optional<std::vector<Bucket>> buckets
         = readBuckets(*id, tier.stepMs, bucketStart(fromMs, tier.stepMs), toMs, error);
     if (!buckets)

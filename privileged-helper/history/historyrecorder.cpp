@@ -25,6 +25,7 @@ Recorder::Recorder(QString path, QObject *parent)
         Log::stats()->error("{}: history is not recorded (check that the state directory is writable)", error);
         return;
     }
+    m_readers.setMaxThreadCount(2);
     m_thread.setObjectName(QStringLiteral("history-writer"));
     m_writer.moveToThread(&m_thread);
     m_thread.start();
@@ -134,7 +135,7 @@ void Recorder::keepOnly(const QStringList &names)
 QFuture<ReadResult> Recorder::read(const QString &name, qint64 fromMs, qint64 toMs, quint32 maxPoints) const
 {
     const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
-    return QtConcurrent::run([path = m_path, name, fromMs, toMs, maxPoints, nowMs] {
+    return QtConcurrent::run(&m_readers, [path = m_path, name, fromMs, toMs, maxPoints, nowMs] {
         ReadResult result;
         const std::unique_ptr<Store> store = Store::open(path, Store::Mode::Read, &result.error);
         if (store)

@@ -7,6 +7,7 @@
 #include <QHash>
 #include <QObject>
 #include <QThread>
+#include <QThreadPool>
 
 #include <memory>
 
@@ -56,6 +57,9 @@ private:
     std::unique_ptr<Store> m_store; // used on m_thread only, after the constructor
     QThread m_thread;
     QObject m_writer; // lives on m_thread: the context of queued writes
+    // Reads of their own: on the global pool they would wait behind image unpacking and the
+    // helper's start-up work.
+    mutable QThreadPool m_readers;
     QHash<QString, std::vector<Point>> m_pending;
     QHash<QString, Previous> m_previous;
     std::optional<qulonglong> m_lastRecordedNs;
