@@ -133,7 +133,10 @@ void PerformancePage::setWindowSeconds(int seconds)
         : divisor == 60                   ? QStringLiteral("min")
                                           : QStringLiteral("s");
     for (QValueAxis *x : {m_cpuX, m_memoryX}) {
-        x->setTitleText(tr("%1 ago").arg(unit));
+        x->setTitleText(divisor == 86400      ? tr("days ago")
+                            : divisor == 3600 ? tr("hours ago")
+                            : divisor == 60   ? tr("minutes ago")
+                                              : tr("seconds ago"));
         // The axis titles are hidden to give the three charts room: the labels carry the unit.
         x->setLabelFormat(QStringLiteral("%g ") + unit);
         x->setRange(-seconds / divisor, 0);
@@ -239,6 +242,8 @@ void PerformancePage::showLongHistory(const HistoryData &history)
 // bucket where nothing was measured leaves a gap, never a 0.
 void PerformancePage::drawLong()
 {
+    m_cpu->setPointsVisible(false);
+    m_memory->setPointsVisible(false);
     if (m_windowSeconds <= LongestLiveWindow)
         return;
     QList<QPointF> cpu;
@@ -262,6 +267,9 @@ void PerformancePage::drawLong()
             }
         }
     }
+    // Buckets are few (one in a fresh week): their points are drawn, not only the lines between.
+    m_cpu->setPointsVisible(true);
+    m_memory->setPointsVisible(true);
     m_cpu->replace(cpu);
     m_memory->replace(memory);
     m_cpuY->setRange(0, Format::niceAxisTop(cpuTop * 1.05));
