@@ -2,6 +2,7 @@
 
 #include "dbustypes.h"
 #include "helperclient.h"
+#include "historycommand.h"
 #include "imagecommands.h"
 #include "namespacefacts.h"
 #include "units.h"
@@ -176,7 +177,7 @@ QString usage()
                           "create-vm NAME [key=value...] | start|stop|kill|pause|resume|restart|delete NAME | "
                           "inspect NAME | show NAME | images | pull REF [key=value...] | "
                           "import FILE|- docker-archive|oci-archive|rootfs [name=N] [command='CMD ARGS'] [env=K=V] "
-                          "[workdir=DIR] | rmi NAME");
+                          "[workdir=DIR] | rmi NAME | history NAME [--from T] [--to T] [--format csv|json]");
 }
 
 QCoro::Task<> run(QString busAddress, QStringList arguments, int *exitCode)
@@ -249,6 +250,9 @@ QCoro::Task<> run(QString busAddress, QStringList arguments, int *exitCode)
     } else if (verb == QLatin1String("import") && arguments.size() >= 3) {
         const QStringList rest = arguments.mid(1);
         *exitCode = co_await Images::importFile(client, rest, out(), err());
+    } else if (verb == QLatin1String("history") && !name.isEmpty()) {
+        const QStringList rest = arguments.mid(1); // named: GCC 12 and temporaries in co_await
+        *exitCode = co_await History::run(client, rest, out(), err());
     } else if (verb == QLatin1String("rmi") && !name.isEmpty()) {
         *exitCode = co_await Images::remove(client, name, err());
     } else {

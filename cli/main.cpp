@@ -22,6 +22,8 @@ int main(int argc, char *argv[])
                                  QStringLiteral("address"));
     parser.addOption(bus);
     parser.addPositionalArgument(QStringLiteral("command"), Hamlet::Ctl::usage());
+    // A verb's own options ("history NAME --from -2min") are its arguments, not hamletctl's.
+    parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsPositionalArguments);
     // QCommandLineParser swallows "--", which separates a container's command: split it off first.
     QStringList arguments = app.arguments();
     const qsizetype separator = arguments.indexOf(QStringLiteral("--"));

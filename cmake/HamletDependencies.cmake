@@ -37,6 +37,8 @@ endmacro()
 if(HAMLET_BUILD_HELPER)
   hamlet_require_pkgconfig(LIBVIRT libvirt libvirt-dev)
   hamlet_require_pkgconfig(LIBARCHIVE libarchive libarchive-dev)
+  hamlet_require_pkgconfig(SQLITE sqlite3 libsqlite3-dev)
+  hamlet_require_qt(Concurrent qt6-base-dev) # the history's reads
 endif()
 if(HAMLET_BUILD_GUI)
   hamlet_require_pkgconfig(LIBVTERM vterm libvterm-dev)

@@ -12,6 +12,13 @@ void registerDBusTypes()
         qDBusRegisterMetaType<SampleEntry>();
         qDBusRegisterMetaType<SampleBatch>();
         qDBusRegisterMetaType<VariantMapList>();
+        qDBusRegisterMetaType<HistorySeries>();
+        qDBusRegisterMetaType<HistorySeriesList>();
+        qDBusRegisterMetaType<TimeList>();
+        // Out-arguments of adaptor slots are looked up by the name the slot spells: the aliases
+        // must be known by name too (GetHistory).
+        qRegisterMetaType<TimeList>("Hamlet::TimeList");
+        qRegisterMetaType<HistorySeriesList>("Hamlet::HistorySeriesList");
         return true;
     }();
     Q_UNUSED(registered);
@@ -110,6 +117,22 @@ const QDBusArgument &operator>>(const QDBusArgument &argument, Hamlet::SampleEnt
 {
     argument.beginStructure();
     argument >> entry.name >> entry.values;
+    argument.endStructure();
+    return argument;
+}
+
+QDBusArgument &operator<<(QDBusArgument &argument, const Hamlet::HistorySeries &series)
+{
+    argument.beginStructure();
+    argument << series.name << series.min << series.mean << series.max;
+    argument.endStructure();
+    return argument;
+}
+
+const QDBusArgument &operator>>(const QDBusArgument &argument, Hamlet::HistorySeries &series)
+{
+    argument.beginStructure();
+    argument >> series.name >> series.min >> series.mean >> series.max;
     argument.endStructure();
     return argument;
 }

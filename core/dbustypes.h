@@ -29,6 +29,33 @@ struct SampleEntry {
 };
 using SampleBatch = QList<SampleEntry>;
 
+// One series of GetHistory: (sadadad) name, min, mean, max, one value per point (NaN: not
+// measured at that point); min and max are empty when each point is a single sample.
+struct HistorySeries {
+    QString name;
+    QList<double> min;
+    QList<double> mean;
+    QList<double> max;
+};
+using HistorySeriesList = QList<HistorySeries>;
+using TimeList = QList<qlonglong>; // ax
+
+// What GetHistory answers: stepNs, one time per point (Unix ns), the measured series.
+struct HistoryData {
+    qlonglong stepNs = 0;
+    TimeList timesNs;
+    HistorySeriesList series;
+
+    // nullptr: not measured in this window.
+    const HistorySeries *find(const QString &name) const
+    {
+        for (const HistorySeries &one : series)
+            if (one.name == name)
+                return &one;
+        return nullptr;
+    }
+};
+
 // aa{sv}: ListImages, Job1.Layers.
 using VariantMapList = QList<QVariantMap>;
 
@@ -47,4 +74,8 @@ QDBusArgument &operator<<(QDBusArgument &argument, const Hamlet::SampleEntry &en
 const QDBusArgument &operator>>(const QDBusArgument &argument, Hamlet::SampleEntry &entry);
 
 Q_DECLARE_METATYPE(Hamlet::InstanceSummary)
+QDBusArgument &operator<<(QDBusArgument &argument, const Hamlet::HistorySeries &series);
+const QDBusArgument &operator>>(const QDBusArgument &argument, Hamlet::HistorySeries &series);
+
 Q_DECLARE_METATYPE(Hamlet::SampleEntry)
+Q_DECLARE_METATYPE(Hamlet::HistorySeries)

@@ -387,6 +387,17 @@ QCoro::Task<Result<QVariantMap>> HelperClient::jobProperties(QString jobPath)
     co_return reply.value();
 }
 
+QCoro::Task<Result<HistoryData>> HelperClient::history(QString name, qlonglong fromNs, qlonglong toNs, uint maxPoints)
+{
+    if (!m_bus.isConnected())
+        co_return notConnected(m_bus);
+    const QDBusPendingReply<qlonglong, TimeList, HistorySeriesList> reply
+        = co_await m_manager->GetHistory(name, fromNs, toNs, maxPoints);
+    if (reply.isError())
+        co_return ClientError::fromDBus(reply.error());
+    co_return HistoryData {reply.argumentAt<0>(), reply.argumentAt<1>(), reply.argumentAt<2>()};
+}
+
 QCoro::Task<Result<bool>> HelperClient::subscribe(uint intervalMs)
 {
     const QDBusPendingReply<> reply = co_await m_manager->Subscribe(intervalMs);

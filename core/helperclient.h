@@ -72,6 +72,10 @@ public:
     // watcher missed before it knew the job's path, and the final figures after Completed.
     QCoro::Task<Result<QVariantMap>> jobProperties(QString jobPath);
 
+    // The recorded history of an instance over [fromNs, toNs] (Unix ns), at most maxPoints points
+    // (0: as fine as kept).
+    QCoro::Task<Result<HistoryData>> history(QString name, qlonglong fromNs, qlonglong toNs, uint maxPoints);
+
     QCoro::Task<Result<bool>> subscribe(uint intervalMs);
     QCoro::Task<Result<bool>> unsubscribe();
 

@@ -1,5 +1,8 @@
 #include "instancehistory.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace Hamlet {
 
 namespace {
@@ -81,6 +84,71 @@ std::vector<StatPoint> InstanceHistory::window(double windowSeconds) const
     for (std::size_t i = first; i < m_count; ++i)
         points.push_back(at(i));
     return points;
+}
+
+void InstanceHistory::prepend(const std::vector<StatPoint> &older)
+{
+    std::vector<StatPoint> points;
+    const std::optional<double> firstLive = m_count > 0 ? std::optional<double>(at(0).seconds) : std::nullopt;
+    for (const StatPoint &point : older)
+        if (!firstLive || point.seconds < *firstLive)
+            points.push_back(point);
+    for (std::size_t i = 0; i < m_count; ++i)
+        points.push_back(at(i));
+    const std::size_t keep = std::min(points.size(), m_points.size());
+    std::copy(points.end() - static_cast<std::ptrdiff_t>(keep), points.end(), m_points.begin());
+    m_head = 0;
+    m_count = keep;
+}
+
+std::vector<StatPoint> statPointsFrom(const HistoryData &data, qint64 wallNowNs, qulonglong monotonicNowNs,
+                                      double cpuLimitCores)
+{
+    std::vector<StatPoint> points;
+    const HistorySeries *cpu = data.find(QStringLiteral("cpu"));
+    const HistorySeries *memory = data.find(QStringLiteral("memory"));
+    const HistorySeries *limit = data.find(QStringLiteral("memoryLimit"));
+    const HistorySeries *pids = data.find(QStringLiteral("pids"));
+    const HistorySeries *rx = data.find(QStringLiteral("netRxBytes"));
+    const HistorySeries *tx = data.find(QStringLiteral("netTxBytes"));
+    const auto value = [](const HistorySeries *series, qsizetype i) -> std::optional<double> {
+        if (!series || i >= series->mean.size() || std::isnan(series->mean.at(i)))
+            return std::nullopt;
+        return series->mean.at(i);
+    };
+    const auto rate = [&](const HistorySeries *series, qsizetype i) -> std::optional<double> {
+        const std::optional<double> now = value(series, i);
+        const std::optional<double> before = i > 0 ? value(series, i - 1) : std::nullopt;
+        const double seconds = i > 0 ? double(data.timesNs.at(i) - data.timesNs.at(i - 1)) / 1e9 : 0;
+        if (!now || !before || *now < *before || seconds <= 0)
+            return std::nullopt;
+        return (*now - *before) / seconds;
+    };
+    for (qsizetype i = 0; i < data.timesNs.size(); ++i) {
+        const std::optional<double> cores = value(cpu, i);
+        if (!cores) // a point without a CPU rate (the first after a start) is not drawn live either
+            continue;
+        StatPoint point;
+        point.seconds = (double(monotonicNowNs) - double(wallNowNs - data.timesNs.at(i))) / 1e9;
+        point.cpuPercent = *cores * 100.0;
+        point.cpuPercentOfLimit = cpuLimitCores > 0 ? point.cpuPercent / cpuLimitCores : 0.0;
+        point.memoryBytes = static_cast<qulonglong>(value(memory, i).value_or(0));
+        point.memoryLimitBytes = static_cast<qulonglong>(value(limit, i).value_or(0));
+        if (const std::optional<double> count = value(pids, i))
+            point.pids = static_cast<qulonglong>(*count);
+        point.netRxBytesPerSecond = rate(rx, i);
+        point.netTxBytesPerSecond = rate(tx, i);
+        points.push_back(point);
+    }
+    return points;
+}
+
+void StatsStore::seed(const QString &name, const std::vector<StatPoint> &older)
+{
+    auto it = m_histories.find(name);
+    if (it == m_histories.end())
+        it = m_histories.insert(name, InstanceHistory(m_capacity));
+    it->prepend(older);
 }
 
 QStringList StatsStore::addBatch(qulonglong monotonicNs, const SampleBatch &batch)

@@ -42,6 +42,9 @@ public:
     std::optional<StatPoint> latest() const;
     // Points no older than windowSeconds before the latest.
     std::vector<StatPoint> window(double windowSeconds) const;
+    // Puts points recorded before this history began (the helper's, from GetHistory) in front of
+    // it: only those older than its first point; the newest capacity() points are kept.
+    void prepend(const std::vector<StatPoint> &older);
 
 private:
     std::vector<StatPoint> m_points;
@@ -64,11 +67,18 @@ public:
     // Returns the names that gained a point.
     QStringList addBatch(qulonglong monotonicNs, const SampleBatch &batch);
     const InstanceHistory *history(const QString &name) const;
+    // The helper's recorded points before the live ones (see InstanceHistory::prepend).
+    void seed(const QString &name, const std::vector<StatPoint> &older);
     void forget(const QString &name) { m_histories.remove(name); }
 
 private:
     std::size_t m_capacity;
     QHash<QString, InstanceHistory> m_histories;
 };
+
+// GetHistory's 1 s points as StatPoints on the Samples clock: wallNowNs and monotonicNowNs are
+// the same instant on the Unix and the monotonic clocks. CPU limit from the instance's spec.
+std::vector<StatPoint> statPointsFrom(const HistoryData &data, qint64 wallNowNs, qulonglong monotonicNowNs,
+                                      double cpuLimitCores);
 
 } // namespace Hamlet

@@ -5,9 +5,11 @@
 #include "helperclient.h"
 #include "instancelistmodel.h"
 #include "kindicons.h"
+#include "logging.h"
 #include "overviewpage.h"
 #include "performancepage.h"
 
+#include <QDateTime>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QTabWidget>
@@ -69,6 +71,7 @@ DetailsPane::DetailsPane(HelperClient *client, InstanceListModel *model, QWidget
             icon->setPixmap(KindIcons::forKind(instance->kind).pixmap(32, 32));
         refreshOverview();
     });
+    connect(m_performance, &PerformancePage::longWindowWanted, this, &DetailsPane::fetchLongHistory);
     connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
         if (m_tabs->currentWidget() == m_performance)
             refreshPerformance();
@@ -97,6 +100,9 @@ void DetailsPane::setInstance(const QString &name)
             ->setPixmap(KindIcons::forKind(instance->kind).pixmap(32, 32));
     refreshOverview();
     refreshPerformance();
+    m_longFetchedMs = 0;
+    if (!name.isEmpty())
+        fetchRecentHistory();
 }
 
 void DetailsPane::showTab(Tab tab)
@@ -134,6 +140,38 @@ void DetailsPane::refreshPerformance()
     }
     m_performance->showHistory(m_model->stats().history(m_name), instance->cpuLimitCores, instance->memoryLimitBytes,
                                instance->pidsLimit);
+    const int window = m_performance->windowSeconds();
+    if (window > PerformancePage::LongestLiveWindow && QDateTime::currentMSecsSinceEpoch() - m_longFetchedMs > 60000)
+        fetchLongHistory(window);
+}
+
+void DetailsPane::fetchRecentHistory()
+{
+    const QString name = m_name;
+    const qint64 nowNs = QDateTime::currentMSecsSinceEpoch() * 1'000'000;
+    const qint64 hourNs = qint64(PerformancePage::LongestLiveWindow) * 1'000'000'000;
+    QCoro::connect(m_client->history(name, nowNs - hourNs, nowNs, 0), this,
+                   [this, name](const Result<HistoryData> &result) {
+                       // A helper without history (older, or --no-history) leaves the live charts as they are.
+                       if (const auto *history = std::get_if<HistoryData>(&result))
+                           m_model->seedHistory(name, *history);
+                   });
+}
+
+void DetailsPane::fetchLongHistory(int seconds)
+{
+    if (m_name.isEmpty())
+        return;
+    m_longFetchedMs = QDateTime::currentMSecsSinceEpoch();
+    const QString name = m_name;
+    const qint64 nowNs = m_longFetchedMs * 1'000'000;
+    QCoro::connect(m_client->history(name, nowNs - qint64(seconds) * 1'000'000'000, nowNs, 600), this,
+                   [this, name, seconds](const Result<HistoryData> &result) {
+                       if (name != m_name || m_performance->windowSeconds() != seconds)
+                           return; // an answer for a window no longer shown
+                       if (const auto *history = std::get_if<HistoryData>(&result))
+                           m_performance->showLongHistory(*history);
+                   });
 }
 
 void DetailsPane::inspect()

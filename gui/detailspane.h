@@ -40,6 +40,10 @@ private:
     void refreshOverview();
     void refreshPerformance();
     void inspect();
+    // The helper's record: the last hour into the live history (charts open full), and the
+    // buckets of a 24 h or 7 d window (again at most once a minute while it is shown).
+    void fetchRecentHistory();
+    void fetchLongHistory(int seconds);
 
     HelperClient *m_client;
     InstanceListModel *m_model;
@@ -52,6 +56,7 @@ private:
     ConsolePage *m_console;
     DisplayPage *m_displayPage;
     int m_inspectGeneration = 0;
+    qint64 m_longFetchedMs = 0;
 };
 
 } // namespace Hamlet

@@ -5,6 +5,9 @@
 
 #include <QDBusArgument>
 #include <QDBusMetaType>
+#include <QDateTime>
+
+#include <ctime>
 
 namespace Hamlet {
 
@@ -269,6 +272,19 @@ QStringList InstanceListModel::addSamples(qulonglong monotonicNs, const SampleBa
     if (!updated.isEmpty())
         Q_EMIT samplesAdded(updated);
     return updated;
+}
+
+void InstanceListModel::seedHistory(const QString &name, const HistoryData &history)
+{
+    const Instance *row = instance(name);
+    if (!row)
+        return;
+    timespec monotonic {};
+    clock_gettime(CLOCK_MONOTONIC, &monotonic); // the clock of Samples' timestamps
+    const qint64 wallNowNs = QDateTime::currentMSecsSinceEpoch() * 1'000'000;
+    const qulonglong monotonicNowNs = qulonglong(monotonic.tv_sec) * 1'000'000'000ULL + qulonglong(monotonic.tv_nsec);
+    m_stats.seed(name, statPointsFrom(history, wallNowNs, monotonicNowNs, row->cpuLimitCores));
+    Q_EMIT samplesAdded({name});
 }
 
 int InstanceListModel::rowOf(const QString &name) const

@@ -75,6 +75,9 @@ public:
     void updateProperties(const QString &name, const QVariantMap &properties);
     // One Samples tick; returns the names that gained a point.
     QStringList addSamples(qulonglong monotonicNs, const SampleBatch &batch);
+    // The helper's recorded 1 s points (GetHistory) before the live ones, so charts open full
+    // after a restart of the window or the helper. Emits samplesAdded.
+    void seedHistory(const QString &name, const HistoryData &history);
 
     int rowOf(const QString &name) const;
     const Instance *instance(const QString &name) const;

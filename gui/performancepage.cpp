@@ -7,6 +7,7 @@
 #include <QButtonGroup>
 #include <QChart>
 #include <QChartView>
+#include <QDateTime>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineSeries>
@@ -22,6 +23,15 @@ namespace Hamlet {
 namespace {
 constexpr double MiB = 1024.0 * 1024.0;
 const QString WindowKey = QStringLiteral("performance/windowSeconds");
+
+// The time axis' unit for a window: s, min, h or d.
+double axisDivisor(int seconds)
+{
+    return seconds > 86400                             ? 86400.0
+        : seconds > PerformancePage::LongestLiveWindow ? 3600.0
+        : seconds > 60                                 ? 60.0
+                                                       : 1.0;
+}
 } // namespace
 
 PerformancePage::PerformancePage(QWidget *parent)
@@ -43,7 +53,11 @@ PerformancePage::PerformancePage(QWidget *parent)
     // The summary on a row of its own: with the network it is two lines at the pane's usual width.
     auto *bar = new QHBoxLayout;
     bar->addStretch(1);
-    for (const auto &[seconds, label] : {std::pair {60, tr("1 min")}, {600, tr("10 min")}, {3600, tr("1 h")}}) {
+    for (const auto &[seconds, label] : {std::pair {60, tr("1 min")},
+                                         {600, tr("10 min")},
+                                         {3600, tr("1 h")},
+                                         {86400, tr("24 h")},
+                                         {604800, tr("7 d")}}) {
         auto *button = new QToolButton(this);
         button->setText(label);
         button->setCheckable(true);
@@ -75,7 +89,7 @@ PerformancePage::PerformancePage(QWidget *parent)
     layout->addWidget(m_network, 1);
 
     const int saved = QSettings().value(WindowKey, 60).toInt();
-    setWindowSeconds(saved == 600 || saved == 3600 ? saved : 60);
+    setWindowSeconds(saved == 600 || saved == 3600 || saved == 86400 || saved == 604800 ? saved : 60);
     clear();
 }
 
@@ -113,17 +127,25 @@ void PerformancePage::setWindowSeconds(int seconds)
     if (QAbstractButton *button = m_windows->button(seconds))
         button->setChecked(true);
     QSettings().setValue(WindowKey, seconds);
-    const bool minutes = seconds > 60;
-    const QString title = minutes ? tr("minutes ago") : tr("seconds ago");
-    const double span = minutes ? seconds / 60.0 : seconds;
+    const double divisor = axisDivisor(seconds);
+    const QString unit = divisor == 86400 ? QStringLiteral("d")
+        : divisor == 3600                 ? QStringLiteral("h")
+        : divisor == 60                   ? QStringLiteral("min")
+                                          : QStringLiteral("s");
     for (QValueAxis *x : {m_cpuX, m_memoryX}) {
-        x->setTitleText(title);
+        x->setTitleText(divisor == 86400      ? tr("days ago")
+                            : divisor == 3600 ? tr("hours ago")
+                            : divisor == 60   ? tr("minutes ago")
+                                              : tr("seconds ago"));
         // The axis titles are hidden to give the three charts room: the labels carry the unit.
-        x->setLabelFormat(minutes ? QStringLiteral("%g min") : QStringLiteral("%g s"));
-        x->setRange(-span, 0);
-        x->setTickCount(minutes ? 7 : 7);
+        x->setLabelFormat(QStringLiteral("%g ") + unit);
+        x->setRange(-seconds / divisor, 0);
+        x->setTickCount(seconds == 86400 ? 7 : seconds == 604800 ? 8 : 7);
     }
+    m_long.reset(); // a long window's buckets are fetched for it
     showHistory(m_history, m_cpuLimitCores, m_memoryLimitBytes, m_pidsLimit);
+    if (seconds > LongestLiveWindow)
+        Q_EMIT longWindowWanted(seconds);
 }
 
 void PerformancePage::clear()
@@ -146,11 +168,14 @@ void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimi
     m_pidsLimit = pidsLimit;
     if (!history || history->size() == 0) {
         const int window = m_windowSeconds;
+        std::optional<HistoryData> kept = m_long;
         clear();
         m_windowSeconds = window;
+        m_long = kept;
+        drawLong();
         return;
     }
-    const double divisor = m_windowSeconds > 60 ? 60.0 : 1.0;
+    const double divisor = axisDivisor(m_windowSeconds);
     const double now = history->at(history->size() - 1).seconds;
     const double from = now - m_windowSeconds;
     // At most ~600 points per series: a 1 h window keeps every 6th point (the chart is no wider).
@@ -175,17 +200,20 @@ void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimi
         cpuTop = std::max(cpuTop, point.cpuPercent);
         memoryTop = std::max(memoryTop, bytes);
     }
-    m_cpu->replace(cpu);
-    m_memory->replace(memory);
+    if (m_windowSeconds <= LongestLiveWindow) {
+        m_cpu->replace(cpu);
+        m_memory->replace(memory);
+    }
     const double left = -m_windowSeconds / divisor;
     const QList<QPointF> noLine;
     const double cpuLimit = cpuLimitCores * 100.0;
     const double memoryLimit = static_cast<double>(memoryLimitBytes) / MiB;
     m_cpuLimit->replace(cpuLimitCores > 0 ? QList<QPointF> {{left, cpuLimit}, {0, cpuLimit}} : noLine);
     m_memoryLimit->replace(memoryLimitBytes > 0 ? QList<QPointF> {{left, memoryLimit}, {0, memoryLimit}} : noLine);
-    m_network->showHistory(history, m_windowSeconds);
+    m_network->showHistory(history, std::min(m_windowSeconds, LongestLiveWindow)); // live traffic only
     m_cpuY->setRange(0, Format::niceAxisTop(cpuTop * 1.05));
     m_memoryY->setRange(0, Format::niceAxisTop(std::max(memoryTop * 1.05, 1.0)));
+    drawLong();
 
     const StatPoint &latest = history->at(history->size() - 1);
     QString text = tr("CPU %1 of one core").arg(Format::percent(latest.cpuPercent));
@@ -202,6 +230,50 @@ void PerformancePage::showHistory(const InstanceHistory *history, double cpuLimi
     else
         text += tr(" · network unknown (measured only on the Hamlet NAT network)");
     m_summary->setText(text);
+}
+
+void PerformancePage::showLongHistory(const HistoryData &history)
+{
+    m_long = history;
+    drawLong();
+}
+
+// The 24 h and 7 d windows: the helper's bucket means (CPU in % of a core, memory in MiB); a
+// bucket where nothing was measured leaves a gap, never a 0.
+void PerformancePage::drawLong()
+{
+    m_cpu->setPointsVisible(false);
+    m_memory->setPointsVisible(false);
+    if (m_windowSeconds <= LongestLiveWindow)
+        return;
+    QList<QPointF> cpu;
+    QList<QPointF> memory;
+    double cpuTop = m_cpuLimitCores > 0 ? m_cpuLimitCores * 100.0 : 100.0;
+    double memoryTop = static_cast<double>(m_memoryLimitBytes) / MiB;
+    if (m_long) {
+        const double divisor = axisDivisor(m_windowSeconds);
+        const double nowNs = double(QDateTime::currentMSecsSinceEpoch()) * 1e6;
+        const HistorySeries *cpuSeries = m_long->find(QStringLiteral("cpu"));
+        const HistorySeries *memorySeries = m_long->find(QStringLiteral("memory"));
+        for (qsizetype i = 0; i < m_long->timesNs.size(); ++i) {
+            const double x = (double(m_long->timesNs.at(i)) - nowNs) / 1e9 / divisor;
+            if (cpuSeries && i < cpuSeries->mean.size() && !std::isnan(cpuSeries->mean.at(i))) {
+                cpu.append(QPointF(x, cpuSeries->mean.at(i) * 100.0));
+                cpuTop = std::max(cpuTop, cpu.last().y());
+            }
+            if (memorySeries && i < memorySeries->mean.size() && !std::isnan(memorySeries->mean.at(i))) {
+                memory.append(QPointF(x, memorySeries->mean.at(i) / MiB));
+                memoryTop = std::max(memoryTop, memory.last().y());
+            }
+        }
+    }
+    // Buckets are few (one in a fresh week): their points are drawn, not only the lines between.
+    m_cpu->setPointsVisible(true);
+    m_memory->setPointsVisible(true);
+    m_cpu->replace(cpu);
+    m_memory->replace(memory);
+    m_cpuY->setRange(0, Format::niceAxisTop(cpuTop * 1.05));
+    m_memoryY->setRange(0, Format::niceAxisTop(std::max(memoryTop * 1.05, 1.0)));
 }
 
 int PerformancePage::cpuPointCount() const

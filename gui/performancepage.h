@@ -1,6 +1,10 @@
 #pragma once
 
+#include "dbustypes.h"
+
 #include <QWidget>
+
+#include <optional>
 
 class QButtonGroup;
 class QChart;
@@ -14,10 +18,11 @@ namespace Hamlet {
 class InstanceHistory;
 class NetworkChart;
 
-// The Performance tab: CPU %, memory and network traffic (NetworkChart) of one instance over the last 1 min, 10 min or
-// 1 h (Qt Charts, with axes, units and the limit drawn as a dashed line). Each update replaces every series' points in
-// one call, from the instance's history, so reopening the page shows the past hour at once. The chosen window is
-// remembered (QSettings "performance/windowSeconds").
+// The Performance tab: CPU %, memory and network traffic (NetworkChart) of one instance over the last 1 min, 10 min,
+// 1 h (the live history, seeded from the helper's record: full after any restart), 24 h or 7 d (the helper's 1 min and
+// 10 min means, fetched by the DetailsPane on longWindowWanted) (Qt Charts, with axes, units and the limit drawn as a
+// dashed line). Each update replaces every series' points in one call. The chosen window is remembered (QSettings
+// "performance/windowSeconds").
 class PerformancePage : public QWidget
 {
     Q_OBJECT
@@ -29,6 +34,9 @@ public:
     void showHistory(const InstanceHistory *history, double cpuLimitCores, qulonglong memoryLimitBytes,
                      qulonglong pidsLimit = 0);
     void clear();
+    // The helper's history for the 24 h or 7 d window (GetHistory at most 600 points).
+    void showLongHistory(const HistoryData &history);
+    static constexpr int LongestLiveWindow = 3600; // longer windows draw the helper's buckets
 
     void setWindowSeconds(int seconds);
     int windowSeconds() const { return m_windowSeconds; }
@@ -41,12 +49,18 @@ public:
     QValueAxis *timeAxis() const { return m_cpuX; }
     NetworkChart *networkChart() const { return m_network; }
 
+Q_SIGNALS:
+    // A window longer than the live hour was chosen: its history should be fetched.
+    void longWindowWanted(int seconds);
+
 private:
+    void drawLong();
     void setUpChart(QChart *chart, QValueAxis *x, QValueAxis *y, QLineSeries *series, QLineSeries *limit,
                     const QString &title, const QString &yTitle, const QColor &color);
 
     int m_windowSeconds = 60;
     const InstanceHistory *m_history = nullptr;
+    std::optional<HistoryData> m_long;
     double m_cpuLimitCores = 0;
     qulonglong m_memoryLimitBytes = 0;
     qulonglong m_pidsLimit = 0;

@@ -89,11 +89,17 @@ QCoro::Task<bool> HelperService::start()
     m_authorizer = std::make_unique<Authorizer>(m_bus);
     m_gate = std::make_unique<CallGate>(m_bus, *m_authorizer);
     m_subscriptions = std::make_unique<Subscriptions>(m_bus);
-    m_sampler = std::make_unique<Sampler>(m_bus, *m_subscriptions, m_registry);
+    if (m_options.recordHistory)
+        m_history = std::make_unique<History::Recorder>(m_options.stateDir + QStringLiteral("/history.sqlite"));
+    m_sampler = std::make_unique<Sampler>(m_bus, *m_subscriptions, m_registry, m_history.get());
     m_jobs = new JobObjects(m_bus, *m_gate, this);
     m_instances = new InstanceObjects(m_bus, *m_gate, m_registry, this);
     new InstanceSignals(m_bus, m_registry, *m_subscriptions, this);
     m_manager = new Manager(m_bus, *m_gate, caps, m_registry, *m_jobs, *m_subscriptions, this);
+    m_manager->setHistory(m_history.get());
+    // A deleted instance's history goes with it.
+    if (m_history)
+        connect(&m_registry, &InstanceRegistry::removed, m_history.get(), &History::Recorder::forget);
     // Before the backends recover: autostart containers need their network.
     m_network = new Network::Network({m_options.stateDir + QStringLiteral("/network"),
                                       m_options.runDir + QStringLiteral("/netns"), m_options.networkBridge,
@@ -102,6 +108,11 @@ QCoro::Task<bool> HelperService::start()
     co_await m_network->initialize();
     createBackends(caps);
     co_await recoverInstances();
+    QStringList known; // the history of instances that are gone (deleted by hand) goes too
+    for (const InstanceSummary &instance : m_registry.summaries())
+        known << instance.name;
+    if (m_history)
+        m_history->keepOnly(known);
     if (!exportObjects())
         co_return false;
 

@@ -39,6 +39,7 @@ public:
         QString networkBridge = QStringLiteral("hamlet0"); // the Hamlet network's bridge
         QString networkPool = QStringLiteral("10.90.0.0/16"); // where its /24 is chosen
         std::chrono::milliseconds runtimeTimeout {60000}; // a runtime call that takes longer is killed
+        bool recordHistory = true; // false: no STATE/history.sqlite, GetHistory fails (benchmarks)
     };
 
     explicit HelperService(Options options, QObject *parent = nullptr);
@@ -61,6 +62,7 @@ private:
     std::unique_ptr<CallGate> m_gate;
     InstanceRegistry m_registry;
     std::unique_ptr<Subscriptions> m_subscriptions;
+    std::unique_ptr<History::Recorder> m_history; // before the sampler: outlives it
     std::unique_ptr<Sampler> m_sampler;
     JobObjects *m_jobs = nullptr;
     InstanceObjects *m_instances = nullptr;

@@ -58,9 +58,12 @@ int main(int argc, char *argv[])
         QStringLiteral("runtime-timeout"),
         QStringLiteral("Kill an OCI runtime call that takes longer than this many seconds and fail it (default 60)."),
         QStringLiteral("seconds"), QStringLiteral("60"));
+    const QCommandLineOption noHistory(
+        QStringLiteral("no-history"),
+        QStringLiteral("Record no history (STATE/history.sqlite); GetHistory then fails. For comparisons."));
     const QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("Log debug messages."));
     parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, maxLayerBytes, networkBridge,
-                       networkPool, exitWhenIdle, runtimeTimeout, verbose});
+                       networkPool, exitWhenIdle, runtimeTimeout, noHistory, verbose});
     parser.process(app);
 
     Hamlet::Log::setup("hamlet-helper", parser.isSet(verbose));
@@ -81,7 +84,7 @@ int main(int argc, char *argv[])
         {parser.value(bus), parser.value(stateDir), parser.value(runDir), parser.value(runtime),
          parser.value(libvirtUri), parser.value(probeCache), parser.value(maxLayerBytes).toULongLong(),
          std::chrono::milliseconds(static_cast<qint64>(idleSeconds * 1000)), parser.value(networkBridge),
-         parser.value(networkPool), std::chrono::seconds(runtimeSeconds)});
+         parser.value(networkPool), std::chrono::seconds(runtimeSeconds), !parser.isSet(noHistory)});
     service.start().then([](bool ready) {
         // Queued: start() may fail before the event loop runs, when exit() would do nothing.
         if (!ready)

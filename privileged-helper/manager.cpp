@@ -2,6 +2,7 @@
 
 #include "dbusnames.h"
 #include "errors.h"
+#include "historyreply.h"
 #include "logging.h"
 #include "names.h"
 #include "viewer.h"
@@ -9,6 +10,7 @@
 #include <QDBusPendingReply>
 
 #include <QCoro/QCoroDBus>
+#include <QCoro/QCoroFuture>
 
 namespace Hamlet {
 
@@ -187,6 +189,49 @@ void Manager::Unsubscribe()
                      m_subscriptions.remove(call.service());
                      return call.createReply();
                  }));
+}
+
+} // namespace Hamlet
+
+namespace Hamlet {
+
+qlonglong Manager::GetHistory(const QString &name, qlonglong fromNs, qlonglong toNs, uint maxPoints, TimeList &,
+                              HistorySeriesList &)
+{
+    m_gate.serve(*this, {MonitorAction, QStringLiteral("GetHistory"), name},
+                 [this, name, fromNs, toNs, maxPoints](const QDBusMessage &call) {
+                     return readHistory(call, name, fromNs, toNs, maxPoints);
+                 });
+    return 0;
+}
+
+QCoro::Task<QDBusMessage> Manager::readHistory(QDBusMessage call, QString name, qlonglong fromNs, qlonglong toNs,
+                                               uint maxPoints)
+{
+    if (!m_registry.contains(name))
+        co_return call.createErrorReply(
+            Error::NotFound, QStringLiteral("There is no instance named '%1': see ListInstances.").arg(name));
+    if (toNs < fromNs)
+        co_return call.createErrorReply(Error::InvalidArgument,
+                                        QStringLiteral("The window ends (toNs) before it starts (fromNs)."));
+    if (!m_history || !m_history->isOpen())
+        co_return call.createErrorReply(
+            Error::Failed,
+            QStringLiteral("This helper records no history (its store could not be opened): see its log."));
+    // Whole milliseconds that cover [fromNs, toNs].
+    const qlonglong fromMs = fromNs / 1'000'000 + (fromNs % 1'000'000 > 0 ? 1 : 0);
+    const qlonglong toMs = toNs / 1'000'000 - (toNs % 1'000'000 < 0 ? 1 : 0);
+    QFuture<History::ReadResult> reading = m_history->read(name, fromMs, toMs, maxPoints); // named: GCC 12
+    const History::ReadResult result = co_await reading;
+    if (!result.window) {
+        Log::stats()->error("GetHistory {}: {}", name, result.error);
+        co_return call.createErrorReply(
+            Error::Failed, QStringLiteral("The history of %1 cannot be read (%2).").arg(name, result.error));
+    }
+    const History::Reply reply = History::toReply(*result.window);
+    QDBusMessage message = call.createReply();
+    message << reply.stepNs << QVariant::fromValue(reply.timesNs) << QVariant::fromValue(reply.series);
+    co_return message;
 }
 
 } // namespace Hamlet

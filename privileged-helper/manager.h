@@ -3,6 +3,7 @@
 #include "callgate.h"
 #include "capabilities.h"
 #include "dbustypes.h"
+#include "historyrecorder.h"
 #include "imageservice.h"
 #include "instanceregistry.h"
 #include "jobobjects.h"
@@ -25,6 +26,8 @@ public:
     const Capabilities &capabilities() const { return m_capabilities; }
     // The image methods answer Unsupported until this is set (after the backends exist).
     void setImageService(ImageService *images);
+    // GetHistory answers Failed until this is set.
+    void setHistory(History::Recorder *history) { m_history = history; }
 
 public Q_SLOTS:
     QVariantMap GetCapabilities();
@@ -38,6 +41,8 @@ public Q_SLOTS:
     void RemoveImage(const QString &name);
     void Subscribe(uint intervalMs);
     void Unsubscribe();
+    qlonglong GetHistory(const QString &name, qlonglong fromNs, qlonglong toNs, uint maxPoints,
+                         Hamlet::TimeList &timesNs, Hamlet::HistorySeriesList &series);
 
 Q_SIGNALS:
     // Never emitted through the adaptor (that would broadcast them): InstanceSignals sends them to
@@ -51,6 +56,8 @@ Q_SIGNALS:
 private:
     void serveCreate(const QString &kind, const QString &name, const QVariantMap &spec);
     QCoro::Task<QDBusMessage> startCreate(QDBusMessage call, QString kind, QString name, QVariantMap spec);
+    QCoro::Task<QDBusMessage> readHistory(QDBusMessage call, QString name, qlonglong fromNs, qlonglong toNs,
+                                          uint maxPoints);
     QCoro::Task<> runCreate(InstanceBackend *backend, QString name, QVariantMap spec, Caller caller, Job *job);
 
     QDBusConnection m_bus;
@@ -60,6 +67,7 @@ private:
     JobObjects &m_jobs;
     Subscriptions &m_subscriptions;
     ImageService *m_images = nullptr;
+    History::Recorder *m_history = nullptr;
 };
 
 } // namespace Hamlet

@@ -32,6 +32,8 @@ public:
     QList<Viewer> viewers() const;
     // Those who asked for Samples.
     QStringList subscribers() const;
+    // What one subscriber asked for (0: no Samples, or not subscribed).
+    uint intervalMsOf(const QString &busName) const { return m_subscribers.value(busName).intervalMs; }
     // The fastest interval anyone asked for; 0 when nobody wants Samples.
     uint intervalMs() const;
 

@@ -1,6 +1,7 @@
 // An idle helper sleeps: with nothing running and nobody subscribed, its event loop is not woken
 // (no /proc polling: orphans are reaped on SIGCHLD), and with containers running but no
-// subscriber it wakes only rarely. Counted from the kernel's context switches of its main thread.
+// subscriber it wakes once a second (the sampler records the history) and hardly more. Counted from the kernel's
+// context switches of its main thread.
 #include "clienttest.h"
 #include "testsystem.h"
 
@@ -17,26 +18,28 @@ using namespace Hamlet::Test;
 
 namespace {
 
-// Voluntary + involuntary context switches of the process's main thread (the event loop's).
-qulonglong switchesOf(qint64 pid)
+// Context switches of the process's main thread (the event loop's): voluntary ones (it slept
+// and was woken: the wakeups this test is about) or, with involuntary=true, both kinds.
+qulonglong switchesOf(qint64 pid, bool involuntaryToo = true)
 {
     QFile status(QStringLiteral("/proc/%1/task/%1/status").arg(pid));
     if (!status.open(QIODevice::ReadOnly))
         qFatal("cannot read the helper's status");
     qulonglong total = 0;
     for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:"))
+        if (line.startsWith("voluntary_ctxt_switches:")
+            || (involuntaryToo && line.startsWith("nonvoluntary_ctxt_switches:")))
             total += line.mid(line.indexOf(':') + 1).trimmed().toULongLong();
     }
     return total;
 }
 
 // Switches of the helper's event loop over `seconds` of doing nothing on our side.
-qulonglong switchesOver(qint64 pid, int seconds)
+qulonglong switchesOver(qint64 pid, int seconds, bool involuntaryToo = true)
 {
-    const qulonglong before = switchesOf(pid);
+    const qulonglong before = switchesOf(pid, involuntaryToo);
     QThread::sleep(seconds);
-    return switchesOf(pid) - before;
+    return switchesOf(pid, involuntaryToo) - before;
 }
 
 // Children of the helper still running (its start-up probes: libvirt's QEMU capability probe).
@@ -104,9 +107,17 @@ private Q_SLOTS:
             QCOMPARE(createAndWait(*m_client, QStringLiteral("container"), QStringLiteral("idle%1").arg(i), spec),
                      QString());
         }
-        const qulonglong switches = switchesOver(m_system.helperPid(), 30);
-        qInfo("event loop switches in 30 s with 20 containers running: %llu", switches);
-        QVERIFY2(switches <= 35, qPrintable(QStringLiteral("%1 switches").arg(switches)));
+        // One tick a second records the history (issue 18): 30 wakeups, one hand-over to the
+        // history's writer thread every 5 s (6), and a little slack. Only the voluntary switches
+        // count: a tick preempted on a loaded machine is not a wakeup (measured under load: 37
+        // voluntary, 75 preempted besides).
+        const qint64 pid = m_system.helperPid();
+        const qulonglong allBefore = switchesOf(pid);
+        const qulonglong switches = switchesOver(pid, 30, false);
+        const qulonglong all = switchesOf(pid) - allBefore;
+        qInfo("event loop wakeups in 30 s with 20 containers running: %llu (%llu preempted besides)", switches,
+              all - switches);
+        QVERIFY2(switches <= 40, qPrintable(QStringLiteral("%1 switches").arg(switches)));
     }
 
     // Activated by the bus with --exit-when-idle: it exits by itself once nothing runs, and the

@@ -34,6 +34,8 @@ QVariant defaultArgument(const QString &signature)
         return 0;
     if (signature == QLatin1String("t"))
         return qulonglong(0);
+    if (signature == QLatin1String("x"))
+        return qlonglong(0);
     if (signature == QLatin1String("d"))
         return 0.0;
     if (signature == QLatin1String("o"))

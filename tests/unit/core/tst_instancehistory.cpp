@@ -2,6 +2,8 @@
 
 #include <QTest>
 
+#include <limits>
+
 using namespace Hamlet;
 
 namespace {
@@ -141,6 +143,43 @@ private Q_SLOTS:
         QCOMPARE(store.history(QStringLiteral("a"))->latest()->cpuPercent, 100.0);
         QCOMPARE(store.history(QStringLiteral("b"))->size(), std::size_t(0));
         QCOMPARE(store.history(QStringLiteral("c")), nullptr);
+    }
+    // GetHistory's points go before the live ones, on the Samples clock; NaN stays unknown.
+    void seed_putsTheHelpersPointsBeforeTheLiveOnes()
+    {
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        HistoryData data;
+        data.stepNs = 1'000'000'000;
+        const qint64 wallNow = 1'800'000'000'000'000'000;
+        data.timesNs = {wallNow - 3'000'000'000, wallNow - 2'000'000'000, wallNow - 1'000'000'000};
+        data.series = {{QStringLiteral("cpu"), {}, {nan, 0.25, 0.5}, {}},
+                       {QStringLiteral("memory"), {}, {100, 200, 300}, {}},
+                       {QStringLiteral("netRxBytes"), {}, {1000, 3000, 2000}, {}}};
+        const std::vector<StatPoint> points = statPointsFrom(data, wallNow, 100 * Second, 0.5);
+        QCOMPARE(points.size(), std::size_t(2)); // the first has no CPU rate
+        QCOMPARE(points[0].seconds, 98.0);
+        QCOMPARE(points[0].cpuPercent, 25.0);
+        QCOMPARE(points[0].cpuPercentOfLimit, 50.0);
+        QCOMPARE(points[0].memoryBytes, 200ULL);
+        QCOMPARE(*points[0].netRxBytesPerSecond, 2000.0);
+        QVERIFY(!points[1].netRxBytesPerSecond); // a counter that went back: unknown, not negative
+        QVERIFY(!points[0].pids);
+
+        InstanceHistory history(3);
+        history.add(99'500'000'000ULL, counters(0));
+        history.add(100 * Second, counters(Second / 10)); // the live point at 100 s
+        history.prepend(points);
+        QCOMPARE(history.size(), std::size_t(3));
+        QCOMPARE(history.at(0).seconds, 98.0);
+        QCOMPARE(history.at(2).seconds, 100.0);
+        history.prepend(points); // again (a second fetch): nothing older than 98 s to add
+        QCOMPARE(history.size(), std::size_t(3));
+        InstanceHistory small(2);
+        small.add(99'500'000'000ULL, counters(0));
+        small.add(100 * Second, counters(Second / 10));
+        small.prepend(points); // bounded: the newest two
+        QCOMPARE(small.size(), std::size_t(2));
+        QCOMPARE(small.at(0).seconds, 99.0);
     }
 };
 
