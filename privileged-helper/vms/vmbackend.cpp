@@ -2,10 +2,13 @@
 
 #include "domainfacts.h"
 #include "domainxml.h"
+#include "imagedisk.h"
+#include "imageinitramfs.h"
 #include "logging.h"
 #include "tinyinitramfs.h"
 #include "vmstate.h"
 
+#include <QCoro/QCoroFuture>
 #include <QCoro/QCoroProcess>
 #include <QCoro/QCoroTimer>
 #include <QDir>
@@ -14,6 +17,7 @@
 #include <QFileInfo>
 #include <QProcess>
 #include <QThread>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace Hamlet::Vms {
 
@@ -73,6 +77,9 @@ void VmBackend::completeSpec(VmSpec &spec) const
     if (spec.source == VmSource::Tiny) {
         spec.kernelPath = m_options.hostKernel;
         spec.cmdline = TinyInitramfs::KernelCommandLine;
+    } else if (spec.source == VmSource::Image) {
+        spec.kernelPath = m_options.hostKernel;
+        spec.cmdline = ImageInitramfs::KernelCommandLine;
     }
     // Room to add vCPUs to a running guest later (SetLimits), up to what the host has.
     if (spec.maxVcpus == 0)
@@ -124,11 +131,59 @@ QCoro::Task<Result<void>> VmBackend::prepareSpec(VmSpec &spec)
             co_return disk.error();
         break;
     }
+    case VmSource::Image:
+        if (Result<void> prepared = co_await prepareImage(spec); !prepared)
+            co_return prepared.error();
+        break;
     case VmSource::Disk: // its format is read from the fd the owner opens (vmlaunch.h)
         break;
     case VmSource::Kernel:
         break;
     }
+    co_return Result<void> {};
+}
+
+QCoro::Task<Result<void>> VmBackend::prepareImage(VmSpec &spec)
+{
+    if (spec.imageDigest.isEmpty() || spec.imageLayers.isEmpty() || spec.imageArgv.isEmpty())
+        co_return failure(Error::InvalidArgument,
+                          QStringLiteral("The image of the VM \"%1\" was not resolved.").arg(spec.name));
+    const QString stateDir = m_options.stateDir;
+    const QString digest = spec.imageDigest;
+    const QStringList layers = spec.imageLayers;
+    auto makeBase = [stateDir, digest, layers] { return ImageDisk::ensureBase(stateDir, digest, layers); };
+    QFuture<Result<ImageDisk::BaseDisk>> making = QtConcurrent::run(std::move(makeBase)); // named: GCC 12
+    const Result<ImageDisk::BaseDisk> base = co_await making;
+    if (!base)
+        co_return base.error();
+    spec.baseDiskPath = base.value().path;
+    spec.diskPath = ownedDiskPath(spec.name);
+    spec.diskFormat = DiskFormat::Qcow2;
+    spec.diskOwnedByHamlet = true;
+    spec.consoleLog = ImageInitramfs::consoleLogPath(stateDir, spec.name);
+    const ImageInitramfs::RunConfig run {spec.name, spec.imageArgv, spec.imageEnv, spec.imageWorkdir,
+                                         spec.network != VmNetwork::None};
+    const QString name = spec.name;
+    const QString busybox = m_options.busybox;
+    const QString kernel = spec.kernelPath;
+    const QString qemuImg = m_options.qemuImg;
+    const QString overlay = spec.diskPath;
+    const QString basePath = spec.baseDiskPath;
+    auto writeFiles = [=]() -> Result<QString> {
+        if (Result<void> made = ImageDisk::createOverlay(qemuImg, basePath, overlay); !made)
+            return made.error();
+        if (Result<void> written = ImageInitramfs::writeVmPart(stateDir, name, run); !written)
+            return written.error();
+        return ImageInitramfs::assemble(stateDir, name, busybox, kernel);
+    };
+    QFuture<Result<QString>> writing = QtConcurrent::run(std::move(writeFiles));
+    const Result<QString> initrd = co_await writing;
+    if (!initrd) {
+        QFile::remove(overlay);
+        ImageInitramfs::removeVmFiles(stateDir, name);
+        co_return initrd.error();
+    }
+    spec.initrdPath = initrd.value();
     co_return Result<void> {};
 }
 
@@ -166,6 +221,8 @@ QCoro::Task<Result<void>> VmBackend::create(VmSpec spec)
     if (!created) {
         if (spec.diskOwnedByHamlet)
             QFile::remove(spec.diskPath);
+        if (spec.source == VmSource::Image)
+            ImageInitramfs::removeVmFiles(m_options.stateDir, name);
         removeGuestFiles(context, name);
         co_return created.error();
     }
@@ -216,6 +273,11 @@ QCoro::Task<Result<void>> VmBackend::startStopped(const QString &name)
         QString initramfs;
         if (facts.hamletSource == toString(VmSource::Tiny)) {
             const Result<QString> made = TinyInitramfs::ensure(stateDir, busybox, hostKernel);
+            if (!made)
+                return made.error();
+            initramfs = made.value();
+        } else if (facts.hamletSource == toString(VmSource::Image)) {
+            const Result<QString> made = ImageInitramfs::assemble(stateDir, name, busybox, hostKernel);
             if (!made)
                 return made.error();
             initramfs = made.value();
@@ -346,6 +408,7 @@ QCoro::Task<Result<void>> VmBackend::remove(QString name)
             Error::Failed,
             QStringLiteral("The VM \"%1\" is deleted but its disk %2 could not be removed.").arg(name, disk));
     removeGuestFiles(launchContext(), name);
+    ImageInitramfs::removeVmFiles(m_options.stateDir, name); // an image VM's init and console log
     Log::vms()->info("deleted the VM {}{}", name, disk.isEmpty() ? QString() : QStringLiteral(" and ") + disk);
     co_return Result<void> {};
 }
