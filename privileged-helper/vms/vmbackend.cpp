@@ -388,8 +388,12 @@ QCoro::Task<Result<void>> VmBackend::remove(QString name)
             return lastLibvirtError(QStringLiteral("Cannot read the definition of the VM \"%1\"").arg(name));
         const DomainFacts facts = parseDomainFacts(QString::fromUtf8(xml));
         free(xml);
-        if (virDomainIsActive(domain) == 1 && virDomainDestroy(domain) < 0)
+        // A guest that powered off itself (an image VM whose program ended) may still be
+        // torn down by libvirt: destroying it then fails with "not running", which is no failure.
+        if (virDomainIsActive(domain) == 1 && virDomainDestroy(domain) < 0 && virDomainIsActive(domain) == 1)
             return lastLibvirtError(QStringLiteral("Cannot stop the VM \"%1\" to delete it").arg(name));
+        for (int waited = 0; virDomainIsActive(domain) == 1 && waited < 100; ++waited)
+            QThread::msleep(50);
         const unsigned int flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
             | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA | VIR_DOMAIN_UNDEFINE_NVRAM;
         if (virDomainUndefineFlags(domain, flags) < 0)
