@@ -142,7 +142,7 @@ QCoro::Task<InstanceInfo> VmInstances::describe(QString name, QString state)
             info.spec.insert(QString::fromLatin1(key), parts.value().value(QString::fromLatin1(key)));
         for (const char *key : {"image", "imageDigest"}) // image VMs only
             if (parts.value().contains(QString::fromLatin1(key)))
-            info.spec.insert(QString::fromLatin1(key), parts.value().value(QString::fromLatin1(key)));
+                info.spec.insert(QString::fromLatin1(key), parts.value().value(QString::fromLatin1(key)));
         if (const qint64 pid = parts.value().value(QStringLiteral("pid")).toLongLong(); pid > 0)
             relaxOomScore(pid);
         if (parts.value().contains(QStringLiteral("ownerUid")))

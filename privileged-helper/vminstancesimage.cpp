@@ -76,9 +76,9 @@ VmInstances::ImageVmOutcome VmInstances::imageOutcome(const InstanceInfo &info) 
     if (log.size() > Tail)
         log.seek(log.size() - Tail);
     const Vms::ImageInitramfs::Outcome outcome = Vms::ImageInitramfs::outcomeOf(log.readAll());
-    return {outcome.failure.isEmpty() ? QString()
-                                      : QStringLiteral("The VM \"%1\" could not run its program: %2")
-                                            .arg(info.name, outcome.failure),
+    return {outcome.failure.isEmpty()
+                ? QString()
+                : QStringLiteral("The VM \"%1\" could not run its program: %2").arg(info.name, outcome.failure),
             outcome.exitCode};
 }
 

@@ -157,7 +157,8 @@ QCoro::Task<Result<ContainerBackend::PreparedImage>> ContainerBackend::prepareIm
     ImageStore *images = &m_images;
     const QString busybox = m_options.busybox;
     auto prepare = [images, busybox, name]() -> Result<PreparedImage> { // named: see create()
-        Result<ImageInfo> image = name == BusyboxImage::kName ? BusyboxImage::ensure(*images, busybox) : images->image(name);
+        Result<ImageInfo> image
+            = name == BusyboxImage::kName ? BusyboxImage::ensure(*images, busybox) : images->image(name);
         if (!image)
             return image.error();
         Result<QStringList> layers = images->unpackLayers(*image);

@@ -24,8 +24,9 @@ namespace {
 
 ErrorReply failed(const QString &what, const QByteArray &path, int error = errno)
 {
-    return failure(Error::Failed, QStringLiteral("Cannot %1 %2: %3.")
-                                      .arg(what, QString::fromLocal8Bit(path), QString::fromLocal8Bit(strerror(error))));
+    return failure(Error::Failed,
+                   QStringLiteral("Cannot %1 %2: %3.")
+                       .arg(what, QString::fromLocal8Bit(path), QString::fromLocal8Bit(strerror(error))));
 }
 
 // Removes path, whatever it is (a directory with its content). Never follows a symlink.
@@ -199,10 +200,10 @@ Result<BaseDisk> ensureBase(const QString &stateDir, const QString &digest, cons
     process.setProcessChannelMode(QProcess::MergedChannels);
     // -m 0: no blocks reserved for root (the guest's root is the only user); no lazy init, so the
     // guest's kernel does not zero inode tables in the background while the program starts.
-    process.start(mkfs, {QStringLiteral("-q"), QStringLiteral("-F"), QStringLiteral("-m"), QStringLiteral("0"),
-                         QStringLiteral("-E"), QStringLiteral("lazy_itable_init=0,lazy_journal_init=0"),
-                         QStringLiteral("-L"), QStringLiteral("hamlet-image"), QStringLiteral("-d"), staging,
-                         temporary});
+    process.start(mkfs,
+                  {QStringLiteral("-q"), QStringLiteral("-F"), QStringLiteral("-m"), QStringLiteral("0"),
+                   QStringLiteral("-E"), QStringLiteral("lazy_itable_init=0,lazy_journal_init=0"), QStringLiteral("-L"),
+                   QStringLiteral("hamlet-image"), QStringLiteral("-d"), staging, temporary});
     const bool finished = process.waitForFinished(600000);
     const QString output = QString::fromLocal8Bit(process.readAll()).trimmed();
     if (!finished || process.exitStatus() != QProcess::NormalExit || process.exitCode() != 0) {
@@ -217,8 +218,8 @@ Result<BaseDisk> ensureBase(const QString &stateDir, const QString &digest, cons
         cleanUp();
         return failed(QStringLiteral("rename to"), QFile::encodeName(path));
     }
-    Log::vms()->info("made the ext4 disk {} of the image {} ({} MiB) with mkfs.ext4 in {} ms", path, digest,
-                     size >> 20, timer.elapsed());
+    Log::vms()->info("made the ext4 disk {} of the image {} ({} MiB) with mkfs.ext4 in {} ms", path, digest, size >> 20,
+                     timer.elapsed());
     return BaseDisk {path, true};
 }
 
@@ -229,15 +230,16 @@ Result<void> createOverlay(const QString &qemuImg, const QString &base, const QS
     QFile::remove(overlay);
     QProcess process;
     process.setProcessChannelMode(QProcess::MergedChannels);
-    process.start(qemuImg, {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"),
-                            QStringLiteral("qcow2"), QStringLiteral("-F"), QStringLiteral("raw"),
-                            QStringLiteral("-b"), base, overlay});
+    process.start(qemuImg,
+                  {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("qcow2"),
+                   QStringLiteral("-F"), QStringLiteral("raw"), QStringLiteral("-b"), base, overlay});
     const bool finished = process.waitForFinished(60000);
     if (!finished || process.exitStatus() != QProcess::NormalExit || process.exitCode() != 0) {
         QFile::remove(overlay);
-        return failure(Error::Failed, QStringLiteral("qemu-img could not create the overlay %1: %2 (install "
-                                                     "'qemu-utils')")
-                                          .arg(overlay, QString::fromLocal8Bit(process.readAll()).trimmed()));
+        return failure(Error::Failed,
+                       QStringLiteral("qemu-img could not create the overlay %1: %2 (install "
+                                      "'qemu-utils')")
+                           .arg(overlay, QString::fromLocal8Bit(process.readAll()).trimmed()));
     }
     return {};
 }

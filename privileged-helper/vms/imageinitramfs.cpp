@@ -106,23 +106,24 @@ QByteArray runScript(const RunConfig &config)
     // The program is looked up here, in the image's PATH, and run by its path: busybox would
     // otherwise prefer its own applet of the same name to the image's program.
     const QString script
-        = QStringLiteral("fail() { echo \"hamlet-init: failed: $*\"; exit 127; }\n"
-                         "cd %1 || fail \"the working directory \"%1\" does not exist in the image\"\n"
-                         "PATH=%2\n"
-                         "set -- %3\n"
-                         "program=\n"
-                         "case \"$1\" in\n"
-                         "*/*) if [ -f \"$1\" ] && [ -x \"$1\" ]; then program=$1; fi ;;\n"
-                         "*) IFS=:\n"
-                         "   for dir in $PATH; do\n"
-                         "     if [ -f \"${dir:-.}/$1\" ] && [ -x \"${dir:-.}/$1\" ]; then program=${dir:-.}/$1; break; fi\n"
-                         "   done\n"
-                         "   unset IFS ;;\n"
-                         "esac\n"
-                         "[ -n \"$program\" ] || fail \"the image's entrypoint \\\"$1\\\" does not exist in the image "
-                         "(or is not executable)\"\n"
-                         "shift\n"
-                         "exec /dev/.hamlet/busybox env -i %4 \"$program\" \"$@\"\n")
+        = QStringLiteral(
+              "fail() { echo \"hamlet-init: failed: $*\"; exit 127; }\n"
+              "cd %1 || fail \"the working directory \"%1\" does not exist in the image\"\n"
+              "PATH=%2\n"
+              "set -- %3\n"
+              "program=\n"
+              "case \"$1\" in\n"
+              "*/*) if [ -f \"$1\" ] && [ -x \"$1\" ]; then program=$1; fi ;;\n"
+              "*) IFS=:\n"
+              "   for dir in $PATH; do\n"
+              "     if [ -f \"${dir:-.}/$1\" ] && [ -x \"${dir:-.}/$1\" ]; then program=${dir:-.}/$1; break; fi\n"
+              "   done\n"
+              "   unset IFS ;;\n"
+              "esac\n"
+              "[ -n \"$program\" ] || fail \"the image's entrypoint \\\"$1\\\" does not exist in the image "
+              "(or is not executable)\"\n"
+              "shift\n"
+              "exec /dev/.hamlet/busybox env -i %4 \"$program\" \"$@\"\n")
               .arg(shellQuote(workdir), shellQuote(path), quotedArgv.join(QLatin1Char(' ')),
                    quotedEnv.join(QLatin1Char(' ')));
     return script.toUtf8();
@@ -131,10 +132,9 @@ QByteArray runScript(const RunConfig &config)
 QByteArray sharedArchive(const QByteArray &busybox, const QString &modulesDir)
 {
     NewcArchive archive;
-    for (const QString &directory :
-         {QStringLiteral("bin"), QStringLiteral("dev"), QStringLiteral("etc"), QStringLiteral("proc"),
-          QStringLiteral("sys"), QStringLiteral("tmp"), QStringLiteral("newroot"), QStringLiteral("lib"),
-          QStringLiteral("lib/modules")})
+    for (const QString &directory : {QStringLiteral("bin"), QStringLiteral("dev"), QStringLiteral("etc"),
+                                     QStringLiteral("proc"), QStringLiteral("sys"), QStringLiteral("tmp"),
+                                     QStringLiteral("newroot"), QStringLiteral("lib"), QStringLiteral("lib/modules")})
         archive.addDirectory(directory, directory == QStringLiteral("tmp") ? 01777 : 0755);
     archive.addCharacterDevice(QStringLiteral("dev/console"), 5, 1);
     archive.addFile(QStringLiteral("bin/busybox"), busybox, 0755);
@@ -154,9 +154,9 @@ QByteArray vmArchive(const RunConfig &config)
 {
     NewcArchive archive;
     archive.addDirectory(QStringLiteral("hamlet"), 0755);
-    const QString settings = QStringLiteral("HAMLET_HOSTNAME=%1\nHAMLET_NETWORK=%2\n")
-                                 .arg(shellQuote(config.hostname),
-                                      config.network ? QStringLiteral("yes") : QStringLiteral("no"));
+    const QString settings
+        = QStringLiteral("HAMLET_HOSTNAME=%1\nHAMLET_NETWORK=%2\n")
+              .arg(shellQuote(config.hostname), config.network ? QStringLiteral("yes") : QStringLiteral("no"));
     archive.addFile(QStringLiteral("hamlet/config"), settings.toUtf8(), 0644);
     archive.addFile(QStringLiteral("hamlet/run"), runScript(config), 0755);
     return archive.finish();
@@ -180,9 +180,10 @@ Result<QString> assemble(const QString &stateDir, const QString &name, const QSt
     const QString part = vmDir(stateDir) + QLatin1Char('/') + name + QStringLiteral(".run");
     QFile own(part);
     if (!own.open(QIODevice::ReadOnly))
-        return failure(Error::Failed, QStringLiteral("The VM \"%1\" lost its init settings (%2): delete it and create "
-                                                     "it again.")
-                                          .arg(name, part));
+        return failure(Error::Failed,
+                       QStringLiteral("The VM \"%1\" lost its init settings (%2): delete it and create "
+                                      "it again.")
+                           .arg(name, part));
     const QString release = kernelReleaseOf(kernelPath);
     const QByteArray shared = sharedArchive(busybox.readAll(), QStringLiteral("/lib/modules/") + release);
     const QString path = vmDir(stateDir) + QLatin1Char('/') + name + QStringLiteral(".initrd");

@@ -196,7 +196,8 @@ Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map,
         return *problem;
     const std::optional<VmSource> source = parseVmSource(sourceText);
     if (!source)
-        return invalid(QStringLiteral("Unknown VM source \"%1\"; use tiny, iso, disk, kernel or image.").arg(sourceText));
+        return invalid(
+            QStringLiteral("Unknown VM source \"%1\"; use tiny, iso, disk, kernel or image.").arg(sourceText));
     spec.source = *source;
 
     quint64 memory = defaultMemoryBytes(spec.source);

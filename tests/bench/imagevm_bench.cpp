@@ -84,10 +84,9 @@ int main(int argc, char *argv[])
     const bool kvm = system.helperLog().contains(QStringLiteral("· KVM"));
     std::printf("One image three ways (busybox; VMs: host kernel %s, 1 vCPU, 128 MiB, no NIC, %s; %d rounds, "
                 "medians)\n",
-                qPrintable(QString::fromUtf8(output(QStringLiteral("sh"),
-                                                    {QStringLiteral("-c"),
-                                                     QStringLiteral("ls /boot/vmlinuz-* | head -1")})
-                                                 .trimmed())),
+                qPrintable(QString::fromUtf8(
+                    output(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("ls /boot/vmlinuz-* | head -1")})
+                        .trimmed())),
                 kvm ? "KVM" : "TCG", rounds);
 
     const QVariantMap container {{QStringLiteral("image"), QStringLiteral("busybox")},
@@ -140,7 +139,8 @@ int main(int argc, char *argv[])
             const QVariantMap values = std::get_if<QVariantMap>(&parts) ? std::get<QVariantMap>(parts) : QVariantMap();
             figures.memory << (way.kind == QLatin1String("container")
                                    ? values.value(QStringLiteral("memoryUsage")).toDouble()
-                                   : static_cast<double>(residentBytes(values.value(QStringLiteral("pid")).toLongLong())))
+                                   : static_cast<double>(
+                                       residentBytes(values.value(QStringLiteral("pid")).toLongLong())))
                     / (1 << 20);
             QCoro::waitFor(client.stop(name, true));
             if (way.kind == QLatin1String("container")) // its log is appended to: start afresh

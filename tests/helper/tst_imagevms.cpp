@@ -23,11 +23,12 @@ namespace {
 // shows through, then serves a file with busybox httpd and waits.
 const QJsonObject kHello {
     {QStringLiteral("Entrypoint"),
-     QJsonArray {QStringLiteral("/bin/sh"), QStringLiteral("-c"),
-                 QStringLiteral("echo hello-from-image; echo boot_id=$(busybox cat /proc/sys/kernel/random/boot_id); "
-                                "if [ -e /etc/gone ]; then echo whiteout-ignored; else echo whiteout-applied; fi; "
-                                "echo in-$(busybox pwd) $GREETING; busybox mkdir -p /www; echo served >/www/index.html; "
-                                "busybox httpd -p 8080 -h /www; exec busybox sleep 3600")}},
+     QJsonArray {
+         QStringLiteral("/bin/sh"), QStringLiteral("-c"),
+         QStringLiteral("echo hello-from-image; echo boot_id=$(busybox cat /proc/sys/kernel/random/boot_id); "
+                        "if [ -e /etc/gone ]; then echo whiteout-ignored; else echo whiteout-applied; fi; "
+                        "echo in-$(busybox pwd) $GREETING; busybox mkdir -p /www; echo served >/www/index.html; "
+                        "busybox httpd -p 8080 -h /www; exec busybox sleep 3600")}},
     {QStringLiteral("Env"), QJsonArray {QStringLiteral("PATH=/bin"), QStringLiteral("GREETING=hi-there")}},
     {QStringLiteral("WorkingDir"), QStringLiteral("/tmp")}};
 const QJsonObject kBroken {{QStringLiteral("Entrypoint"), QJsonArray {QStringLiteral("/no/such/program")}},
@@ -166,7 +167,8 @@ private Q_SLOTS:
         const QVariantMap unknown {{QStringLiteral("source"), QStringLiteral("image")},
                                    {QStringLiteral("image"), QStringLiteral("no-such-image")}};
         const QString refused = createAndWait(*m_client, QStringLiteral("vm"), QStringLiteral("ibad"), unknown);
-        QVERIFY2(refused.startsWith(QStringLiteral("dev.hamlet.Error.InvalidArgument")) && refused.contains("no-such-image"),
+        QVERIFY2(refused.startsWith(QStringLiteral("dev.hamlet.Error.InvalidArgument"))
+                     && refused.contains("no-such-image"),
                  qPrintable(refused));
         const QVariantMap tinyWithImage {{QStringLiteral("source"), QStringLiteral("tiny")},
                                          {QStringLiteral("image"), QStringLiteral("busybox")}};
@@ -223,9 +225,10 @@ private Q_SLOTS:
     // store entry; both print the same line; the VM's boot id is its own, the container's the host's.
     void registryImage_runsAsContainerAndAsVm()
     {
-        QCOMPARE(createAndWait(*m_client, QStringLiteral("container"), QStringLiteral("ihello-c"),
-                               {{QStringLiteral("image"), m_hello}, {QStringLiteral("network"), QStringLiteral("none")}}),
-                 QString());
+        QCOMPARE(
+            createAndWait(*m_client, QStringLiteral("container"), QStringLiteral("ihello-c"),
+                          {{QStringLiteral("image"), m_hello}, {QStringLiteral("network"), QStringLiteral("none")}}),
+            QString());
         const QString containerLog = m_system.stateDir() + QStringLiteral("/containers/ihello-c/container.log");
         const QByteArray containerOutput = waitForFile(containerLog, "in-", 15000);
         QVERIFY2(containerOutput.contains("hello-from-image"), containerOutput.constData());
@@ -273,18 +276,20 @@ private Q_SLOTS:
         const QString base = baseDisk(imageDigest(QStringLiteral("busybox")));
         const FileId before = fileId(base);
         QVERIFY(before.inode != 0);
-        // The busybox image's Cmd is /bin/sh (no Entrypoint): command replaces it, as for containers.
-        const QVariantMap spec {
-            {QStringLiteral("source"), QStringLiteral("image")},
-            {QStringLiteral("image"), QStringLiteral("busybox")},
-            {QStringLiteral("network"), QStringLiteral("none")},
-            {QStringLiteral("command"),
-             QStringList {QStringLiteral("/bin/sh"), QStringLiteral("-c"),
-                          QStringLiteral("echo written >/root/mark; echo second-vm-$((40+2)); exit 3")}}};
-        QCOMPARE(createAndWait(*m_client, QStringLiteral("vm"), QStringLiteral("ibb2"), spec), QString());
+        // Through hamletctl. The busybox image's Cmd is /bin/sh (no Entrypoint): the command after
+        // "--" replaces it, as for containers.
+        const Run ctl = m_system.run(
+            {}, TestSystem::ctlProgram(),
+            {QStringLiteral("create-vm"), QStringLiteral("ibb2"), QStringLiteral("source=image"),
+             QStringLiteral("image=busybox"), QStringLiteral("cpus=1"), QStringLiteral("memory=160MiB"),
+             QStringLiteral("network=none"), QStringLiteral("--"), QStringLiteral("/bin/sh"), QStringLiteral("-c"),
+             QStringLiteral("echo written >/root/mark; echo second-vm-$((40+2)); exit 3")});
+        QVERIFY2(ctl.exitCode == 0, ctl.err.constData());
+        QCOMPARE(inspect(QStringLiteral("ibb2")).value(QStringLiteral("memory")).toULongLong(), qulonglong(160) << 20);
         QCOMPARE(fileId(base), before);
         const QString log = inspect(QStringLiteral("ibb2")).value(QStringLiteral("consoleLog")).toString();
-        QVERIFY2(waitForFile(log, "second-vm-42", 90000).contains("second-vm-42"), readFile(log).right(600).constData());
+        QVERIFY2(waitForFile(log, "second-vm-42", 90000).contains("second-vm-42"),
+                 readFile(log).right(600).constData());
         QCOMPARE(waitForState(QStringLiteral("ibb2"), QStringLiteral("stopped"), 30000), QStringLiteral("stopped"));
         const QVariantMap properties = instanceProperties(*m_client, QStringLiteral("ibb2"));
         QCOMPARE(properties.value(QStringLiteral("ExitCode")).toInt(), 3);
@@ -307,23 +312,25 @@ private Q_SLOTS:
     // Acceptance 3: an entrypoint that is not in the image: failed, saying so, for both kinds.
     void missingEntrypoint_failsForBothKinds()
     {
-        const QString container = createAndWait(*m_client, QStringLiteral("container"), QStringLiteral("ibroken-c"),
-                                                {{QStringLiteral("image"), m_broken},
-                                                 {QStringLiteral("network"), QStringLiteral("none")}});
+        const QString container
+            = createAndWait(*m_client, QStringLiteral("container"), QStringLiteral("ibroken-c"),
+                            {{QStringLiteral("image"), m_broken}, {QStringLiteral("network"), QStringLiteral("none")}});
         const QVariantMap containerProperties = instanceProperties(*m_client, QStringLiteral("ibroken-c"));
         qInfo("container: create said \"%s\", state %s, error \"%s\"", qPrintable(container),
               qPrintable(containerProperties.value(QStringLiteral("State")).toString()),
               qPrintable(containerProperties.value(QStringLiteral("Error")).toString()));
         QCOMPARE(containerProperties.value(QStringLiteral("State")).toString(), QStringLiteral("failed"));
-        QVERIFY2(containerProperties.value(QStringLiteral("Error")).toString().contains(QStringLiteral("/no/such/program")),
-                 qPrintable(containerProperties.value(QStringLiteral("Error")).toString()));
+        QVERIFY2(
+            containerProperties.value(QStringLiteral("Error")).toString().contains(QStringLiteral("/no/such/program")),
+            qPrintable(containerProperties.value(QStringLiteral("Error")).toString()));
 
         const QVariantMap spec {{QStringLiteral("source"), QStringLiteral("image")},
                                 {QStringLiteral("image"), m_broken},
                                 {QStringLiteral("network"), QStringLiteral("none")}};
         QCOMPARE(createAndWait(*m_client, QStringLiteral("vm"), QStringLiteral("ibroken-v"), spec), QString());
         QCOMPARE(waitForState(QStringLiteral("ibroken-v"), QStringLiteral("failed"), 90000), QStringLiteral("failed"));
-        const QString error = instanceProperties(*m_client, QStringLiteral("ibroken-v")).value(QStringLiteral("Error")).toString();
+        const QString error
+            = instanceProperties(*m_client, QStringLiteral("ibroken-v")).value(QStringLiteral("Error")).toString();
         QVERIFY2(error.contains(QStringLiteral("\"/no/such/program\" does not exist in the image")), qPrintable(error));
         QCOMPARE(remove(QStringLiteral("ibroken-c")), QString());
         QCOMPARE(remove(QStringLiteral("ibroken-v")), QString());

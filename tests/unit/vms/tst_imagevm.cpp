@@ -36,7 +36,8 @@ private Q_SLOTS:
     {
         const QString text = QStringLiteral("it's $HOME `x` \"y\"");
         QProcess sh;
-        sh.start(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("printf %s ") + ImageInitramfs::shellQuote(text)});
+        sh.start(QStringLiteral("sh"),
+                 {QStringLiteral("-c"), QStringLiteral("printf %s ") + ImageInitramfs::shellQuote(text)});
         QVERIFY(sh.waitForFinished());
         QCOMPARE(QString::fromUtf8(sh.readAllStandardOutput()), text);
     }
@@ -53,10 +54,12 @@ private Q_SLOTS:
         const QByteArray out = sh.readAllStandardOutput();
         QVERIFY2(out.startsWith("hamlet-init: failed: the image's entrypoint \"/no/such\" does not exist in the image"),
                  out.constData());
-        const ImageInitramfs::RunConfig noDir {QStringLiteral("vm1"), {QStringLiteral("sh")}, {}, QStringLiteral("/no/dir"), false};
+        const ImageInitramfs::RunConfig noDir {
+            QStringLiteral("vm1"), {QStringLiteral("sh")}, {}, QStringLiteral("/no/dir"), false};
         sh.start(QStringLiteral("sh"), {QStringLiteral("-c"), QString::fromUtf8(ImageInitramfs::runScript(noDir))});
         QVERIFY(sh.waitForFinished());
-        QVERIFY(sh.readAllStandardOutput().contains("hamlet-init: failed: the working directory /no/dir does not exist"));
+        QVERIFY(
+            sh.readAllStandardOutput().contains("hamlet-init: failed: the working directory /no/dir does not exist"));
         QVERIFY(ImageInitramfs::runScript(missing).contains("'PATH=" + ImageInitramfs::DefaultPath.toUtf8() + "'"));
     }
 
@@ -81,13 +84,16 @@ private Q_SLOTS:
         const QString upper = dir.filePath(QStringLiteral("upper"));
         const QString merged = dir.filePath(QStringLiteral("merged"));
         QVERIFY(write(lower + QStringLiteral("/etc/gone"), "x") && write(lower + QStringLiteral("/etc/kept"), "k"));
-        QVERIFY(write(lower + QStringLiteral("/opaque/old"), "o") && write(lower + QStringLiteral("/file-then-dir"), "f"));
+        QVERIFY(write(lower + QStringLiteral("/opaque/old"), "o")
+                && write(lower + QStringLiteral("/file-then-dir"), "f"));
         QVERIFY(::chown(QFile::encodeName(lower + QStringLiteral("/etc/kept")).constData(), 1234, 5678) == 0);
-        QVERIFY(write(upper + QStringLiteral("/opaque/new"), "n") && write(upper + QStringLiteral("/file-then-dir/x"), "d"));
+        QVERIFY(write(upper + QStringLiteral("/opaque/new"), "n")
+                && write(upper + QStringLiteral("/file-then-dir/x"), "d"));
         QVERIFY(QDir().mkpath(upper + QStringLiteral("/etc")));
-        QVERIFY(::mknod(QFile::encodeName(upper + QStringLiteral("/etc/gone")).constData(), S_IFCHR, makedev(0, 0)) == 0);
-        QVERIFY(::lsetxattr(QFile::encodeName(upper + QStringLiteral("/opaque")).constData(), "trusted.overlay.opaque", "y",
-                            1, 0)
+        QVERIFY(::mknod(QFile::encodeName(upper + QStringLiteral("/etc/gone")).constData(), S_IFCHR, makedev(0, 0))
+                == 0);
+        QVERIFY(::lsetxattr(QFile::encodeName(upper + QStringLiteral("/opaque")).constData(), "trusted.overlay.opaque",
+                            "y", 1, 0)
                 == 0);
         QVERIFY(QDir().mkpath(merged));
         QVERIFY(ImageDisk::mergeLayers({lower, upper}, merged).ok());
