@@ -271,7 +271,7 @@ QCoro::Task<QDBusMessage> ImageService::remove(QDBusMessage call, QString name)
     if (!m_containers)
         co_return unsupported(call);
     Containers::ImageStore *store = &m_containers->imageStore();
-    auto find = [store, name] { return store->images(); }; // named: GCC 12 and temporaries in co_await
+    auto find = [store] { return store->images(); }; // named: GCC 12 and temporaries in co_await
     QFuture<QList<Containers::ImageInfo>> finding = QtConcurrent::run(std::move(find));
     const QList<Containers::ImageInfo> before = co_await finding;
     QString digest;
