@@ -2,6 +2,7 @@
 
 #include "domainfacts.h"
 #include "domainxml.h"
+#include "failpoints.h"
 #include "imagedisk.h"
 #include "imageinitramfs.h"
 #include "logging.h"
@@ -212,7 +213,13 @@ QCoro::Task<Result<void>> VmBackend::create(VmSpec spec)
         DomainHandle domain(virDomainDefineXMLFlags(connection, xml.toUtf8().constData(), VIR_DOMAIN_DEFINE_VALIDATE));
         if (!domain)
             return lastLibvirtError(QStringLiteral("libvirt refused the definition of the VM \"%1\"").arg(spec.name));
-        Result<void> started = startWithFiles(domain.get(), files.value(), spec.name);
+        std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::VmDefined);
+        Result<void> started
+            = failPoint ? Result<void>(*failPoint) : startWithFiles(domain.get(), files.value(), spec.name);
+        if (started && (failPoint = FailPoints::hit(FailPoints::VmStarted))) {
+            virDomainDestroy(domain.get());
+            started = *failPoint;
+        }
         if (!started)
             virDomainUndefine(domain.get());
         return started;
@@ -388,9 +395,10 @@ QCoro::Task<Result<void>> VmBackend::remove(QString name)
             return lastLibvirtError(QStringLiteral("Cannot read the definition of the VM \"%1\"").arg(name));
         const DomainFacts facts = parseDomainFacts(QString::fromUtf8(xml));
         free(xml);
-        // A guest that powered off itself (an image VM whose program ended) may still be
-        // torn down by libvirt: destroying it then fails with "not running", which is no failure.
-        if (virDomainIsActive(domain) == 1 && virDomainDestroy(domain) < 0 && virDomainIsActive(domain) == 1)
+        // A QEMU that went away between the two calls (libvirt giving up on one it reconnects to
+        // after a helper crash, or a guest that powered itself off: an image VM whose program
+        // ended) is what destroy was for: "not running" is not a failure here.
+        if (virDomainIsActive(domain) == 1 && virDomainDestroy(domain) < 0 && virDomainIsActive(domain) != 0)
             return lastLibvirtError(QStringLiteral("Cannot stop the VM \"%1\" to delete it").arg(name));
         for (int waited = 0; virDomainIsActive(domain) == 1 && waited < 100; ++waited)
             QThread::msleep(50);
