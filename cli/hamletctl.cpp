@@ -173,11 +173,12 @@ std::optional<QVariantMap> parseSpec(const QStringList &words, QString *problem)
 
 QString usage()
 {
-    return QStringLiteral("capabilities | list | create-container NAME [key=value...] [-- COMMAND...] | "
-                          "create-vm NAME [key=value...] | start|stop|kill|pause|resume|restart|delete NAME | "
-                          "inspect NAME | show NAME | images | pull REF [key=value...] | "
-                          "import FILE|- docker-archive|oci-archive|rootfs [name=N] [command='CMD ARGS'] [env=K=V] "
-                          "[workdir=DIR] | rmi NAME | history NAME [--from T] [--to T] [--format csv|json]");
+    return QStringLiteral(
+        "capabilities | list | create-container NAME [key=value...] [-- COMMAND...] | "
+        "create-vm NAME [key=value...] [-- COMMAND...] | start|stop|kill|pause|resume|restart|delete NAME | "
+        "inspect NAME | show NAME | images | pull REF [key=value...] | "
+        "import FILE|- docker-archive|oci-archive|rootfs [name=N] [command='CMD ARGS'] [env=K=V] "
+        "[workdir=DIR] | rmi NAME | history NAME [--from T] [--to T] [--format csv|json]");
 }
 
 QCoro::Task<> run(QString busAddress, QStringList arguments, int *exitCode)

@@ -77,7 +77,7 @@ set(CPACK_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXE
 set(CPACK_DEBIAN_HELPER_PACKAGE_NAME hamlet-helper)
 set(CPACK_DEBIAN_HELPER_PACKAGE_DEPENDS "dbus, polkitd, runc | crun")
 set(CPACK_DEBIAN_HELPER_PACKAGE_RECOMMENDS
-    "qemu-system-x86, libvirt-daemon-driver-qemu, busybox-static, containernetworking-plugins, dnsmasq-base, iptables, iproute2")
+    "qemu-system-x86, qemu-utils, libvirt-daemon-driver-qemu, busybox-static, e2fsprogs, containernetworking-plugins, dnsmasq-base, iptables, iproute2")
 set(CPACK_DEBIAN_HELPER_PACKAGE_CONTROL_EXTRA ${debian_dir}/hamlet-helper/postinst
     ${debian_dir}/hamlet-helper/prerm ${debian_dir}/hamlet-helper/postrm)
 set(CPACK_COMPONENT_HELPER_DESCRIPTION

@@ -7,6 +7,7 @@
 #include "kindicons.h"
 #include "logging.h"
 #include "messagebanner.h"
+#include "names.h"
 #include "pulldialog.h"
 
 #include <QAction>
@@ -14,6 +15,7 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QStyle>
 #include <QToolBar>
 #include <QTreeView>
@@ -45,6 +47,10 @@ ImagesPage::ImagesPage(HelperClient *client, ImageListModel *model, QWidget *par
     m_toolBar->addSeparator();
     m_create = m_toolBar->addAction(KindIcons::apartment(), tr("New Container from Image…"), this,
                                     [this] { Q_EMIT createContainerRequested(selectedImage()); });
+    m_runAsVm = m_toolBar->addAction(KindIcons::house(), tr("Run as a VM"), this, &ImagesPage::runSelectedAsVm);
+    m_runAsVm->setObjectName(QStringLiteral("runImageAsVm"));
+    m_runAsVm->setToolTip(tr("Boot the selected image as a micro-VM: this host's kernel in a VM of its own, the "
+                             "image's files on a disk of its own (a house instead of an apartment)"));
 
     m_view->setObjectName(QStringLiteral("imageList"));
     m_view->setModel(m_model);
@@ -140,6 +146,7 @@ void ImagesPage::updateSelection()
     const ImageRow *image = m_model->image(selectedImage());
     m_remove->setEnabled(image != nullptr && image->stored);
     m_create->setEnabled(image != nullptr);
+    m_runAsVm->setEnabled(image != nullptr);
     if (!image) {
         m_details->setText(m_model->rowCount() == 0 && m_model->hasLoaded()
                                ? tr("No images yet: Pull one from a registry or Import an archive.")
@@ -239,6 +246,54 @@ void ImagesPage::remove(const QString &name)
         Q_EMIT statusMessage(tr("Image %1 removed").arg(name));
         m_model->refresh();
     });
+}
+
+namespace {
+// "docker.io/library/alpine:latest" -> "alpine-vm": a name the helper accepts, or a plain one.
+QString vmNameFor(const QString &image)
+{
+    QString base = image.section(QLatin1Char('/'), -1).section(QLatin1Char('@'), 0, 0).section(QLatin1Char(':'), 0, 0);
+    base = base.toLower().replace(QRegularExpression(QStringLiteral("[^a-z0-9-]")), QStringLiteral("-"));
+    const QString name = base + QStringLiteral("-vm");
+    return instanceNameProblem(name).isEmpty() ? name : QStringLiteral("image-vm");
+}
+} // namespace
+
+void ImagesPage::runSelectedAsVm()
+{
+    const QString image = selectedImage();
+    if (image.isEmpty())
+        return;
+    m_banner->hide();
+    runAsVm(image, vmNameFor(image), 1);
+}
+
+void ImagesPage::runAsVm(const QString &image, const QString &base, int attempt)
+{
+    const QString name = attempt == 1 ? base : base + QString::number(attempt);
+    const QVariantMap spec {{QStringLiteral("source"), QStringLiteral("image")}, {QStringLiteral("image"), image}};
+    Log::gui()->info("running image {} as the VM {}", image.toStdString(), name.toStdString());
+    Q_EMIT statusMessage(tr("Making the VM %1 from %2…").arg(name, image));
+    QCoro::connect(
+        m_client->createVm(name, spec), this, [this, image, base, attempt, name](const Result<QString> &job) {
+            if (const auto *error = std::get_if<ClientError>(&job)) {
+                // A name taken by another instance: the next free one ("busybox-vm2"), a few times.
+                if (error->name == Error::Exists && attempt < 9)
+                    return runAsVm(image, base, attempt + 1);
+                m_banner->showError(tr("Cannot run %1 as a VM").arg(image), error->text(), false);
+                return;
+            }
+            QCoro::connect(m_client->waitForJob(std::get<QString>(job)), this,
+                           [this, image, name](const Result<QString> &done) {
+                               if (const auto *error = std::get_if<ClientError>(&done)) {
+                                   m_banner->showError(tr("Cannot run %1 as a VM").arg(image), error->text(), false);
+                                   return;
+                               }
+                               Q_EMIT statusMessage(tr("The VM %1 boots %2 with this host's kernel").arg(name, image));
+                               Q_EMIT vmCreated(name);
+                               m_model->refresh();
+                           });
+        });
 }
 
 } // namespace Hamlet

@@ -22,7 +22,8 @@ class PullDialog;
 
 // The images containers are made from: the store as ListImages tells it (kept current by the
 // model), and what can be done with them: Pull…, Import…, Remove (asked first; the helper refuses
-// while a container uses the image, and the page says which) and New container from the image.
+// while a container uses the image, and the page says which), New container from the image, and
+// Run as a VM (the image booted as a micro-VM with the host's kernel).
 class ImagesPage : public QWidget
 {
     Q_OBJECT
@@ -39,6 +40,7 @@ public:
     QAction *importAction() const { return m_import; }
     QAction *removeAction() const { return m_remove; }
     QAction *createAction() const { return m_create; }
+    QAction *runAsVmAction() const { return m_runAsVm; }
     QMessageBox *pendingConfirmation() const { return m_confirmation; }
     QString detailsText() const;
 
@@ -50,15 +52,20 @@ public Q_SLOTS:
     ImportDialog *importArchive();
     // Asks first; the answer removes it through the helper.
     void removeSelected();
+    // Boots the selected image as a micro-VM (CreateVm source=image), named after the image.
+    void runSelectedAsVm();
 
 Q_SIGNALS:
     void createContainerRequested(const QString &image);
     void statusMessage(const QString &message);
+    // A VM of an image was created (and boots): the window can show it.
+    void vmCreated(const QString &name);
 
 private:
     void updateSelection();
     void remove(const QString &name);
     void adopt(ImageJobDialog *dialog);
+    void runAsVm(const QString &image, const QString &name, int attempt);
 
     HelperClient *m_client;
     ImageListModel *m_model;
@@ -71,6 +78,7 @@ private:
     QAction *m_import;
     QAction *m_remove;
     QAction *m_create;
+    QAction *m_runAsVm;
     QPointer<QMessageBox> m_confirmation;
     QString m_selectAfterRefresh; // a new image to select once the list has it
     QString m_selectedBeforeReset;

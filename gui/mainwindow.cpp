@@ -132,6 +132,10 @@ void MainWindow::createLayout()
     connect(m_view, &QAbstractItemView::doubleClicked, this, [this] { m_details->showTab(DetailsPane::OverviewTab); });
     m_images = new ImagesPage(m_client, m_imageModel, this);
     connect(m_images, &ImagesPage::createContainerRequested, this, &MainWindow::newContainer);
+    connect(m_images, &ImagesPage::vmCreated, this, [this](const QString &name) {
+        if (!showInstance(name))
+            m_landOn = name;
+    });
     connect(m_images, &ImagesPage::statusMessage, this,
             [this](const QString &message) { statusBar()->showMessage(message, StatusMessageMs); });
     m_center = new QStackedWidget(this);

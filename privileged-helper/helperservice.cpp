@@ -162,6 +162,8 @@ void HelperService::startIdleExit()
 
 void HelperService::createBackends(const Capabilities &caps)
 {
+    ContainerInstances *containers = nullptr;
+    ImageService *images = nullptr;
     if (caps.runtime.isEmpty()) {
         Log::containers()->error("no OCI runtime: containers are unavailable (install 'runc')");
     } else {
@@ -189,10 +191,11 @@ void HelperService::createBackends(const Capabilities &caps)
                                                                     .toHex()
                                                                     .left(12)));
         options.network = m_network;
-        auto *containers = new ContainerInstances(options, this);
+        containers = new ContainerInstances(options, this);
         containers->setAuthorizer(m_authorizer.get());
         m_registry.addBackend(containers);
-        m_manager->setImageService(new ImageService(&containers->backend(), *m_jobs, this));
+        images = new ImageService(&containers->backend(), *m_jobs, this);
+        m_manager->setImageService(images);
     }
 
     Vms::VmBackend::Options vmOptions;
@@ -208,6 +211,11 @@ void HelperService::createBackends(const Capabilities &caps)
     auto *vms = new VmInstances(caps.libvirtUri, vmOptions, this);
     vms->setNetwork(m_network);
     m_registry.addBackend(vms);
+    if (containers) { // VMs of an image (source=image) use the store
+        vms->setImages(&containers->backend());
+        images->setVmHooks([vms](const QString &digest) { return vms->vmsUsing(digest); },
+                           [vms](const QString &digest) { vms->dropImageDisk(digest); });
+    }
     if (caps.runtime.isEmpty())
         m_manager->setImageService(new ImageService(nullptr, *m_jobs, this));
 }

@@ -116,7 +116,9 @@ QCoro::Task<QDBusMessage> ImageService::list(QDBusMessage call)
              QVariant::fromValue<qlonglong>(image.created.isValid() ? image.created.toSecsSinceEpoch() : 0)},
             {QStringLiteral("pulledAt"), QVariant::fromValue<qlonglong>(image.addedAt.toSecsSinceEpoch())},
             {QStringLiteral("source"), image.source},
-            {QStringLiteral("usedBy"), m_containers->containersUsing(image.manifestDigest)},
+            {QStringLiteral("usedBy"),
+             m_containers->containersUsing(image.manifestDigest)
+                 + (m_vmsUsing ? m_vmsUsing(image.manifestDigest) : QStringList())},
         };
     }
     co_return call.createReply(QVariant::fromValue(rows));
@@ -268,9 +270,29 @@ QCoro::Task<QDBusMessage> ImageService::remove(QDBusMessage call, QString name)
 {
     if (!m_containers)
         co_return unsupported(call);
+    Containers::ImageStore *store = &m_containers->imageStore();
+    auto find = [store] { return store->images(); }; // named: GCC 12 and temporaries in co_await
+    QFuture<QList<Containers::ImageInfo>> finding = QtConcurrent::run(std::move(find));
+    const QList<Containers::ImageInfo> before = co_await finding;
+    QString digest;
+    bool shared = false; // another name for the same manifest keeps it, and its VMs
+    for (const Containers::ImageInfo &image : before) {
+        if (image.name == name)
+            digest = image.manifestDigest;
+    }
+    for (const Containers::ImageInfo &image : before)
+        shared = shared || (image.name != name && !digest.isEmpty() && image.manifestDigest == digest);
+    if (!digest.isEmpty() && !shared && m_vmsUsing) {
+        if (const QStringList vms = m_vmsUsing(digest); !vms.isEmpty())
+            co_return call.createErrorReply(Error::Busy,
+                                            QStringLiteral("image \"%1\" is used by the VM %2: delete those VMs first")
+                                                .arg(name, vms.join(QStringLiteral(", "))));
+    }
     const Containers::Status removed = co_await m_containers->removeImage(name);
     if (!removed)
         co_return call.createErrorReply(removed.error().name, removed.error().message);
+    if (!digest.isEmpty() && !shared && m_digestDropped)
+        m_digestDropped(digest); // e.g. the VMs' cached disk of the image
     Log::helper()->info("image {} removed", name);
     Q_EMIT imagesChanged();
     co_return call.createReply();

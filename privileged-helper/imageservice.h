@@ -10,6 +10,7 @@
 #include <QThreadPool>
 
 #include <QCoro/QCoroTask>
+#include <functional>
 #include <memory>
 
 namespace Hamlet {
@@ -37,6 +38,14 @@ public:
                                             QVariantMap options);
     QCoro::Task<QDBusMessage> remove(QDBusMessage call, QString name);
 
+    // The VMs made from an image (by manifest digest): RemoveImage refuses while there are any,
+    // and ListImages names them in usedBy; dropped is told of a digest no image has any more.
+    void setVmHooks(std::function<QStringList(const QString &)> users, std::function<void(const QString &)> dropped)
+    {
+        m_vmsUsing = std::move(users);
+        m_digestDropped = std::move(dropped);
+    }
+
 Q_SIGNALS:
     void imagesChanged();
 
@@ -57,6 +66,8 @@ private:
     QList<std::weak_ptr<Containers::ImportProgress>> m_imports;
 
     Containers::ContainerBackend *m_containers;
+    std::function<QStringList(const QString &)> m_vmsUsing;
+    std::function<void(const QString &)> m_digestDropped;
     JobObjects &m_jobs;
 };
 

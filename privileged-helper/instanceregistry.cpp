@@ -76,6 +76,13 @@ void InstanceRegistry::updateState(const QString &name, const QString &state, in
         it->startedAtMs = startedAtMs;
         changedProperties << QStringLiteral("StartedAt");
     }
+    // Why it failed (or "" again), as its backend knows it now.
+    if (InstanceBackend *backend = backendFor(it->kind)) {
+        if (const std::optional<InstanceInfo> live = backend->find(name); live && live->error != it->error) {
+            it->error = live->error;
+            changedProperties << QStringLiteral("Error");
+        }
+    }
     if (!changedProperties.isEmpty())
         Q_EMIT changed(name, changedProperties);
 }

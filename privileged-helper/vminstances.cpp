@@ -93,18 +93,29 @@ VmInstances::VmInstances(const QString &libvirtUri, Vms::VmBackend::Options opti
             [this](const QString &name, const QString &state) { setState(name, state); });
 }
 
-void VmInstances::setState(const QString &name, const QString &state)
+void VmInstances::setState(const QString &name, const QString &reported)
 {
     const auto it = m_known.find(name);
-    if (it == m_known.end() || it->state == state)
+    if (it == m_known.end())
+        return;
+    // An image VM that powered off says why in its console: its program ended (exit status) or
+    // could not be run (failed, with the init's reason).
+    QString state = reported;
+    const ImageVmOutcome outcome = reported == QLatin1String("stopped") ? imageOutcome(*it) : ImageVmOutcome {};
+    if (!outcome.failure.isEmpty())
+        state = QStringLiteral("failed");
+    const QString error = state == QLatin1String("running") ? QString() : outcome.failure;
+    if (it->state == state && it->error == error && it->exitCode == outcome.exitCode)
         return;
     const bool started = state == QLatin1String("running") && it->state != QLatin1String("paused");
     it->state = state;
+    it->error = error;
+    it->exitCode = outcome.exitCode;
     if (started) {
         it->startedAtMs = now();
         relaxOomScoreOf(name); // runs on
     }
-    Q_EMIT stateChanged(name, state, -1, started ? it->startedAtMs : 0);
+    Q_EMIT stateChanged(name, state, outcome.exitCode, started ? it->startedAtMs : 0);
 }
 
 std::optional<InstanceInfo> VmInstances::find(const QString &name) const
@@ -129,6 +140,9 @@ QCoro::Task<InstanceInfo> VmInstances::describe(QString name, QString state)
     if (parts.ok()) {
         for (const char *key : {"source", "memory", "vcpus", "osVariant", "accelerator", "network"})
             info.spec.insert(QString::fromLatin1(key), parts.value().value(QString::fromLatin1(key)));
+        for (const char *key : {"image", "imageDigest"}) // image VMs only
+            if (parts.value().contains(QString::fromLatin1(key)))
+                info.spec.insert(QString::fromLatin1(key), parts.value().value(QString::fromLatin1(key)));
         if (const qint64 pid = parts.value().value(QStringLiteral("pid")).toLongLong(); pid > 0)
             relaxOomScore(pid);
         if (parts.value().contains(QStringLiteral("ownerUid")))
@@ -136,6 +150,12 @@ QCoro::Task<InstanceInfo> VmInstances::describe(QString name, QString state)
     }
     if (state == QLatin1String("running"))
         info.startedAtMs = now();
+    if (const ImageVmOutcome outcome = state == QLatin1String("stopped") ? imageOutcome(info) : ImageVmOutcome {};
+        !outcome.failure.isEmpty() || outcome.exitCode >= 0) {
+        info.state = outcome.failure.isEmpty() ? state : QStringLiteral("failed");
+        info.error = outcome.failure;
+        info.exitCode = outcome.exitCode;
+    }
     co_return info;
 }
 
@@ -237,6 +257,12 @@ QCoro::Task<Expected<Vms::VmSpec>> VmInstances::specFor(QString name, QVariantMa
     if (!spec.ok())
         co_return spec.error();
     spec.value().ownerUid = caller.uid; // its files are opened as this uid at every start
+    if (spec.value().source == Vms::VmSource::Image) {
+        const Expected<QString> image = resolveImage(spec.value().image);
+        if (!image.ok())
+            co_return image.error();
+        spec.value().image = image.value();
+    }
     if (spec.value().network == Vms::VmNetwork::Nat) {
         if (!m_network || !m_network->available())
             co_return ErrorReply {Error::Unsupported,
@@ -275,6 +301,10 @@ QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMa
         co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
     job->setFraction(0.1);
     Vms::VmSpec vm = checked.value();
+    if (vm.source == Vms::VmSource::Image) {
+        if (const Outcome problem = co_await resolveImageRun(vm))
+            co_return *problem;
+    }
     if (vm.network == Vms::VmNetwork::Nat) {
         // The MAC and its address before the domain: the definition names the MAC, and the
         // reservation must be in dnsmasq before the guest asks for it.

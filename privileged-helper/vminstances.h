@@ -1,5 +1,6 @@
 #pragma once
 
+#include "containerbackend.h"
 #include "instancebackend.h"
 #include "libvirtconnection.h"
 #include "network.h"
@@ -19,6 +20,12 @@ public:
 
     // The Hamlet network, for VMs with network "nat" (none: such VMs are refused).
     void setNetwork(Network::Network *network) { m_network = network; }
+    // The image store, for VMs of an image (source=image); none: such VMs are refused.
+    void setImages(Containers::ContainerBackend *images) { m_images = images; }
+    // The VMs made from the image with this manifest digest (RemoveImage refuses while any exist).
+    QStringList vmsUsing(const QString &manifestDigest) const;
+    // Removes the cached ext4 disk of an image that left the store.
+    void dropImageDisk(const QString &manifestDigest);
 
     QString kind() const override { return QStringLiteral("vm"); }
     std::optional<InstanceInfo> find(const QString &name) const override;
@@ -45,12 +52,23 @@ private:
     void relaxOomScore(qint64 qemuPid);
     QCoro::Task<> relaxOomScoreOf(QString name);
     QCoro::Task<> warmUp();
-    void setState(const QString &name, const QString &state);
+    void setState(const QString &name, const QString &reported);
+
+    // vminstancesimage.cpp: VMs of an image.
+    struct ImageVmOutcome {
+        QString failure;
+        int exitCode = -1;
+    };
+    Expected<QString> resolveImage(const QString &reference) const;
+    // Unpacks the image and fills in what the VM runs (entrypoint + cmd, env, working directory).
+    QCoro::Task<Outcome> resolveImageRun(Vms::VmSpec &vm);
+    ImageVmOutcome imageOutcome(const InstanceInfo &info) const;
 
     Vms::LibvirtConnection m_connection;
     Vms::VmBackend m_backend;
     QHash<QString, InstanceInfo> m_known;
     Network::Network *m_network = nullptr;
+    Containers::ContainerBackend *m_images = nullptr;
 };
 
 } // namespace Hamlet

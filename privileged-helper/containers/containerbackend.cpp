@@ -135,16 +135,42 @@ Result<ContainerSpec> ContainerBackend::validate(const QString &name, const QVar
         return spec;
     if (find(name))
         return ErrorReply {Error::Exists, QStringLiteral("a container named \"%1\" exists already").arg(name)};
-    // A short name ("alpine") finds the image stored under its normalised name.
-    if (spec->image != BusyboxImage::kName && !m_images.contains(spec->image)) {
-        const std::optional<ImageReference> reference = ImageReference::parse(spec->image);
-        if (reference && m_images.contains(reference->name()))
-            spec->image = reference->name();
-    }
-    if (spec->image != BusyboxImage::kName && !m_images.contains(spec->image))
-        return invalidArgument(
-            QStringLiteral("there is no image \"%1\": pull or import it first, or use \"busybox\"").arg(spec->image));
+    const Result<QString> image = resolveImage(spec->image);
+    if (!image)
+        return image.error();
+    spec->image = *image;
     return spec;
+}
+
+Result<QString> ContainerBackend::resolveImage(const QString &reference) const
+{
+    if (reference == BusyboxImage::kName || m_images.contains(reference))
+        return reference;
+    // A short name ("alpine") finds the image stored under its normalised name.
+    const std::optional<ImageReference> parsed = ImageReference::parse(reference);
+    if (parsed && m_images.contains(parsed->name()))
+        return parsed->name();
+    return invalidArgument(
+        QStringLiteral("there is no image \"%1\": pull or import it first, or use \"busybox\"").arg(reference));
+}
+
+QCoro::Task<Result<ContainerBackend::PreparedImage>> ContainerBackend::prepareImage(QString name)
+{
+    ImageStore *images = &m_images;
+    const QString busybox = m_options.busybox;
+    auto prepare = [images, busybox, name]() -> Result<PreparedImage> { // named: see create()
+        Result<ImageInfo> image
+            = name == BusyboxImage::kName ? BusyboxImage::ensure(*images, busybox) : images->image(name);
+        if (!image)
+            return image.error();
+        Result<QStringList> layers = images->unpackLayers(*image);
+        if (!layers)
+            return layers.error();
+        QStringList bottomFirst(layers->crbegin(), layers->crend());
+        return PreparedImage {*image, bottomFirst};
+    };
+    QFuture<Result<PreparedImage>> preparing = QtConcurrent::run(std::move(prepare));
+    co_return co_await preparing;
 }
 
 QCoro::Task<Status> ContainerBackend::create(ContainerSpec spec)

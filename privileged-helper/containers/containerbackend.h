@@ -101,6 +101,17 @@ public:
     // Runs argv in the running container, without a terminal.
     QCoro::Task<Result<ExecResult>> exec(QString name, QStringList argv);
 
+    // The store's name of an image reference as CreateContainer resolves it ("alpine" finds
+    // "docker.io/library/alpine:latest"), or InvalidArgument naming what to do.
+    Result<QString> resolveImage(const QString &reference) const;
+    // The image (the built-in busybox made when missing) with its layers unpacked, for a VM of it
+    // (source=image). Layer directories bottom first.
+    struct PreparedImage {
+        ImageInfo image;
+        QStringList layersBottomFirst;
+    };
+    QCoro::Task<Result<PreparedImage>> prepareImage(QString name);
+
     // RemoveImage: refused (Busy) while a container uses the image; then drops its blobs and
     // unpacked layers that no other image or container needs (on a worker thread).
     QCoro::Task<Status> removeImage(QString image);

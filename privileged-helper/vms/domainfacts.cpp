@@ -80,6 +80,8 @@ DomainFacts parseDomainFacts(const QString &domainXml)
             facts.mac = attributes.value(QStringLiteral("address")).toString();
         } else if (where == QStringLiteral("domain/devices/interface/source") && facts.bridge.isEmpty()) {
             facts.bridge = attributes.value(QStringLiteral("bridge")).toString();
+        } else if (where == QStringLiteral("domain/devices/serial/log") && facts.consoleLog.isEmpty()) {
+            facts.consoleLog = attributes.value(QStringLiteral("file")).toString();
         } else if (where == QStringLiteral("domain/devices/graphics")) {
             facts.hasGraphics = true;
         } else if (path.size() == 4 && path.at(1) == QStringLiteral("metadata")
@@ -106,6 +108,10 @@ DomainFacts parseDomainFacts(const QString &domainXml)
                 facts.autostart = text == QStringLiteral("yes");
             else if (name == QStringLiteral("network"))
                 facts.network = text;
+            else if (name == QStringLiteral("image"))
+                facts.image = text;
+            else if (name == QStringLiteral("imageDigest"))
+                facts.imageDigest = text;
         }
     }
     return facts;

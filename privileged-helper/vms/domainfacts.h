@@ -34,6 +34,9 @@ struct DomainFacts {
     QString givenKernel; // a kernel VM's kernel and initrd as the owner gave them (the XML has copies)
     QString givenInitrd;
     bool autostart = false;
+    QString image; // <hamlet:image> and <hamlet:imageDigest>: the image an image VM was made from
+    QString imageDigest;
+    QString consoleLog; // <serial><log file>: where an image VM's console is kept
     QString network; // <hamlet:network>: "nat", "none", "user"; empty in VMs made before NICs
     QString mac; // the first NIC's MAC and bridge, from <interface>
     QString bridge;

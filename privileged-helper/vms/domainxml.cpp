@@ -52,6 +52,10 @@ void writeMetadata(QXmlStreamWriter &xml, const VmSpec &spec)
         if (!spec.initrdPath.isEmpty())
             xml.writeTextElement(QStringLiteral("hamlet:initrd"), spec.initrdPath);
     }
+    if (spec.source == VmSource::Image) {
+        xml.writeTextElement(QStringLiteral("hamlet:image"), spec.image);
+        xml.writeTextElement(QStringLiteral("hamlet:imageDigest"), spec.imageDigest);
+    }
     if (spec.autostart)
         xml.writeTextElement(QStringLiteral("hamlet:autostart"), QStringLiteral("yes"));
     if (spec.network != VmNetwork::None) // absent means none, as in VMs made before NICs
@@ -82,6 +86,7 @@ void writeOs(QXmlStreamWriter &xml, const VmSpec &spec)
     switch (spec.source) {
     case VmSource::Tiny:
     case VmSource::Kernel:
+    case VmSource::Image:
         xml.writeTextElement(QStringLiteral("kernel"), bootFilePath(spec, QStringLiteral("kernel"), spec.kernelPath));
         if (!spec.initrdPath.isEmpty())
             xml.writeTextElement(QStringLiteral("initrd"),
@@ -113,7 +118,19 @@ void writeDisks(QXmlStreamWriter &xml, const VmSpec &spec)
                    {{QStringLiteral("name"), QStringLiteral("qemu")},
                     {QStringLiteral("type"), toString(spec.diskFormat)},
                     {QStringLiteral("discard"), QStringLiteral("unmap")}});
-        writeDiskSource(xml, spec.diskPath, DiskFdGroup);
+        if (spec.source == VmSource::Image) {
+            // Hamlet's own files, named by path: the VM's overlay on the image's shared ext4
+            // disk, which QEMU opens read-only as its backing file.
+            writeEmpty(xml, QStringLiteral("source"), {{QStringLiteral("file"), spec.diskPath}});
+            xml.writeStartElement(QStringLiteral("backingStore"));
+            xml.writeAttribute(QStringLiteral("type"), QStringLiteral("file"));
+            writeEmpty(xml, QStringLiteral("format"), {{QStringLiteral("type"), QStringLiteral("raw")}});
+            writeEmpty(xml, QStringLiteral("source"), {{QStringLiteral("file"), spec.baseDiskPath}});
+            writeEmpty(xml, QStringLiteral("backingStore"));
+            xml.writeEndElement();
+        } else {
+            writeDiskSource(xml, spec.diskPath, DiskFdGroup);
+        }
         writeEmpty(xml, QStringLiteral("target"),
                    {{QStringLiteral("dev"), QStringLiteral("vda")}, {QStringLiteral("bus"), QStringLiteral("virtio")}});
         xml.writeEndElement();
@@ -155,10 +172,15 @@ void writeInterface(QXmlStreamWriter &xml, const VmSpec &spec)
     xml.writeEndElement();
 }
 
-void writeConsole(QXmlStreamWriter &xml)
+void writeConsole(QXmlStreamWriter &xml, const VmSpec &spec)
 {
     xml.writeStartElement(QStringLiteral("serial"));
     xml.writeAttribute(QStringLiteral("type"), QStringLiteral("pty"));
+    // An image VM's console is also kept in a file: its program's output from the first line,
+    // and the init's markers the helper reads when the VM stops.
+    if (!spec.consoleLog.isEmpty())
+        writeEmpty(xml, QStringLiteral("log"),
+                   {{QStringLiteral("file"), spec.consoleLog}, {QStringLiteral("append"), QStringLiteral("off")}});
     writeEmpty(xml, QStringLiteral("target"), {{QStringLiteral("port"), QStringLiteral("0")}});
     xml.writeEndElement();
     xml.writeStartElement(QStringLiteral("console"));
@@ -235,7 +257,7 @@ QString domainXml(const VmSpec &spec)
     xml.writeStartElement(QStringLiteral("devices"));
     writeDisks(xml, spec);
     writeInterface(xml, spec);
-    writeConsole(xml);
+    writeConsole(xml, spec);
     writeDisplay(xml, spec);
     xml.writeStartElement(QStringLiteral("memballoon"));
     xml.writeAttribute(QStringLiteral("model"), QStringLiteral("virtio"));

@@ -69,6 +69,11 @@ QByteArray udhcpcScript()
 
 QList<Module> networkModules(const QString &modulesDir)
 {
+    return modulesFor(modulesDir, {QStringLiteral("virtio_pci"), QStringLiteral("virtio_net")});
+}
+
+QList<Module> modulesFor(const QString &modulesDir, const QStringList &names)
+{
     QFile depFile(modulesDir + QStringLiteral("/modules.dep"));
     if (!depFile.open(QIODevice::ReadOnly))
         return {};
@@ -82,8 +87,8 @@ QList<Module> networkModules(const QString &modulesDir)
             dependencies.insert(line.left(colon), line.mid(colon + 1).split(QLatin1Char(' '), Qt::SkipEmptyParts));
     }
     QStringList order;
-    for (const char *wanted : {"virtio_pci", "virtio_net"}) {
-        const QString suffix = QStringLiteral("/%1.ko").arg(QLatin1String(wanted));
+    for (const QString &wanted : names) {
+        const QString suffix = QStringLiteral("/%1.ko").arg(wanted);
         for (auto it = dependencies.cbegin(); it != dependencies.cend(); ++it) {
             if (!it.key().endsWith(suffix))
                 continue;

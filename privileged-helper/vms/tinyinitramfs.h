@@ -5,6 +5,7 @@
 #include <QByteArray>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 namespace Hamlet::Vms {
 
@@ -40,6 +41,8 @@ struct Module {
 // (then the VM has no network, but boots). Compressed modules are left out: busybox's insmod
 // cannot load them.
 QList<Module> networkModules(const QString &modulesDir);
+// The same for any modules (by name, "virtio_blk"), each after what it depends on.
+QList<Module> modulesFor(const QString &modulesDir, const QStringList &names);
 
 // The archive, from the bytes of a statically linked busybox and the modules. Deterministic.
 QByteArray build(const QByteArray &busybox, const QList<Module> &modules = {});

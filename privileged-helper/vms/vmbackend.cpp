@@ -3,10 +3,13 @@
 #include "domainfacts.h"
 #include "domainxml.h"
 #include "failpoints.h"
+#include "imagedisk.h"
+#include "imageinitramfs.h"
 #include "logging.h"
 #include "tinyinitramfs.h"
 #include "vmstate.h"
 
+#include <QCoro/QCoroFuture>
 #include <QCoro/QCoroProcess>
 #include <QCoro/QCoroTimer>
 #include <QDir>
@@ -15,6 +18,7 @@
 #include <QFileInfo>
 #include <QProcess>
 #include <QThread>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace Hamlet::Vms {
 
@@ -74,6 +78,9 @@ void VmBackend::completeSpec(VmSpec &spec) const
     if (spec.source == VmSource::Tiny) {
         spec.kernelPath = m_options.hostKernel;
         spec.cmdline = TinyInitramfs::KernelCommandLine;
+    } else if (spec.source == VmSource::Image) {
+        spec.kernelPath = m_options.hostKernel;
+        spec.cmdline = ImageInitramfs::KernelCommandLine;
     }
     // Room to add vCPUs to a running guest later (SetLimits), up to what the host has.
     if (spec.maxVcpus == 0)
@@ -125,11 +132,59 @@ QCoro::Task<Result<void>> VmBackend::prepareSpec(VmSpec &spec)
             co_return disk.error();
         break;
     }
+    case VmSource::Image:
+        if (Result<void> prepared = co_await prepareImage(spec); !prepared)
+            co_return prepared.error();
+        break;
     case VmSource::Disk: // its format is read from the fd the owner opens (vmlaunch.h)
         break;
     case VmSource::Kernel:
         break;
     }
+    co_return Result<void> {};
+}
+
+QCoro::Task<Result<void>> VmBackend::prepareImage(VmSpec &spec)
+{
+    if (spec.imageDigest.isEmpty() || spec.imageLayers.isEmpty() || spec.imageArgv.isEmpty())
+        co_return failure(Error::InvalidArgument,
+                          QStringLiteral("The image of the VM \"%1\" was not resolved.").arg(spec.name));
+    const QString stateDir = m_options.stateDir;
+    const QString digest = spec.imageDigest;
+    const QStringList layers = spec.imageLayers;
+    auto makeBase = [stateDir, digest, layers] { return ImageDisk::ensureBase(stateDir, digest, layers); };
+    QFuture<Result<ImageDisk::BaseDisk>> making = QtConcurrent::run(std::move(makeBase)); // named: GCC 12
+    const Result<ImageDisk::BaseDisk> base = co_await making;
+    if (!base)
+        co_return base.error();
+    spec.baseDiskPath = base.value().path;
+    spec.diskPath = ownedDiskPath(spec.name);
+    spec.diskFormat = DiskFormat::Qcow2;
+    spec.diskOwnedByHamlet = true;
+    spec.consoleLog = ImageInitramfs::consoleLogPath(stateDir, spec.name);
+    const ImageInitramfs::RunConfig run {spec.name, spec.imageArgv, spec.imageEnv, spec.imageWorkdir,
+                                         spec.network != VmNetwork::None};
+    const QString name = spec.name;
+    const QString busybox = m_options.busybox;
+    const QString kernel = spec.kernelPath;
+    const QString qemuImg = m_options.qemuImg;
+    const QString overlay = spec.diskPath;
+    const QString basePath = spec.baseDiskPath;
+    auto writeFiles = [=]() -> Result<QString> {
+        if (Result<void> made = ImageDisk::createOverlay(qemuImg, basePath, overlay); !made)
+            return made.error();
+        if (Result<void> written = ImageInitramfs::writeVmPart(stateDir, name, run); !written)
+            return written.error();
+        return ImageInitramfs::assemble(stateDir, name, busybox, kernel);
+    };
+    QFuture<Result<QString>> writing = QtConcurrent::run(std::move(writeFiles));
+    const Result<QString> initrd = co_await writing;
+    if (!initrd) {
+        QFile::remove(overlay);
+        ImageInitramfs::removeVmFiles(stateDir, name);
+        co_return initrd.error();
+    }
+    spec.initrdPath = initrd.value();
     co_return Result<void> {};
 }
 
@@ -173,6 +228,8 @@ QCoro::Task<Result<void>> VmBackend::create(VmSpec spec)
     if (!created) {
         if (spec.diskOwnedByHamlet)
             QFile::remove(spec.diskPath);
+        if (spec.source == VmSource::Image)
+            ImageInitramfs::removeVmFiles(m_options.stateDir, name);
         removeGuestFiles(context, name);
         co_return created.error();
     }
@@ -223,6 +280,11 @@ QCoro::Task<Result<void>> VmBackend::startStopped(const QString &name)
         QString initramfs;
         if (facts.hamletSource == toString(VmSource::Tiny)) {
             const Result<QString> made = TinyInitramfs::ensure(stateDir, busybox, hostKernel);
+            if (!made)
+                return made.error();
+            initramfs = made.value();
+        } else if (facts.hamletSource == toString(VmSource::Image)) {
+            const Result<QString> made = ImageInitramfs::assemble(stateDir, name, busybox, hostKernel);
             if (!made)
                 return made.error();
             initramfs = made.value();
@@ -334,9 +396,12 @@ QCoro::Task<Result<void>> VmBackend::remove(QString name)
         const DomainFacts facts = parseDomainFacts(QString::fromUtf8(xml));
         free(xml);
         // A QEMU that went away between the two calls (libvirt giving up on one it reconnects to
-        // after a helper crash) is what destroy was for: "not running" is not a failure here.
+        // after a helper crash, or a guest that powered itself off: an image VM whose program
+        // ended) is what destroy was for: "not running" is not a failure here.
         if (virDomainIsActive(domain) == 1 && virDomainDestroy(domain) < 0 && virDomainIsActive(domain) != 0)
             return lastLibvirtError(QStringLiteral("Cannot stop the VM \"%1\" to delete it").arg(name));
+        for (int waited = 0; virDomainIsActive(domain) == 1 && waited < 100; ++waited)
+            QThread::msleep(50);
         const unsigned int flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
             | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA | VIR_DOMAIN_UNDEFINE_NVRAM;
         if (virDomainUndefineFlags(domain, flags) < 0)
@@ -355,6 +420,7 @@ QCoro::Task<Result<void>> VmBackend::remove(QString name)
             Error::Failed,
             QStringLiteral("The VM \"%1\" is deleted but its disk %2 could not be removed.").arg(name, disk));
     removeGuestFiles(launchContext(), name);
+    ImageInitramfs::removeVmFiles(m_options.stateDir, name); // an image VM's init and console log
     Log::vms()->info("deleted the VM {}{}", name, disk.isEmpty() ? QString() : QStringLiteral(" and ") + disk);
     co_return Result<void> {};
 }

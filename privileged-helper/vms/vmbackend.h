@@ -109,6 +109,8 @@ Q_SIGNALS:
 private:
     void completeSpec(VmSpec &spec) const;
     QCoro::Task<Result<void>> prepareSpec(VmSpec &spec);
+    // The image's ext4 disk (made once per digest), the VM's overlay and its initramfs.
+    QCoro::Task<Result<void>> prepareImage(VmSpec &spec);
     QCoro::Task<Result<void>> createDisk(const QString &path, quint64 sizeBytes);
     QCoro::Task<Result<void>> startStopped(const QString &name);
     LaunchContext launchContext() const;

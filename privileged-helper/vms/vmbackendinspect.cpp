@@ -126,6 +126,11 @@ QCoro::Task<Result<QVariantMap>> VmBackend::inspect(QString name)
                 parts.insert(QStringLiteral("mac"), facts.mac);
             if (!facts.bridge.isEmpty())
                 parts.insert(QStringLiteral("bridge"), facts.bridge);
+            if (!facts.image.isEmpty()) { // an image VM: its image and where its console is kept
+                parts.insert(QStringLiteral("image"), facts.image);
+                parts.insert(QStringLiteral("imageDigest"), facts.imageDigest);
+                parts.insert(QStringLiteral("consoleLog"), facts.consoleLog);
+            }
             return parts;
         });
 }

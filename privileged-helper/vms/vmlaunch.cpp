@@ -40,22 +40,26 @@ VmFiles vmFilesOf(const VmSpec &spec)
     files.ownerUid = spec.ownerUid;
     files.kernel = spec.kernelPath;
     files.initrd = spec.initrdPath;
-    files.disk = spec.diskPath;
+    // An image VM's disks are Hamlet's own, named by path in the XML (an overlay with a backing
+    // file, which an fd could not carry).
+    files.disk = spec.source == VmSource::Image ? QString() : spec.diskPath;
     files.diskOwnedByHamlet = spec.diskOwnedByHamlet;
     files.iso = spec.isoPath;
     return files;
 }
 
 VmFiles vmFilesOf(const QString &name, const DomainFacts &facts, const QString &hostKernel,
-                  const QString &tinyInitramfs)
+                  const QString &helperInitramfs)
 {
     VmFiles files;
     files.name = name;
     files.source = parseVmSource(facts.hamletSource).value_or(VmSource::Tiny);
     files.ownerUid = facts.ownerUid;
-    if (files.source == VmSource::Tiny) {
+    if (files.source == VmSource::Tiny || files.source == VmSource::Image) {
         files.kernel = hostKernel;
-        files.initrd = tinyInitramfs;
+        files.initrd = helperInitramfs;
+        if (files.source == VmSource::Image)
+            return files; // its disks are named by path (see above)
     } else {
         files.kernel = facts.givenKernel;
         files.initrd = facts.givenInitrd;
@@ -89,7 +93,7 @@ Result<OpenedVmFiles> openVmFiles(const VmFiles &files, const LaunchContext &con
     // ISO install) are opened as root; everything the owner named, as the owner.
     QList<OwnerFile> helperFiles;
     QList<OwnerFile> ownerFiles;
-    const bool tiny = files.source == VmSource::Tiny;
+    const bool tiny = files.source == VmSource::Tiny || files.source == VmSource::Image;
     if (!files.kernel.isEmpty())
         (tiny ? helperFiles : ownerFiles) << OwnerFile {QStringLiteral("kernel"), files.kernel, false};
     if (!files.initrd.isEmpty())

@@ -42,9 +42,10 @@ struct OpenedVmFiles {
 };
 
 VmFiles vmFilesOf(const VmSpec &spec);
-// For a defined domain: the tiny VM's files are the helper's current host kernel and initramfs.
+// For a defined domain: the tiny and image VMs' files are the helper's current host kernel and
+// the initramfs made for this start.
 VmFiles vmFilesOf(const QString &name, const DomainFacts &facts, const QString &hostKernel,
-                  const QString &tinyInitramfs);
+                  const QString &helperInitramfs);
 
 // The directory of one VM's staged kernel and initrd (what its domain XML names).
 QString guestFilesDirOf(const QString &guestFilesDir, const QString &name);

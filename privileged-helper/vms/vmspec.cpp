@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QSet>
 
+#include <cmath>
 #include <limits>
 #include <sys/stat.h>
 
@@ -75,6 +76,8 @@ QString toString(VmSource source)
         return QStringLiteral("disk");
     case VmSource::Kernel:
         return QStringLiteral("kernel");
+    case VmSource::Image:
+        return QStringLiteral("image");
     }
     return {};
 }
@@ -113,7 +116,7 @@ std::optional<VmNetwork> parseVmNetwork(const QString &text)
 
 std::optional<VmSource> parseVmSource(const QString &text)
 {
-    for (VmSource source : {VmSource::Tiny, VmSource::Iso, VmSource::Disk, VmSource::Kernel}) {
+    for (VmSource source : {VmSource::Tiny, VmSource::Iso, VmSource::Disk, VmSource::Kernel, VmSource::Image}) {
         if (text == toString(source))
             return source;
     }
@@ -135,6 +138,7 @@ quint64 defaultMemoryBytes(VmSource source)
     case VmSource::Tiny:
         return 128ULL << 20;
     case VmSource::Kernel:
+    case VmSource::Image:
         return 256ULL << 20;
     case VmSource::Iso:
     case VmSource::Disk:
@@ -159,7 +163,8 @@ Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map,
            QStringLiteral("diskSize"),  QStringLiteral("iso"),       QStringLiteral("disk"),
            QStringLiteral("kernel"),    QStringLiteral("initrd"),    QStringLiteral("cmdline"),
            QStringLiteral("osVariant"), QStringLiteral("autostart"), QStringLiteral("accelerator"),
-           QStringLiteral("network")};
+           QStringLiteral("network"),   QStringLiteral("image"),     QStringLiteral("command"),
+           QStringLiteral("cpus")};
     for (auto it = map.cbegin(); it != map.cend(); ++it) {
         if (!known.contains(it.key()))
             return invalid(QStringLiteral("Unknown VM option \"%1\"; known options are %2.")
@@ -191,7 +196,8 @@ Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map,
         return *problem;
     const std::optional<VmSource> source = parseVmSource(sourceText);
     if (!source)
-        return invalid(QStringLiteral("Unknown VM source \"%1\"; use tiny, iso, disk or kernel.").arg(sourceText));
+        return invalid(
+            QStringLiteral("Unknown VM source \"%1\"; use tiny, iso, disk, kernel or image.").arg(sourceText));
     spec.source = *source;
 
     quint64 memory = defaultMemoryBytes(spec.source);
@@ -205,6 +211,14 @@ Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map,
         if (auto problem = numberOf(key, target))
             return *problem;
     }
+    // A container's limits map onto a VM's: cpus (cores, may be fractional) becomes whole vCPUs.
+    if (map.contains(QStringLiteral("cpus")) && !map.contains(QStringLiteral("vcpus"))) {
+        bool ok = false;
+        const double cpus = map.value(QStringLiteral("cpus")).toDouble(&ok);
+        if (!ok || cpus <= 0 || map.value(QStringLiteral("cpus")).metaType().id() == QMetaType::QString)
+            return invalid(QStringLiteral("The VM option \"cpus\" must be a positive number."));
+        vcpus = static_cast<quint64>(std::ceil(cpus));
+    }
     if (vcpus > std::numeric_limits<uint>::max())
         return invalid(QStringLiteral("%1 vCPUs is not a number of vCPUs.").arg(vcpus));
     spec.memoryBytes = memory;
@@ -214,7 +228,7 @@ Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map,
           std::pair {QStringLiteral("kernel"), &spec.kernelPath},
           std::pair {QStringLiteral("initrd"), &spec.initrdPath}, std::pair {QStringLiteral("cmdline"), &spec.cmdline},
           std::pair {QStringLiteral("osVariant"), &spec.osVariant},
-          std::pair {QStringLiteral("accelerator"), &acceleratorText},
+          std::pair {QStringLiteral("accelerator"), &acceleratorText}, std::pair {QStringLiteral("image"), &spec.image},
           std::pair {QStringLiteral("network"), &networkText}}) {
         if (auto problem = stringOf(key, target))
             return *problem;
@@ -227,6 +241,13 @@ Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map,
     if (!network)
         return invalid(QStringLiteral("Unknown VM network \"%1\"; use nat, none or user.").arg(networkText));
     spec.network = *network;
+    if (map.contains(QStringLiteral("command"))) {
+        if (map.value(QStringLiteral("command")).metaType().id() != QMetaType::QStringList)
+            return invalid(QStringLiteral("The VM option \"command\" must be a list of strings."));
+        spec.command = map.value(QStringLiteral("command")).toStringList();
+    }
+    if ((!spec.image.isEmpty() || !spec.command.isEmpty()) && spec.source != VmSource::Image)
+        return invalid(QStringLiteral("The VM options \"image\" and \"command\" go with source \"image\"."));
     if (map.contains(QStringLiteral("autostart"))) {
         if (map.value(QStringLiteral("autostart")).metaType().id() != QMetaType::Bool)
             return invalid(QStringLiteral("The VM option \"autostart\" must be a boolean."));
@@ -266,11 +287,18 @@ std::optional<ErrorReply> vmSpecProblem(const VmSpec &spec, const HostLimits &ho
                            .arg(spec.name));
 
     switch (spec.source) {
+    case VmSource::Image:
+        if (spec.image.isEmpty())
+            return invalid(QStringLiteral("The VM \"%1\" has source \"image\" but no image: add image=NAME (see "
+                                          "ListImages).")
+                               .arg(spec.name));
+        [[fallthrough]];
     case VmSource::Tiny:
         if (spec.kernelPath.isEmpty())
             return failure(Error::Unsupported,
-                           QStringLiteral("No bootable kernel was found in /boot for the tiny VM; install a "
-                                          "kernel package such as linux-image-amd64."));
+                           QStringLiteral("No bootable kernel was found in /boot for the %1 VM; install a "
+                                          "kernel package such as linux-image-amd64.")
+                               .arg(toString(spec.source)));
         return unreadableFileProblem(QStringLiteral("host kernel"), spec.kernelPath, false);
     case VmSource::Kernel:
         if (auto problem = unreadableFileProblem(QStringLiteral("kernel"), spec.kernelPath, false))

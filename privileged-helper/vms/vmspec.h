@@ -16,6 +16,10 @@ enum class VmSource {
     Iso, // an installer ISO on a CD drive, with a new qcow2 disk in STATE to install onto
     Disk, // an existing disk image (qcow2 or raw), used in place
     Kernel, // direct kernel boot: kernel, optional initrd and command line
+    // An image of the store as a micro-VM: the host's kernel, an initramfs Hamlet generates, and
+    // the image's merged layers on an ext4 disk (cached per image digest) under a qcow2 overlay
+    // of the VM's own (imagedisk.h, imageinitramfs.h).
+    Image,
 };
 enum class Accelerator { Kvm, Tcg };
 enum class DiskFormat { Qcow2, Raw };
@@ -61,6 +65,18 @@ struct VmSpec {
     VmNetwork network = VmNetwork::None;
     QString bridge; // nat: the Hamlet network's bridge, set by the helper
     QString mac; // nat: the NIC's MAC, chosen at create and reserved in the network's dnsmasq
+    // image: the reference as asked ("busybox", "alpine"); the rest is filled in by the helper from
+    // the store: the manifest digest, the ext4 disk the overlay diskPath is made on, and how the
+    // init runs the image's program. command (spec key) replaces the image's Cmd, as for containers.
+    QString image;
+    QStringList command;
+    QString imageDigest;
+    QString baseDiskPath;
+    QStringList imageLayers; // unpacked layer directories, bottom first; not in the XML
+    QStringList imageArgv; // entrypoint + cmd (or command)
+    QStringList imageEnv; // "KEY=value"
+    QString imageWorkdir;
+    QString consoleLog; // image: the serial console is also written here (the init's markers)
 
     friend bool operator==(const VmSpec &, const VmSpec &) = default;
 };
@@ -77,7 +93,7 @@ quint64 defaultMemoryBytes(VmSource source);
 inline constexpr quint64 DefaultDiskSizeBytes = 20ULL << 30;
 
 // Reads CreateVm's a{sv} (keys: source, memory, vcpus, diskSize, iso, disk, kernel, initrd,
-// cmdline, osVariant, autostart, accelerator, network: none when left out, the bus default is the
+// cmdline, osVariant, autostart, accelerator, image, command, network: none when left out, the bus default is the
 // helper's). Unknown keys and wrongly typed values are refused
 // so a typo never silently becomes a default. Does not look at files: see vmSpecProblem.
 Result<VmSpec> vmSpecFromVariantMap(const QString &name, const QVariantMap &map, Accelerator hostAccelerator);

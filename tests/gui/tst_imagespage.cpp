@@ -358,6 +358,27 @@ private Q_SLOTS:
         QCOMPARE(images()->rowCount(), before);
         QTest::mouseClick(dialog->closeButton(), Qt::LeftButton);
     }
+
+    // Run as a VM: the selected image boots as a micro-VM named after it, and the window shows it.
+    void runAsVm_bootsTheImageAsAHouse()
+    {
+        m_window->sidebar()->select(Sidebar::Images);
+        QTRY_VERIFY_WITH_TIMEOUT(page()->selectImage(QStringLiteral("busybox")), 10000);
+        click(page()->runAsVmAction());
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("busybox-vm")), QStringLiteral("running"), 60000);
+        const auto parts = QCoro::waitFor(m_client->inspect(QStringLiteral("busybox-vm")));
+        QVERIFY(std::holds_alternative<QVariantMap>(parts));
+        QCOMPARE(std::get<QVariantMap>(parts).value(QStringLiteral("source")).toString(), QStringLiteral("image"));
+        QCOMPARE(std::get<QVariantMap>(parts).value(QStringLiteral("image")).toString(), QStringLiteral("busybox"));
+        QVERIFY(m_window->grab().save(outputPath(QStringLiteral("images-run-as-vm.png"))));
+        // A second click takes the next free name.
+        m_window->sidebar()->select(Sidebar::Images);
+        QTRY_VERIFY_WITH_TIMEOUT(page()->selectImage(QStringLiteral("busybox")), 10000);
+        click(page()->runAsVmAction());
+        QTRY_VERIFY_WITH_TIMEOUT(!stateOf(QStringLiteral("busybox-vm2")).isEmpty(), 60000);
+        for (const QString &name : {QStringLiteral("busybox-vm"), QStringLiteral("busybox-vm2")})
+            QCOMPARE(m_system.run({}, TestSystem::ctlProgram(), {QStringLiteral("delete"), name}).exitCode, 0);
+    }
 };
 
 QTEST_MAIN(TestImagesPage)
