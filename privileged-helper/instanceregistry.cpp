@@ -11,8 +11,8 @@ void InstanceRegistry::addBackend(InstanceBackend *backend)
 {
     m_backends << backend;
     connect(backend, &InstanceBackend::stateChanged, this,
-            [this](const QString &name, const QString &state, int exitCode, qulonglong startedAtMs) {
-                updateState(name, state, exitCode, startedAtMs);
+            [this, backend](const QString &name, const QString &state, int exitCode, qulonglong startedAtMs) {
+                updateState(name, state, exitCode, startedAtMs, backend->find(name));
             });
 }
 
@@ -58,7 +58,8 @@ void InstanceRegistry::remove(const QString &name)
         Q_EMIT removed(name);
 }
 
-void InstanceRegistry::updateState(const QString &name, const QString &state, int exitCode, qulonglong startedAtMs)
+void InstanceRegistry::updateState(const QString &name, const QString &state, int exitCode, qulonglong startedAtMs,
+                                   const std::optional<InstanceInfo> &live)
 {
     const auto it = m_instances.find(name);
     if (it == m_instances.end())
@@ -75,6 +76,20 @@ void InstanceRegistry::updateState(const QString &name, const QString &state, in
     if (startedAtMs != 0 && it->startedAtMs != startedAtMs) {
         it->startedAtMs = startedAtMs;
         changedProperties << QStringLiteral("StartedAt");
+    }
+    if (live) { // what changes with the state: why it failed, the restart policy's count
+        if (it->error != live->error) {
+            it->error = live->error;
+            changedProperties << QStringLiteral("Error");
+        }
+        if (it->restartCount != live->restartCount || it->firstRestartAtMs != live->firstRestartAtMs
+            || it->lastRestartAtMs != live->lastRestartAtMs) {
+            it->restartCount = live->restartCount;
+            it->firstRestartAtMs = live->firstRestartAtMs;
+            it->lastRestartAtMs = live->lastRestartAtMs;
+            changedProperties << QStringLiteral("RestartCount") << QStringLiteral("FirstRestartAt")
+                              << QStringLiteral("LastRestartAt");
+        }
     }
     if (!changedProperties.isEmpty())
         Q_EMIT changed(name, changedProperties);

@@ -1,0 +1,87 @@
+#include "terminalbridge.h"
+
+#include <QSocketNotifier>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace {
+// All of data, through short writes and EINTR; false when the fd is gone.
+bool writeAll(int fd, const char *data, ssize_t size)
+{
+    while (size > 0) {
+        const ssize_t n = ::write(fd, data, static_cast<size_t>(size));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data += n;
+        size -= n;
+    }
+    return true;
+}
+} // namespace
+
+TerminalBridge::TerminalBridge(int master, QObject *parent)
+    : QObject(parent)
+    , m_master(master)
+    , m_stdin(new QSocketNotifier(STDIN_FILENO, QSocketNotifier::Read, this))
+    , m_output(new QSocketNotifier(master, QSocketNotifier::Read, this))
+{
+    m_stdinIsTty = ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &m_saved) == 0;
+    if (m_stdinIsTty) {
+        termios raw = m_saved;
+        ::cfmakeraw(&raw);
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+    }
+    connect(m_stdin, &QSocketNotifier::activated, this, &TerminalBridge::fromStdin);
+    connect(m_output, &QSocketNotifier::activated, this, &TerminalBridge::fromMaster);
+}
+
+TerminalBridge::~TerminalBridge()
+{
+    if (m_stdinIsTty)
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &m_saved);
+    ::close(m_master);
+}
+
+void TerminalBridge::fromStdin()
+{
+    char buffer[4096];
+    const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        m_stdin->setEnabled(false);
+        // The end of piped input: end-of-file for the program on the pty (^D ends a pending line
+        // first, then the input).
+        if (!m_stdinIsTty)
+            writeAll(m_master, m_lastWasNewline ? "\x04" : "\x04\x04", m_lastWasNewline ? 1 : 2);
+        return;
+    }
+    m_lastWasNewline = buffer[n - 1] == '\n';
+    if (!writeAll(m_master, buffer, n))
+        finish();
+}
+
+void TerminalBridge::fromMaster()
+{
+    char buffer[4096];
+    const ssize_t n = ::read(m_master, buffer, sizeof buffer);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    // EIO: every slave fd closed, the process (and whatever it left holding the pty) is gone.
+    if (n <= 0 || !writeAll(STDOUT_FILENO, buffer, n))
+        finish();
+}
+
+void TerminalBridge::finish()
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_stdin->setEnabled(false);
+    m_output->setEnabled(false);
+    Q_EMIT done();
+}
