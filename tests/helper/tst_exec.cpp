@@ -6,6 +6,7 @@
 #include "testsystem.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -91,6 +92,8 @@ private Q_SLOTS:
     void exec_seesTheContainersPid1AndCaps()
     {
         QSignalSpy exits(m_client.get(), &HelperClient::execExited);
+        QElapsedTimer timer;
+        timer.start();
         const QStringList argv {QStringLiteral("sh"), QStringLiteral("-c"),
                                 QStringLiteral("cat /proc/1/cmdline; echo; grep CapEff /proc/self/status; "
                                                "echo TERM=$TERM; id -u")};
@@ -121,6 +124,7 @@ private Q_SLOTS:
         QVERIFY2(output.contains("TERM=xterm"), output.constData()); // added for a container made without tty
         QVERIFY2(output.contains("\n0\r\n") || output.contains("\n0\n"), output.constData()); // its root user
         QCOMPARE(exitOf(exits, session.id), std::optional<int>(0));
+        qInfo("Exec, output read and ExecExited received in %lld ms", timer.elapsed());
     }
 
     void exec_runsInTheContainersCgroupAndPidNamespace_andHangupEndsIt()
