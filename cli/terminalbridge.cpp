@@ -35,6 +35,9 @@ TerminalBridge::TerminalBridge(int master, QObject *parent)
         ::cfmakeraw(&raw);
         ::tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     }
+    m_sinceOutput.start();
+    m_eof.setInterval(100);
+    connect(&m_eof, &QTimer::timeout, this, &TerminalBridge::sendEofWhenQuiet);
     connect(m_stdin, &QSocketNotifier::activated, this, &TerminalBridge::fromStdin);
     connect(m_output, &QSocketNotifier::activated, this, &TerminalBridge::fromMaster);
 }
@@ -54,10 +57,12 @@ void TerminalBridge::fromStdin()
         return;
     if (n <= 0) {
         m_stdin->setEnabled(false);
-        // The end of piped input: end-of-file for the program on the pty (^D ends a pending line
-        // first, then the input).
-        if (!m_stdinIsTty)
-            writeAll(m_master, m_lastWasNewline ? "\x04" : "\x04\x04", m_lastWasNewline ? 1 : 2);
+        // The end of piped input: end-of-file for the program on the pty, once it waits for input.
+        if (!m_stdinIsTty) {
+            if (!m_lastWasNewline)
+                writeAll(m_master, "\x04", 1); // ends the pending line first
+            m_eof.start();
+        }
         return;
     }
     m_lastWasNewline = buffer[n - 1] == '\n';
@@ -72,8 +77,20 @@ void TerminalBridge::fromMaster()
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
     // EIO: every slave fd closed, the process (and whatever it left holding the pty) is gone.
-    if (n <= 0 || !writeAll(STDOUT_FILENO, buffer, n))
+    if (n <= 0 || !writeAll(STDOUT_FILENO, buffer, n)) {
         finish();
+        return;
+    }
+    m_sinceOutput.restart();
+}
+
+void TerminalBridge::sendEofWhenQuiet()
+{
+    // Quiet for 300 ms: the program most likely waits for input (a prompt, a read).
+    if (!m_finished && m_sinceOutput.elapsed() >= 300) {
+        writeAll(m_master, "\x04", 1);
+        m_sinceOutput.restart(); // the next one only after another quiet spell
+    }
 }
 
 void TerminalBridge::finish()
@@ -83,5 +100,6 @@ void TerminalBridge::finish()
     m_finished = true;
     m_stdin->setEnabled(false);
     m_output->setEnabled(false);
+    m_eof.stop();
     Q_EMIT done();
 }

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <QElapsedTimer>
 #include <QObject>
+#include <QTimer>
 
 #include <termios.h>
 
@@ -10,7 +12,10 @@ class QSocketNotifier;
 // process in the container ended): stdin's bytes go in, the pty's output comes out. While it
 // lives, a terminal on stdin is in raw mode, so keys (Ctrl-C, arrows) reach the remote program
 // and not this one; the destructor puts it back. Stdin that is not a terminal (a pipe, a file) is
-// sent as typed input, followed by an end-of-file character when it ends. Owns the master fd.
+// sent as typed input; when it ends, an end-of-file character (^D) follows each time the program
+// has been quiet for a moment, until the pty closes: one ^D sent while the pty was still in
+// canonical mode becomes a NUL byte once a line editor (ash, bash) switches it to raw mode, so a
+// single one can be lost. Owns the master fd.
 class TerminalBridge : public QObject
 {
     Q_OBJECT
@@ -27,6 +32,7 @@ private:
     void fromStdin();
     void fromMaster();
     void finish();
+    void sendEofWhenQuiet();
 
     int m_master;
     QSocketNotifier *m_stdin;
@@ -34,5 +40,7 @@ private:
     bool m_finished = false;
     bool m_stdinIsTty = false;
     bool m_lastWasNewline = true;
+    QElapsedTimer m_sinceOutput; // since the program last wrote
+    QTimer m_eof;
     termios m_saved {};
 };
