@@ -96,6 +96,7 @@ private Q_SLOTS:
         timer.start();
         const QStringList argv {QStringLiteral("sh"), QStringLiteral("-c"),
                                 QStringLiteral("cat /proc/1/cmdline; echo; grep CapEff /proc/self/status; "
+                                               "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; "
                                                "echo TERM=$TERM; id -u")};
         const auto started = QCoro::waitFor(m_client->exec(QStringLiteral("shell1"), argv));
         QString failure;
@@ -121,6 +122,9 @@ private Q_SLOTS:
         QVERIFY(!capEff.isEmpty());
         QVERIFY(capEff != statusField(::getpid(), "CapEff"));
         QVERIFY2(output.contains(QStringLiteral("CapEff:\t%1").arg(capEff).toUtf8()), output.constData());
+        // Under the container's seccomp filter and no_new_privs, as its own process is.
+        QVERIFY2(output.contains("Seccomp:\t2"), output.constData());
+        QVERIFY2(output.contains("NoNewPrivs:\t1"), output.constData());
         QVERIFY2(output.contains("TERM=xterm"), output.constData()); // added for a container made without tty
         QVERIFY2(output.contains("\n0\r\n") || output.contains("\n0\n"), output.constData()); // its root user
         QCOMPARE(exitOf(exits, session.id), std::optional<int>(0));
