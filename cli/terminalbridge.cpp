@@ -3,7 +3,10 @@
 #include <QSocketNotifier>
 
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 namespace {
@@ -34,6 +37,16 @@ TerminalBridge::TerminalBridge(int master, QObject *parent)
         termios raw = m_saved;
         ::cfmakeraw(&raw);
         ::tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+        // SIGWINCH as a readable fd, so a resize is handled in the event loop.
+        sigset_t winch;
+        sigemptyset(&winch);
+        sigaddset(&winch, SIGWINCH);
+        if (::sigprocmask(SIG_BLOCK, &winch, nullptr) == 0)
+            m_winch = ::signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (m_winch >= 0) {
+            m_resized = new QSocketNotifier(m_winch, QSocketNotifier::Read, this);
+            connect(m_resized, &QSocketNotifier::activated, this, &TerminalBridge::followWindowSize);
+        }
     }
     m_sinceOutput.start();
     m_eof.setInterval(100);
@@ -46,6 +59,10 @@ TerminalBridge::~TerminalBridge()
 {
     if (m_stdinIsTty)
         ::tcsetattr(STDIN_FILENO, TCSANOW, &m_saved);
+    if (m_winch >= 0) {
+        delete m_resized;
+        ::close(m_winch);
+    }
     ::close(m_master);
 }
 
@@ -82,6 +99,15 @@ void TerminalBridge::fromMaster()
         return;
     }
     m_sinceOutput.restart();
+}
+
+void TerminalBridge::followWindowSize()
+{
+    signalfd_siginfo info {};
+    while (::read(m_winch, &info, sizeof info) == sizeof info) { } // drain: only the last size counts
+    winsize size {};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0)
+        ::ioctl(m_master, TIOCSWINSZ, &size); // the kernel signals the program on the pty in turn
 }
 
 void TerminalBridge::sendEofWhenQuiet()

@@ -11,7 +11,8 @@ class QSocketNotifier;
 // Joins this process's stdin/stdout to a pty master until the pty's other side closes (the
 // process in the container ended): stdin's bytes go in, the pty's output comes out. While it
 // lives, a terminal on stdin is in raw mode, so keys (Ctrl-C, arrows) reach the remote program
-// and not this one; the destructor puts it back. Stdin that is not a terminal (a pipe, a file) is
+// and not this one, and its window size follows this terminal's (SIGWINCH); the destructor puts
+// it back. Stdin that is not a terminal (a pipe, a file) is
 // sent as typed input; when it ends, an end-of-file character (^D) follows each time the program
 // has been quiet for a moment, until the pty closes: one ^D sent while the pty was still in
 // canonical mode becomes a NUL byte once a line editor (ash, bash) switches it to raw mode, so a
@@ -33,6 +34,7 @@ private:
     void fromMaster();
     void finish();
     void sendEofWhenQuiet();
+    void followWindowSize();
 
     int m_master;
     QSocketNotifier *m_stdin;
@@ -42,5 +44,7 @@ private:
     bool m_lastWasNewline = true;
     QElapsedTimer m_sinceOutput; // since the program last wrote
     QTimer m_eof;
+    int m_winch = -1; // signalfd of SIGWINCH while stdin is a terminal
+    QSocketNotifier *m_resized = nullptr;
     termios m_saved {};
 };

@@ -179,6 +179,18 @@ private Q_SLOTS:
         QVERIFY2(shell->readAllStandardOutput().contains("42"), "the shell did not run the piped line");
     }
 
+    void hamletctlExec_onATerminal_passesItsSize()
+    {
+        // script(1) gives hamletctl a terminal of 33x77: the shell's pty starts with that size.
+        const QString command = QStringLiteral("stty rows 33 cols 77; %1 exec shell1 -- sh -c 'stty size; exit 5'")
+                                    .arg(TestSystem::ctlProgram());
+        const Run run = m_system.run(TestSystem::AllowedUser, QStringLiteral("script"),
+                                     {QStringLiteral("-qec"), command, QStringLiteral("/dev/null")});
+        QVERIFY(run.finished);
+        QVERIFY2(run.out.contains("33 77"), run.out.constData());
+        QCOMPARE(run.exitCode, 5);
+    }
+
     void deniedCaller_isNotAuthorized_andNothingRuns()
     {
         const Run run = ctl(TestSystem::DeniedUser,
