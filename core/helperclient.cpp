@@ -7,7 +7,9 @@
 #include "manager1proxy.h"
 
 #include <QDBusMetaType>
+#include <QDBusServiceWatcher>
 #include <QDBusUnixFileDescriptor>
+#include <QTimer>
 
 #include <QCoro/QCoroDBus>
 #include <QCoro/QCoroSignal>
@@ -224,11 +226,25 @@ QCoro::Task<Result<QString>> HelperClient::waitForJob(QString jobPath)
         QString errorName, message, result;
     };
     std::optional<Outcome> outcome;
+    // One thing to wait for, woken by the completion or by the helper leaving the bus: a job dies
+    // with the helper that ran it, and nobody should wait minutes for its signal.
+    QTimer wake;
+    wake.setSingleShot(true);
+    bool helperGone = false;
+    QDBusServiceWatcher watcher(Bus::ServiceName, m_bus, QDBusServiceWatcher::WatchForOwnerChange);
+    QObject::connect(&watcher, &QDBusServiceWatcher::serviceOwnerChanged, &wake,
+                     [&helperGone, &wake](const QString &, const QString &oldOwner, const QString &) {
+                         if (!oldOwner.isEmpty()) {
+                             helperGone = true;
+                             wake.start(0);
+                         }
+                     });
     // Listen first, then read Done: whichever way the completion comes, it is seen.
     QObject::connect(
         &job, &Job1Proxy::Completed, &job,
-        [&outcome](bool ok, const QString &errorName, const QString &message, const QDBusObjectPath &result) {
+        [&outcome, &wake](bool ok, const QString &errorName, const QString &message, const QDBusObjectPath &result) {
             outcome = Outcome {ok, errorName, message, result.path()};
+            wake.start(0);
         });
     QDBusMessage getAll = QDBusMessage::createMethodCall(
         Bus::ServiceName, jobPath, QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("GetAll"));
@@ -243,12 +259,18 @@ QCoro::Task<Result<QString>> HelperClient::waitForJob(QString jobPath)
                            values.value(QStringLiteral("ErrorMessage")).toString(),
                            qdbus_cast<QDBusObjectPath>(values.value(QStringLiteral("Result"))).path()};
     }
-    while (!outcome) {
-        const auto completed = co_await qCoro(&job, &Job1Proxy::Completed, std::chrono::milliseconds(CallTimeoutMs));
-        if (!completed && !outcome)
+    while (!outcome && !helperGone) {
+        const auto woken = co_await qCoro(&wake, &QTimer::timeout, std::chrono::milliseconds(CallTimeoutMs));
+        if (!woken && !outcome && !helperGone)
             co_return ClientError {
                 Error::Failed, QStringLiteral("The job %1 did not finish in time.").arg(jobPath), {}};
     }
+    if (!outcome)
+        co_return ClientError {Error::Failed,
+                               QStringLiteral("The helper stopped before the job %1 finished (see its log); what "
+                                              "the job had made is cleaned up when the helper starts again.")
+                                   .arg(jobPath),
+                               {}};
     if (!outcome->ok)
         co_return ClientError::fromName(outcome->errorName, outcome->message);
     co_return outcome->result;

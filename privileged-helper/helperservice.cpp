@@ -158,6 +158,7 @@ void HelperService::createBackends(const Capabilities &caps)
         options.stateDir = m_options.stateDir;
         options.runDir = m_options.runDir;
         options.runtime = caps.runtime;
+        options.runtimeTimeout = m_options.runtimeTimeout;
         options.cgroupVersion = caps.cgroupVersion;
         options.hostCpus = caps.hostCpus;
         if (!caps.busybox.isEmpty())

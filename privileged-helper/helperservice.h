@@ -38,6 +38,7 @@ public:
         std::chrono::milliseconds exitWhenIdle {0};
         QString networkBridge = QStringLiteral("hamlet0"); // the Hamlet network's bridge
         QString networkPool = QStringLiteral("10.90.0.0/16"); // where its /24 is chosen
+        std::chrono::milliseconds runtimeTimeout {60000}; // a runtime call that takes longer is killed
     };
 
     explicit HelperService(Options options, QObject *parent = nullptr);

@@ -1,5 +1,6 @@
 #include "archivemembers.h"
 
+#include "failpoints.h"
 #include "freespace.h"
 #include "fsutil.h"
 #include "imagestore.h"
@@ -143,6 +144,8 @@ Result<ArchiveMembers> ArchiveMembers::read(ImportSource &source, ImageStore &st
             spooled += size;
             if (Status written = writer->write(static_cast<const char *>(block), static_cast<qint64>(size)); !written)
                 return invalidArgument(QStringLiteral("archive member %1: %2").arg(key, written.error().message));
+            if (std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::ImportMidArchive))
+                return *failPoint;
         }
         if (Status finished = writer->finish(); !finished)
             return finished.error();

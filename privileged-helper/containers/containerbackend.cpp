@@ -3,6 +3,7 @@
 #include "busyboximage.h"
 #include "consolesocket.h"
 #include "exitwatcher.h"
+#include "failpoints.h"
 #include "imagereference.h"
 #include "logging.h"
 #include "names.h"
@@ -41,6 +42,7 @@ ContainerBackend::ContainerBackend(Options options, QObject *parent)
     LayerExtractor::Limits limits;
     limits.maxBytes = m_options.maxLayerBytes;
     m_images.setLayerLimits(limits);
+    m_runtime.setTimeout(m_options.runtimeTimeout);
     m_logTimer.setInterval(std::chrono::seconds(5));
     connect(&m_logTimer, &QTimer::timeout, this, &ContainerBackend::enforceLogLimits);
 }
@@ -183,6 +185,8 @@ QCoro::Task<Status> ContainerBackend::create(ContainerSpec spec)
         co_return prepared.lowerDirs.error();
     if (find(name)) // created by someone else while this one unpacked
         co_return ErrorReply {Error::Exists, QStringLiteral("a container named \"%1\" exists already").arg(name)};
+    if (std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::ContainerImageResolved))
+        co_return *failPoint;
 
     auto owned = std::make_unique<Container>();
     Container &container = *owned;
@@ -275,11 +279,17 @@ QCoro::Task<Status> ContainerBackend::launch(Container &container)
         OverlayMount::unmount(rootfs);
         co_await releaseNetwork(name);
     };
+    if (std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::ContainerOverlayMounted)) {
+        co_await undo();
+        co_return *failPoint;
+    }
 
     Result<OciConfig::HostFacts> facts = OciConfig::HostFacts::current(m_options.cgroupVersion, cgroupsPath(name));
     if (facts) {
         if (Status networked = co_await prepareNetwork(container, *facts); !networked)
             facts = networked.error();
+        else if (std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::ContainerNetworkReady))
+            facts = *failPoint;
     }
     Result<QJsonObject> config = facts ? OciConfig::build(container.record.spec, container.record.imageConfig, *facts)
                                        : Result<QJsonObject>(facts.error());
@@ -329,6 +339,10 @@ QCoro::Task<Status> ContainerBackend::launch(Container &container)
     const qint64 pid = created ? readSmallFile(pidFile).trimmed().toLongLong() : 0;
     if (created && pid <= 0)
         created = failed(QStringLiteral("the runtime started container %1 but wrote no pid to %2").arg(name, pidFile));
+    if (created) {
+        if (std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::ContainerRuntimeStarted))
+            created = *failPoint;
+    }
     if (!created) {
         co_await undo();
         co_return created;

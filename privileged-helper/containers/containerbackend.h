@@ -63,6 +63,7 @@ public:
         QString busybox = QStringLiteral("/bin/busybox"); // for the built-in image
         QString cgroupParent = QStringLiteral("/hamlet"); // containers get PARENT/NAME
         std::chrono::milliseconds stopTimeout = std::chrono::seconds(10); // SIGTERM -> SIGKILL
+        std::chrono::milliseconds runtimeTimeout = std::chrono::seconds(60); // a hung runtime is killed
         qint64 logLimitBytes = qint64(1024) * 1024;
         std::chrono::milliseconds orphanReapInterval = std::chrono::seconds(10);
         // What one layer may unpack to, and the largest blob an import accepts (bombs, full disks).
@@ -205,6 +206,7 @@ private:
 
     // containerreconcile.cpp
     QCoro::Task<> ensureBuiltInImage();
+    QCoro::Task<> sweepImageStore();
     QCoro::Task<> reconcile();
     QCoro::Task<> removeOrphan(QString name);
 

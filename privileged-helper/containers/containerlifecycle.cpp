@@ -2,6 +2,7 @@
 #include "containerbackend.h"
 
 #include "exitwatcher.h"
+#include "failpoints.h"
 #include "logging.h"
 #include "overlaymount.h"
 
@@ -160,6 +161,8 @@ QCoro::Task<Status> ContainerBackend::remove(QString name)
             co_return unmounted;
         if (Status cgroupGone = cgroupOf(name).remove(); !cgroupGone)
             co_return cgroupGone;
+        if (std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::ContainerDeleteHalfway))
+            co_return *failPoint;
         if (!removeTree(bundle))
             co_return failed(QStringLiteral("cannot remove %1: see the helper's log").arg(bundle));
         if (!QFile::remove(recordPath(name)) && QFile::exists(recordPath(name)))

@@ -36,6 +36,7 @@ QCoro::Task<Status> ContainerBackend::initialize()
         co_return ready;
     co_await ensureBuiltInImage();
     co_await reconcile();
+    co_await sweepImageStore();
 
     for (const QString &name : names()) {
         const Container *container = find(name);
@@ -63,6 +64,22 @@ QCoro::Task<> ContainerBackend::ensureBuiltInImage()
         Log::containers()->warn("the built-in busybox image is unavailable: {}", built.error().message);
 }
 
+QCoro::Task<> ContainerBackend::sweepImageStore()
+{
+    // A pull or import the helper died in has stored blobs (a manifest, a config, whole layers)
+    // that no image names: nothing is running that could still claim them, so they go now.
+    QStringList layersInUse;
+    for (const auto &[name, container] : m_containers)
+        layersInUse << container->record.diffIds;
+    ImageStore *images = &m_images;
+    auto sweep = [images, layersInUse] { return images->garbageCollect(layersInUse); }; // named: GCC 12
+    QFuture<quint64> sweeping = QtConcurrent::run(std::move(sweep));
+    if (const quint64 freed = co_await sweeping; freed > 0)
+        Log::containers()->info("image store: removed {} bytes of blobs no image uses (left by an interrupted "
+                                "pull or import)",
+                                freed);
+}
+
 QCoro::Task<> ContainerBackend::reconcile()
 {
     QHash<QString, RuntimeState> runtimeStates;
@@ -80,8 +97,14 @@ QCoro::Task<> ContainerBackend::reconcile()
         const QString name = file.chopped(5);
         const Result<ContainerRecord> loaded = ContainerRecord::load(instances.filePath(file));
         if (!isValidInstanceName(name) || !loaded || loaded->spec.name != name) {
-            Log::containers()->error("ignoring {}: {}", instances.filePath(file),
-                                     loaded ? QStringLiteral("its name does not match") : loaded.error().message);
+            // Moved aside, not deleted (a person may repair it; its bundle and data stay), and out
+            // of the way of a new container of that name.
+            const QString aside = instances.filePath(file) + QStringLiteral(".unreadable");
+            QFile::remove(aside);
+            const bool moved = QFile::rename(instances.filePath(file), aside);
+            Log::containers()->error("{} cannot be loaded ({}){}; the other containers load", instances.filePath(file),
+                                     loaded ? QStringLiteral("its name does not match") : loaded.error().message,
+                                     moved ? QStringLiteral(": moved aside to ") + aside : QString());
             continue;
         }
         auto owned = std::make_unique<Container>();

@@ -445,9 +445,9 @@ Result<QStringList> ImageStore::unpackLayers(const ImageInfo &image)
     for (qsizetype i = 0; i < image.layerDigests.size(); ++i) {
         const Result<bool> unpacked = unpackLayer(image.layerDigests.at(i), image.diffIds.at(i));
         if (!unpacked)
-            return ErrorReply {
-                unpacked.error().name,
-                QStringLiteral("cannot unpack a layer of image %1: %2").arg(image.name, unpacked.error().message)};
+            return ErrorReply {unpacked.error().name,
+                               QStringLiteral("cannot unpack a layer of image %1 into %2: %3")
+                                   .arg(image.name, layerPath(image.diffIds.at(i)), unpacked.error().message)};
         topFirst.prepend(layerPath(image.diffIds.at(i)));
     }
     return topFirst;

@@ -16,10 +16,6 @@
 
 namespace Hamlet::Containers {
 
-namespace {
-constexpr std::chrono::milliseconds kDefaultTimeout = std::chrono::seconds(60);
-}
-
 OciRuntime::OciRuntime(QString binary, QString stateRoot)
     : m_binary(std::move(binary))
     , m_stateRoot(std::move(stateRoot))
@@ -113,7 +109,7 @@ ErrorReply OciRuntime::errorFor(const Run &run, const QString &what, const QStri
 QCoro::Task<Status> OciRuntime::simple(QStringList arguments, QString what)
 {
     const QString id = arguments.last();
-    const Run result = co_await run(std::move(arguments), kDefaultTimeout);
+    const Run result = co_await run(std::move(arguments), m_timeout);
     if (result.exitCode != 0)
         co_return errorFor(result, what, id);
     co_return success();
@@ -146,7 +142,8 @@ QCoro::Task<Status> OciRuntime::createProcess(QStringList verb, QString id, QStr
         ::dup2(stdio.out >= 0 ? stdio.out : null, STDOUT_FILENO);
         ::dup2(stdio.err >= 0 ? stdio.err : null, STDERR_FILENO);
     };
-    const Run result = co_await run(arguments, std::chrono::seconds(120), setup);
+    // Twice the other verbs' time: create and run set up a whole container (120 s by default).
+    const Run result = co_await run(arguments, 2 * m_timeout, setup);
     if (result.exitCode != 0)
         co_return errorFor(result, verb.first(), id);
     co_return success();
@@ -163,7 +160,7 @@ QCoro::Task<Status> OciRuntime::kill(QString id, int signal, bool all)
     if (all)
         arguments << QStringLiteral("--all");
     arguments << id << QString::number(signal);
-    const Run result = co_await run(arguments, kDefaultTimeout);
+    const Run result = co_await run(arguments, m_timeout);
     if (result.exitCode != 0)
         co_return errorFor(result, QStringLiteral("kill"), id);
     co_return success();
@@ -191,7 +188,7 @@ QCoro::Task<Result<RuntimeState>> OciRuntime::state(QString id)
 {
     // (Arguments built before co_await: GCC 12 miscompiles initializer lists inside it.)
     const QStringList arguments {QStringLiteral("state"), id};
-    const Run result = co_await run(arguments, kDefaultTimeout);
+    const Run result = co_await run(arguments, m_timeout);
     if (result.exitCode != 0)
         co_return errorFor(result, QStringLiteral("state"), id);
     co_return stateFromJson(result.output);
@@ -200,7 +197,7 @@ QCoro::Task<Result<RuntimeState>> OciRuntime::state(QString id)
 QCoro::Task<Result<QList<RuntimeState>>> OciRuntime::list()
 {
     const QStringList arguments {QStringLiteral("list"), QStringLiteral("--format"), QStringLiteral("json")};
-    const Run result = co_await run(arguments, kDefaultTimeout);
+    const Run result = co_await run(arguments, m_timeout);
     if (result.exitCode != 0)
         co_return failed(QStringLiteral("listing containers failed: %1").arg(result.message));
     QList<RuntimeState> states;
@@ -234,7 +231,7 @@ QCoro::Task<Status> OciRuntime::execDetached(QString id, QString processFile, QS
                                  QStringLiteral("--pid-file"),
                                  pidFile,
                                  id};
-    const Run result = co_await run(arguments, kDefaultTimeout);
+    const Run result = co_await run(arguments, m_timeout);
     if (result.exitCode != 0)
         co_return errorFor(result, QStringLiteral("exec"), id);
     co_return success();

@@ -46,6 +46,8 @@ public:
 
     const QString &binary() const { return m_binary; }
     const QString &stateRoot() const { return m_stateRoot; }
+    // How long a runtime call may take before it is killed and the call fails (exec has its own).
+    void setTimeout(std::chrono::milliseconds timeout) { m_timeout = timeout; }
 
     // `create --bundle B --pid-file P [--console-socket S] ID`. With a console socket the runtime
     // sends the pty master there (ConsoleSocket); otherwise the container gets stdio.
@@ -91,6 +93,7 @@ private:
 
     QString m_binary;
     QString m_stateRoot;
+    std::chrono::milliseconds m_timeout = std::chrono::seconds(60);
 };
 
 } // namespace Hamlet::Containers

@@ -1,6 +1,7 @@
 #include "imagepull.h"
 
 #include "blobwriter.h"
+#include "failpoints.h"
 #include "imagestore.h"
 #include "logging.h"
 #include "manifest.h"
@@ -231,6 +232,8 @@ QCoro::Task<Status> ImagePull::download(qsizetype index)
             return ErrorReply {
                 Error::Failed,
                 QStringLiteral("blob %1 from registry %2: %3").arg(layer.digest, host, written.error().message)};
+        if (std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::PullMidLayer))
+            return *failPoint;
         layer.done += chunk.size();
         report(false);
         return Containers::success();

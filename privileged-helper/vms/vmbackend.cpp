@@ -2,6 +2,7 @@
 
 #include "domainfacts.h"
 #include "domainxml.h"
+#include "failpoints.h"
 #include "logging.h"
 #include "tinyinitramfs.h"
 #include "vmstate.h"
@@ -157,7 +158,13 @@ QCoro::Task<Result<void>> VmBackend::create(VmSpec spec)
         DomainHandle domain(virDomainDefineXMLFlags(connection, xml.toUtf8().constData(), VIR_DOMAIN_DEFINE_VALIDATE));
         if (!domain)
             return lastLibvirtError(QStringLiteral("libvirt refused the definition of the VM \"%1\"").arg(spec.name));
-        Result<void> started = startWithFiles(domain.get(), files.value(), spec.name);
+        std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::VmDefined);
+        Result<void> started
+            = failPoint ? Result<void>(*failPoint) : startWithFiles(domain.get(), files.value(), spec.name);
+        if (started && (failPoint = FailPoints::hit(FailPoints::VmStarted))) {
+            virDomainDestroy(domain.get());
+            started = *failPoint;
+        }
         if (!started)
             virDomainUndefine(domain.get());
         return started;
@@ -326,7 +333,9 @@ QCoro::Task<Result<void>> VmBackend::remove(QString name)
             return lastLibvirtError(QStringLiteral("Cannot read the definition of the VM \"%1\"").arg(name));
         const DomainFacts facts = parseDomainFacts(QString::fromUtf8(xml));
         free(xml);
-        if (virDomainIsActive(domain) == 1 && virDomainDestroy(domain) < 0)
+        // A QEMU that went away between the two calls (libvirt giving up on one it reconnects to
+        // after a helper crash) is what destroy was for: "not running" is not a failure here.
+        if (virDomainIsActive(domain) == 1 && virDomainDestroy(domain) < 0 && virDomainIsActive(domain) != 0)
             return lastLibvirtError(QStringLiteral("Cannot stop the VM \"%1\" to delete it").arg(name));
         const unsigned int flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
             | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA | VIR_DOMAIN_UNDEFINE_NVRAM;
