@@ -1,6 +1,7 @@
 #include "hamletctl.h"
 
 #include "dbustypes.h"
+#include "execcommand.h"
 #include "helperclient.h"
 #include "historycommand.h"
 #include "imagecommands.h"
@@ -176,7 +177,7 @@ QString usage()
     return QStringLiteral(
         "capabilities | list | create-container NAME [key=value...] [-- COMMAND...] | "
         "create-vm NAME [key=value...] [-- COMMAND...] | start|stop|kill|pause|resume|restart|delete NAME | "
-        "inspect NAME | show NAME | images | pull REF [key=value...] | "
+        "inspect NAME | show NAME | exec NAME [-- COMMAND...] | images | pull REF [key=value...] | "
         "import FILE|- docker-archive|oci-archive|rootfs [name=N] [command='CMD ARGS'] [env=K=V] "
         "[workdir=DIR] | rmi NAME | history NAME [--from T] [--to T] [--format csv|json]");
 }
@@ -243,6 +244,11 @@ QCoro::Task<> run(QString busAddress, QStringList arguments, int *exitCode)
             co_return;
         }
         printMap(std::get<QVariantMap>(result));
+    } else if (verb == QLatin1String("exec") && !name.isEmpty()) {
+        // After NAME: nothing (a shell) or "-- COMMAND...".
+        const QStringList rest = arguments.mid(2);
+        const QStringList command = rest.value(0) == QLatin1String("--") ? rest.mid(1) : rest;
+        *exitCode = co_await execCommand(client, name, command, err());
     } else if (verb == QLatin1String("images")) {
         *exitCode = co_await Images::list(client, out(), err());
     } else if (verb == QLatin1String("pull") && !name.isEmpty()) {

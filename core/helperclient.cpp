@@ -108,6 +108,15 @@ HelperClient::HelperClient(const QString &busAddress, QObject *parent)
     // Instance properties: one match for the whole subtree.
     m_bus.connect(Bus::ServiceName, QString(), QStringLiteral("org.freedesktop.DBus.Properties"),
                   QStringLiteral("PropertiesChanged"), this, SLOT(onPropertiesChanged(QDBusMessage)));
+    m_bus.connect(Bus::ServiceName, QString(), Bus::InstanceInterface, QStringLiteral("ExecExited"), this,
+                  SLOT(onExecExited(QDBusMessage)));
+}
+
+void HelperClient::onExecExited(const QDBusMessage &message)
+{
+    const QString name = Bus::instanceNameFromPath(message.path());
+    if (!name.isEmpty())
+        Q_EMIT execExited(name, message.arguments().value(0).toUInt(), message.arguments().value(1).toInt());
 }
 
 void HelperClient::onPropertiesChanged(const QDBusMessage &message)
@@ -328,6 +337,18 @@ QCoro::Task<Result<int>> HelperClient::openFd(QString name, QString verb)
         co_return *error;
     const auto descriptor = qdbus_cast<QDBusUnixFileDescriptor>(std::get<QDBusMessage>(reply).arguments().value(0));
     co_return ::dup(descriptor.fileDescriptor());
+}
+
+QCoro::Task<Result<ExecSession>> HelperClient::exec(QString name, QStringList argv, QVariantMap options)
+{
+    const QString verbExec = QStringLiteral("Exec");
+    const QVariantList arguments {argv, options};
+    const auto reply = co_await callInstance(name, verbExec, arguments);
+    if (const auto *error = std::get_if<ClientError>(&reply))
+        co_return *error;
+    const QList<QVariant> values = std::get<QDBusMessage>(reply).arguments();
+    const auto descriptor = qdbus_cast<QDBusUnixFileDescriptor>(values.value(0));
+    co_return ExecSession {::dup(descriptor.fileDescriptor()), values.value(1).toUInt()};
 }
 
 QCoro::Task<Result<VariantMapList>> HelperClient::listImages()

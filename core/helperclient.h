@@ -30,6 +30,13 @@ struct ClientError {
 
 template <typename T> using Result = std::variant<T, ClientError>;
 
+// A process Exec started in a container: the master of its pty (the caller's to close) and the id
+// that execExited names it by.
+struct ExecSession {
+    int terminal = -1;
+    uint id = 0;
+};
+
 // The client side of the contract, shared by the GUI and hamletctl. Connects to the helper on the
 // system bus, or on the bus named by HAMLET_BUS_ADDRESS (tests, development); every call is async.
 class HelperClient : public QObject
@@ -60,6 +67,9 @@ public:
     QCoro::Task<Result<QVariantMap>> instanceProperties(QString name);
     // "OpenConsole" or "OpenDisplay": the fd is the caller's to close.
     QCoro::Task<Result<int>> openFd(QString name, QString verb);
+    // Instance1.Exec: argv in a running container on a new pty (options: rows, columns). Its end
+    // comes as execExited, to this client only.
+    QCoro::Task<Result<ExecSession>> exec(QString name, QStringList argv, QVariantMap options = {});
 
     QCoro::Task<Result<VariantMapList>> listImages();
     // Start a pull or an import and return the job's path; follow it with jobChanged and
@@ -88,10 +98,13 @@ Q_SIGNALS:
     void imagesChanged();
     // A PropertiesChanged of a job (Progress, BytesDone, BytesTotal, Layers, Done, ...).
     void jobChanged(const QString &jobPath, const QVariantMap &changed);
+    // A process exec() started ended: its status, 128+N when killed by signal N, -1 unknown.
+    void execExited(const QString &name, uint id, int exitCode);
 
 private Q_SLOTS:
     void onPropertiesChanged(const QDBusMessage &message);
     void onManagerSignal(const QDBusMessage &message);
+    void onExecExited(const QDBusMessage &message);
 
 private:
     // Calls that change something allow interactive authorization (polkit may ask for a password).

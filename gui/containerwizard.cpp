@@ -112,11 +112,21 @@ void ContainerWizard::buildLimitsPage(const Capabilities &capabilities)
     m_pids->setSuffix(tr(" processes"));
     m_autostart = new QCheckBox(tr("Start it whenever the helper starts"), m_limits);
     m_autostart->setObjectName(QStringLiteral("autostart"));
+    m_restart = new QComboBox(m_limits);
+    m_restart->setObjectName(QStringLiteral("restart"));
+    m_restart->addItem(tr("Never"), QStringLiteral("no"));
+    m_restart->addItem(tr("When it fails (at most 5 times in a row)"), QStringLiteral("on-failure:5"));
+    m_restart->addItem(tr("When it fails"), QStringLiteral("on-failure"));
+    m_restart->addItem(tr("Always, unless you stop it"), QStringLiteral("always"));
+    m_restart->setToolTip(tr("Whether the helper starts the container again when its process ends by itself. "
+                             "It waits a little longer after each quick exit; stopping it yourself is never "
+                             "undone."));
     auto *form = new QFormLayout(m_limits);
     form->addRow(tr("C&PU:"), m_cpus);
     form->addRow(tr("&Memory:"), m_memory);
     form->addRow(QString(), m_memoryProblem);
     form->addRow(tr("P&rocesses:"), m_pids);
+    form->addRow(tr("Res&tart:"), m_restart);
     form->addRow(QString(), m_autostart);
     m_limits->setRule([this] { return memoryProblem().isEmpty(); });
     connect(m_memory, &QLineEdit::textChanged, m_limits, [this] {
@@ -212,6 +222,8 @@ std::optional<QVariantMap> ContainerWizard::spec(QString *problem) const
         *problem = m_network->problemText();
         return std::nullopt;
     }
+    if (const QString restart = m_restart->currentData().toString(); restart != QLatin1String("no"))
+        spec.insert(QStringLiteral("restart"), restart);
     spec.insert(QStringLiteral("network"), m_network->mode());
     if (const QList<PublishedPort> ports = m_network->ports(); !ports.isEmpty())
         spec.insert(QStringLiteral("ports"), PublishedPorts::toSpec(ports));
@@ -229,7 +241,8 @@ QString ContainerWizard::summary() const
              m_image->currentText().toHtmlEscaped(), m_tty->isChecked() ? tr(", with a terminal") : QString(),
              Format::cores(m_cpus->value()), Format::bytes(memory),
              m_pids->value() > 0 ? tr("%1 processes").arg(m_pids->value()) : tr("no process limit"),
-             m_autostart->isChecked() ? tr("It starts with the helper.") : tr("It does not start by itself."),
+             (m_autostart->isChecked() ? tr("It starts with the helper.") : tr("It does not start by itself."))
+                 + QLatin1Char(' ') + tr("Restart: %1.").arg(m_restart->currentText().toLower()),
              m_network->summary().toHtmlEscaped());
 }
 

@@ -39,6 +39,7 @@ public:
     QLineEdit *memoryEdit() const { return m_memory; }
     QSpinBox *pidsBox() const { return m_pids; }
     QCheckBox *autostartBox() const { return m_autostart; }
+    QComboBox *restartBox() const { return m_restart; }
     FormPage *setupPage() const { return m_setup; }
     FormPage *limitsPage() const { return m_limits; }
     NetworkPage *networkPage() const { return m_network; }
@@ -73,6 +74,7 @@ private:
     QLabel *m_memoryProblem = nullptr;
     QSpinBox *m_pids = nullptr;
     QCheckBox *m_autostart = nullptr;
+    QComboBox *m_restart = nullptr; // the spec's "restart", as item data
 };
 
 } // namespace Hamlet

@@ -81,4 +81,34 @@ double niceAxisTop(double value)
     return 10 * magnitude;
 }
 
+QString ordinal(int value)
+{
+    const int lastTwo = value % 100;
+    const int last = value % 10;
+    const char *suffix = "th";
+    if (lastTwo < 11 || lastTwo > 13)
+        suffix = last == 1 ? "st" : last == 2 ? "nd" : last == 3 ? "rd" : "th";
+    return QString::number(value) + QLatin1String(suffix);
+}
+
+QString restarting(int next, qint64 spanMs)
+{
+    const QString times = QCoreApplication::translate("Format", "restarting, %1 time").arg(ordinal(next));
+    if (spanMs < 0 || next < 2)
+        return times;
+    // Rounded up: three restarts in 20 s read "in 1 min".
+    const qint64 minutes = std::max<qint64>(1, (spanMs + 59999) / 60000);
+    if (minutes < 60)
+        return QCoreApplication::translate("Format", "%1 in %2 min").arg(times).arg(minutes);
+    return QCoreApplication::translate("Format", "%1 in %2 h").arg(times).arg((minutes + 59) / 60);
+}
+
+QString restartedRunning(const QString &state, int restarts)
+{
+    if (restarts <= 0)
+        return state;
+    return restarts == 1 ? QCoreApplication::translate("Format", "%1, restarted once").arg(state)
+                         : QCoreApplication::translate("Format", "%1, restarted %2 times").arg(state).arg(restarts);
+}
+
 } // namespace Hamlet::Format

@@ -15,6 +15,13 @@ QString percent(double value);
 QString byteRate(double bytesPerSecond);
 // "0.5 CPU", "2 CPUs".
 QString cores(double value);
+// "1st", "2nd", "3rd", "4th", "11th", "22nd".
+QString ordinal(int value);
+// A container's restart policy at work, for the list's State cell: "restarting, 3rd time in 1 min"
+// (next: the restart about to happen; spanMs: since the first restart of the series, -1 none),
+// "running, restarted 3 times".
+QString restarting(int next, qint64 spanMs);
+QString restartedRunning(const QString &state, int restarts);
 // A "nice" chart axis top at or above value: 1, 2 or 5 times a power of ten.
 double niceAxisTop(double value);
 

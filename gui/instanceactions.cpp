@@ -123,7 +123,7 @@ bool InstanceActions::applies(Verb verb, const QString &name) const
         return state == QLatin1String("stopped") || state == QLatin1String("failed");
     case Stop:
     case ForceStop:
-        return up;
+        return up || state == QLatin1String("restarting"); // Stop cancels the pending restart
     case Pause:
     case Restart:
         return state == QLatin1String("running");

@@ -16,6 +16,14 @@ QString stateText(const InstanceListModel::Instance &instance)
 {
     if (instance.state == QLatin1String("stopped") && instance.exitCode >= 0)
         return InstanceListModel::tr("stopped (exit %1)").arg(instance.exitCode);
+    if (instance.state == QLatin1String("restarting")) {
+        const qint64 span = instance.firstRestartAtMs == 0
+            ? -1
+            : QDateTime::currentMSecsSinceEpoch() - static_cast<qint64>(instance.firstRestartAtMs);
+        return Format::restarting(instance.restartCount + 1, span);
+    }
+    if (instance.state == QLatin1String("running") || instance.state == QLatin1String("paused"))
+        return Format::restartedRunning(instance.state, instance.restartCount);
     return instance.state;
 }
 
@@ -235,6 +243,10 @@ void InstanceListModel::updateProperties(const QString &name, const QVariantMap 
         instance.ownerUid = it->toUInt();
     if (const auto it = properties.constFind(QStringLiteral("OwnerRecorded")); it != properties.cend())
         instance.ownerRecorded = it->toBool();
+    if (const auto it = properties.constFind(QStringLiteral("RestartCount")); it != properties.cend())
+        instance.restartCount = it->toInt();
+    if (const auto it = properties.constFind(QStringLiteral("FirstRestartAt")); it != properties.cend())
+        instance.firstRestartAtMs = it->toULongLong();
     if (const auto it = properties.constFind(QStringLiteral("Spec")); it != properties.cend()) {
         // Nested in a{sv}, the a{sv} spec arrives as a QDBusArgument.
         instance.spec = it->userType() == qMetaTypeId<QDBusArgument>() ? qdbus_cast<QVariantMap>(*it) : it->toMap();

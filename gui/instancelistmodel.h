@@ -55,6 +55,9 @@ public:
         // Who created it (Instance1.Owner); unknown until the properties arrive.
         std::optional<uint> ownerUid;
         bool ownerRecorded = false;
+        // The restart policy's restarts in a row, when the first was (ms since the epoch, 0 none).
+        int restartCount = 0;
+        qulonglong firstRestartAtMs = 0;
     };
     // The Address cell's text: addresses (or why there are none, or "unknown") and the ports.
     static QString addressText(const Instance &instance);

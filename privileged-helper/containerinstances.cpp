@@ -38,16 +38,20 @@ QVariantMap withDefaults(QVariantMap spec)
 
 InstanceInfo toInstanceInfo(const Containers::ContainerInfo &info)
 {
-    return {info.spec.name,
-            QStringLiteral("container"),
-            Containers::toString(info.state),
-            info.exitCode,
-            info.spec.toVariantMap(),
-            msSinceEpoch(info.createdAt),
-            msSinceEpoch(info.startedAt),
-            info.error,
-            {},
-            info.spec.ownerUid};
+    InstanceInfo instance {info.spec.name,
+                           QStringLiteral("container"),
+                           Containers::toString(info.state),
+                           info.exitCode,
+                           info.spec.toVariantMap(),
+                           msSinceEpoch(info.createdAt),
+                           msSinceEpoch(info.startedAt),
+                           info.error,
+                           {},
+                           info.spec.ownerUid};
+    instance.restartCount = static_cast<uint>(info.restartCount);
+    instance.firstRestartAtMs = msSinceEpoch(info.firstRestartAt);
+    instance.lastRestartAtMs = msSinceEpoch(info.lastRestartAt);
+    return instance;
 }
 } // namespace
 
@@ -59,6 +63,10 @@ ContainerInstances::ContainerInstances(Containers::ContainerBackend::Options opt
             [this](const QString &name, const QString &state, int exitCode) {
                 const std::optional<Containers::ContainerInfo> info = m_backend.info(name);
                 Q_EMIT stateChanged(name, state, exitCode, info ? msSinceEpoch(info->startedAt) : 0);
+            });
+    connect(&m_backend, &Containers::ContainerBackend::execExited, this,
+            [this](const QString &name, qint64 pid, int exitCode) {
+                Q_EMIT execExited(name, static_cast<uint>(pid), exitCode);
             });
 }
 
@@ -255,6 +263,30 @@ QCoro::Task<Expected<QDBusUnixFileDescriptor>> ContainerInstances::openDisplay(Q
 {
     co_return ErrorReply {Error::Unsupported,
                           QStringLiteral("%1 is a container: containers have a console, not a display.").arg(name)};
+}
+
+QCoro::Task<Expected<ExecStarted>> ContainerInstances::exec(QString name, QStringList argv, QVariantMap options)
+{
+    static const QStringList known {QStringLiteral("tty"), QStringLiteral("rows"), QStringLiteral("columns")};
+    for (auto it = options.cbegin(); it != options.cend(); ++it) {
+        if (!known.contains(it.key()))
+            co_return ErrorReply {
+                Error::InvalidArgument,
+                QStringLiteral("Unknown Exec option \"%1\": use tty, rows or columns.").arg(it.key())};
+    }
+    // Pipes without a terminal (tty=false) are not offered yet: a shell, the GUI's and hamletctl's
+    // use, needs the terminal anyway.
+    if (!options.value(QStringLiteral("tty"), true).toBool())
+        co_return ErrorReply {Error::Unsupported,
+                              QStringLiteral("Exec without a terminal (tty=false) is not supported yet: leave tty "
+                                             "out or set it to true.")};
+    const int rows = options.value(QStringLiteral("rows"), 0).toInt();
+    const int columns = options.value(QStringLiteral("columns"), 0).toInt();
+    Containers::Result<Containers::ContainerBackend::TerminalSession> session
+        = co_await m_backend.execTerminal(name, argv, rows, columns);
+    if (!session.ok())
+        co_return session.error();
+    co_return ExecStarted {QDBusUnixFileDescriptor(session->master.get()), static_cast<uint>(session->pid)};
 }
 
 QCoro::Task<SampleBatch> ContainerInstances::sample()

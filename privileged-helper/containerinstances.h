@@ -27,6 +27,7 @@ public:
     QCoro::Task<Expected<QVariantMap>> inspect(QString name) override;
     QCoro::Task<Expected<QDBusUnixFileDescriptor>> openConsole(QString name) override;
     QCoro::Task<Expected<QDBusUnixFileDescriptor>> openDisplay(QString name) override;
+    QCoro::Task<Expected<ExecStarted>> exec(QString name, QStringList argv, QVariantMap options) override;
     QCoro::Task<SampleBatch> sample() override;
     // The counters of running containers, read at once (a few small cgroup files each).
     SampleBatch sampleNow();

@@ -36,6 +36,17 @@ struct InstanceInfo {
     QStringList addresses; // IPv4 addresses on the Hamlet network, while it has any
     // The uid that created it; none for an instance made before owners were recorded.
     std::optional<uint> ownerUid = {};
+    // The restart policy's restarts in a row and when the first and last were (ms since the
+    // epoch, 0 never); VMs have none.
+    uint restartCount = 0;
+    qulonglong firstRestartAtMs = 0;
+    qulonglong lastRestartAtMs = 0;
+};
+
+// A process Exec started: the master of its pty, and the id ExecExited names it by.
+struct ExecStarted {
+    QDBusUnixFileDescriptor terminal;
+    uint id = 0;
 };
 
 // What the D-Bus layer needs of a kind of instance (containers, VMs). Every method may take its
@@ -70,6 +81,9 @@ public:
     virtual QCoro::Task<Expected<QVariantMap>> inspect(QString name) = 0;
     virtual QCoro::Task<Expected<QDBusUnixFileDescriptor>> openConsole(QString name) = 0;
     virtual QCoro::Task<Expected<QDBusUnixFileDescriptor>> openDisplay(QString name) = 0;
+    // Instance1.Exec: a new process in a running instance (options as the contract says); its
+    // end is announced with execExited. Only containers have one.
+    virtual QCoro::Task<Expected<ExecStarted>> exec(QString name, QStringList argv, QVariantMap options);
 
     // Cumulative counters of every running instance of this kind, for one sampler tick.
     virtual QCoro::Task<SampleBatch> sample() = 0;
@@ -78,6 +92,8 @@ Q_SIGNALS:
     // An instance changed state, by itself (exited, powered off) or through an operation.
     // startedAtMs is set when it (re)started, else 0.
     void stateChanged(const QString &name, const QString &state, int exitCode, qulonglong startedAtMs);
+    // A process exec() started ended; exitCode -1 when unknown.
+    void execExited(const QString &name, uint id, int exitCode);
 };
 
 } // namespace Hamlet

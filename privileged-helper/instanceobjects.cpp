@@ -13,6 +13,8 @@ namespace {
 const QString MonitorAction = QStringLiteral("dev.hamlet.monitor");
 const QString ControlAction = QStringLiteral("dev.hamlet.control");
 const QString DeleteAction = QStringLiteral("dev.hamlet.delete");
+// A shell in an instance reaches all its data and processes: more than control.
+const QString ExecAction = QStringLiteral("dev.hamlet.exec");
 
 QDBusMessage errorReply(const QDBusMessage &call, const ErrorReply &error)
 {
@@ -115,6 +117,7 @@ void InstanceObjects::call(const QDBusMessage &message)
         {QStringLiteral("Inspect"), {}},
         {QStringLiteral("OpenConsole"), {}},
         {QStringLiteral("OpenDisplay"), {}},
+        {QStringLiteral("Exec"), QStringLiteral("asa{sv}")},
     };
     const QString member = message.member();
     if (!signatures.contains(member)) {
@@ -177,6 +180,10 @@ void InstanceObjects::call(const QDBusMessage &message)
                           co_return errorReply(call, parts.error());
                       co_return call.createReply(parts.value());
                   });
+    } else if (member == QLatin1String("Exec")) {
+        serveVerb(message, ExecAction, [this](InstanceBackend *b, QString name, QDBusMessage call) {
+            return execute(b, std::move(name), std::move(call));
+        });
     } else { // OpenConsole, OpenDisplay
         serveVerb(message, ControlAction,
                   [](InstanceBackend *b, QString name, QDBusMessage call) -> QCoro::Task<QDBusMessage> {
@@ -189,6 +196,31 @@ void InstanceObjects::call(const QDBusMessage &message)
                       co_return call.createReply(QVariant::fromValue(fd.value()));
                   });
     }
+}
+
+QCoro::Task<QDBusMessage> InstanceObjects::execute(InstanceBackend *backend, QString name, QDBusMessage call)
+{
+    const QStringList argv = call.arguments().value(0).toStringList();
+    const QVariantMap options = mapArgument(call.arguments().value(1));
+    const Expected<ExecStarted> started = co_await backend->exec(name, argv, options);
+    if (!started.ok())
+        co_return errorReply(call, started.error());
+    // The exit code goes to the caller alone (it may say what the command found), once.
+    const uint id = started.value().id;
+    const QString caller = call.service();
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(backend, &InstanceBackend::execExited, this,
+                          [this, connection, caller, name, id](const QString &instance, uint ended, int exitCode) {
+                              if (instance != name || ended != id)
+                                  return;
+                              disconnect(*connection);
+                              QDBusMessage signal = QDBusMessage::createTargetedSignal(caller, Bus::instancePath(name),
+                                                                                       Bus::InstanceInterface,
+                                                                                       QStringLiteral("ExecExited"));
+                              signal << id << exitCode;
+                              m_bus.send(signal);
+                          });
+    co_return call.createReply(QVariantList {QVariant::fromValue(started.value().terminal), id});
 }
 
 } // namespace Hamlet

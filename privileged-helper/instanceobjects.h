@@ -29,6 +29,8 @@ private:
     void serveVerb(const QDBusMessage &message, const QString &action, Verb verb);
     QVariantMap withAddresses(QVariantMap properties, const InstanceInfo &info) const;
 
+    // Exec: starts the process and sends its ExecExited to the caller when it ends.
+    QCoro::Task<QDBusMessage> execute(InstanceBackend *backend, QString name, QDBusMessage call);
     static QCoro::Task<QDBusMessage> reply(QDBusMessage call, QCoro::Task<Outcome> work);
 
     InstanceRegistry &m_registry;

@@ -11,8 +11,8 @@ void InstanceRegistry::addBackend(InstanceBackend *backend)
 {
     m_backends << backend;
     connect(backend, &InstanceBackend::stateChanged, this,
-            [this](const QString &name, const QString &state, int exitCode, qulonglong startedAtMs) {
-                updateState(name, state, exitCode, startedAtMs);
+            [this, backend](const QString &name, const QString &state, int exitCode, qulonglong startedAtMs) {
+                updateState(name, state, exitCode, startedAtMs, backend->find(name));
             });
 }
 
@@ -58,7 +58,8 @@ void InstanceRegistry::remove(const QString &name)
         Q_EMIT removed(name);
 }
 
-void InstanceRegistry::updateState(const QString &name, const QString &state, int exitCode, qulonglong startedAtMs)
+void InstanceRegistry::updateState(const QString &name, const QString &state, int exitCode, qulonglong startedAtMs,
+                                   const std::optional<InstanceInfo> &live)
 {
     const auto it = m_instances.find(name);
     if (it == m_instances.end())
@@ -76,11 +77,25 @@ void InstanceRegistry::updateState(const QString &name, const QString &state, in
         it->startedAtMs = startedAtMs;
         changedProperties << QStringLiteral("StartedAt");
     }
-    // Why it failed (or "" again), as its backend knows it now.
-    if (InstanceBackend *backend = backendFor(it->kind)) {
-        if (const std::optional<InstanceInfo> live = backend->find(name); live && live->error != it->error) {
-            it->error = live->error;
+    // What changes with the state: why it failed (or "" again), the restart policy's count; as the
+    // backend knows it now when the caller did not say.
+    std::optional<InstanceInfo> current = live;
+    if (!current) {
+        if (InstanceBackend *backend = backendFor(it->kind))
+            current = backend->find(name);
+    }
+    if (current) {
+        if (it->error != current->error) {
+            it->error = current->error;
             changedProperties << QStringLiteral("Error");
+        }
+        if (it->restartCount != current->restartCount || it->firstRestartAtMs != current->firstRestartAtMs
+            || it->lastRestartAtMs != current->lastRestartAtMs) {
+            it->restartCount = current->restartCount;
+            it->firstRestartAtMs = current->firstRestartAtMs;
+            it->lastRestartAtMs = current->lastRestartAtMs;
+            changedProperties << QStringLiteral("RestartCount") << QStringLiteral("FirstRestartAt")
+                              << QStringLiteral("LastRestartAt");
         }
     }
     if (!changedProperties.isEmpty())

@@ -28,7 +28,9 @@ public:
     void add(const InstanceInfo &info);
     void remove(const QString &name);
     // Applies a new state; emits changed with the property names that changed.
-    void updateState(const QString &name, const QString &state, int exitCode, qulonglong startedAtMs);
+    // live: the backend's view now, for Error and the restart figures that change with a state.
+    void updateState(const QString &name, const QString &state, int exitCode, qulonglong startedAtMs,
+                     const std::optional<InstanceInfo> &live = std::nullopt);
     void updateSpec(const QString &name, const QVariantMap &spec);
 
     // Names reserved by creates in progress, so two creates of one name cannot race.

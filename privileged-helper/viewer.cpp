@@ -63,6 +63,9 @@ QVariantMap instanceProperties(const InstanceInfo &info, const Viewer &viewer)
         {QStringLiteral("Error"), info.error},
         {QStringLiteral("Owner"), ownerOf(info)},
         {QStringLiteral("OwnerRecorded"), info.ownerUid.has_value()},
+        {QStringLiteral("RestartCount"), info.restartCount},
+        {QStringLiteral("FirstRestartAt"), QVariant::fromValue(info.firstRestartAtMs)},
+        {QStringLiteral("LastRestartAt"), QVariant::fromValue(info.lastRestartAtMs)},
     };
 }
 

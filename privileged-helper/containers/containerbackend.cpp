@@ -35,7 +35,7 @@ ContainerBackend::ContainerBackend(Options options, QObject *parent)
                   if (container->pid == pid)
                       return true;
               }
-              return false;
+              return m_execs.contains(pid);
           },
           m_options.orphanReapInterval)
 {
@@ -104,8 +104,10 @@ std::optional<ContainerInfo> ContainerBackend::info(const QString &name) const
     if (!container)
         return std::nullopt;
     const ContainerRecord &record = container->record;
-    return ContainerInfo {record.spec,      record.state,      record.exitCode, record.error,     record.createdAt,
-                          record.startedAt, record.finishedAt, container->pid,  bundlePath(name), cgroupsPath(name)};
+    return ContainerInfo {record.spec,           record.state,         record.exitCode,   record.error,
+                          record.createdAt,      record.startedAt,     record.finishedAt, record.restartCount,
+                          record.firstRestartAt, record.lastRestartAt, container->pid,    bundlePath(name),
+                          cgroupsPath(name)};
 }
 
 void ContainerBackend::setState(Container &container, ContainerState state, int exitCode, const QString &error)
@@ -117,7 +119,7 @@ void ContainerBackend::setState(Container &container, ContainerState state, int 
     const QDateTime now = QDateTime::currentDateTimeUtc();
     if (state == ContainerState::Running && container.pid != 0 && !record.startedAt.isValid())
         record.startedAt = now;
-    if (state == ContainerState::Stopped || state == ContainerState::Failed)
+    if (state == ContainerState::Stopped || state == ContainerState::Failed || state == ContainerState::Restarting)
         record.finishedAt = now;
     if (state != ContainerState::Creating) {
         if (const Status saved = record.save(recordPath(record.spec.name)); !saved)
@@ -413,9 +415,12 @@ void ContainerBackend::onExited(const QString &name, int exitCode)
     }
     container->pid = 0;
     container->consoleMaster.reset();
-    setState(*container, ContainerState::Stopped, exitCode);
-    if (!container->busy)
-        releaseRuntime(name); // otherwise the operation in progress cleans up
+    if (container->busy) { // a Stop, Delete or Restart of a person's: no policy applies
+        setState(*container, ContainerState::Stopped, exitCode);
+        return; // the operation in progress cleans up
+    }
+    releaseRuntime(name); // before a restart's launch, which waits for it (settled())
+    settleExit(*container, exitCode);
 }
 
 QCoro::Task<> ContainerBackend::releaseRuntime(QString name)

@@ -10,6 +10,7 @@
 #include "orphanreaper.h"
 #include "result.h"
 
+#include <QHash>
 #include <QObject>
 #include <QTimer>
 #include <QVariantMap>
@@ -33,6 +34,9 @@ struct ContainerInfo {
     QDateTime createdAt;
     QDateTime startedAt;
     QDateTime finishedAt;
+    int restartCount = 0; // the restart policy's restarts in a row, the first and last of them
+    QDateTime firstRestartAt;
+    QDateTime lastRestartAt;
     qint64 pid = 0; // init, in the host's pid namespace; 0 unless running or paused
     QString bundle;
     QString cgroupsPath;
@@ -100,6 +104,14 @@ public:
     QCoro::Task<Status> remove(QString name);
     // Runs argv in the running container, without a terminal.
     QCoro::Task<Result<ExecResult>> exec(QString name, QStringList argv);
+    // containerexec.cpp: starts argv in the running container on a new pty, as the container's
+    // own process runs (its user, env, cwd, caps, no_new_privs; its namespaces, cgroup and
+    // seccomp), sized rows x cols when given. Its end comes as execExited, with the exit code.
+    struct TerminalSession {
+        UniqueFd master;
+        qint64 pid = 0;
+    };
+    QCoro::Task<Result<TerminalSession>> execTerminal(QString name, QStringList argv, int rows, int cols);
 
     // The store's name of an image reference as CreateContainer resolves it ("alpine" finds
     // "docker.io/library/alpine:latest"), or InvalidArgument naming what to do.
@@ -139,6 +151,8 @@ Q_SIGNALS:
     void containerRemoved(const QString &name);
     // state: "creating", "running", "paused", "stopped", "failed"; exitCode as in ContainerRecord.
     void stateChanged(const QString &name, const QString &state, int exitCode);
+    // A process started by execTerminal ended: exitCode as in ContainerRecord (-1 unknown).
+    void execExited(const QString &name, qint64 pid, int exitCode);
 
 private:
     struct Container {
@@ -148,6 +162,8 @@ private:
         UniqueFd consoleMaster;
         bool busy = false;
         bool releasing = false; // releaseRuntime() runs
+        std::chrono::milliseconds restartDelay {0}; // the last back-off (restartBackoff)
+        quint64 restartToken = 0; // a pending restart runs only while this is unchanged
     };
     // Marks a container busy for the length of one operation.
     class BusyGuard
@@ -183,6 +199,16 @@ private:
     QCoro::Task<Container *> settled(QString name);
     void enforceLogLimits();
 
+    // containerrestart.cpp: after the process ended (exitCode) by itself, or a restart could not
+    // launch it (launchError): "stopped", "failed" once on-failure:N gave up, or "restarting"
+    // with a restart scheduled after the back-off. A person's Stop is never undone.
+    void settleExit(Container &container, int exitCode, const QString &launchError = {});
+    QCoro::Task<> restartLater(QString name, quint64 token, std::chrono::milliseconds delay);
+    // At helper start: policies apply to containers that ended while the helper was away.
+    void applyRestartPoliciesAtStart();
+    // A person started or stopped it: the count starts again and a pending restart is dropped.
+    static void resetRestarts(Container &container);
+
     // containernetwork.cpp: attaches a "nat" container (namespace, address, ports, names) and
     // writes its /etc/hosts and resolv.conf; fills the facts config.json needs.
     QCoro::Task<Status> prepareNetwork(Container &container, OciConfig::HostFacts &facts);
@@ -196,6 +222,7 @@ private:
     QCoro::Task<> removeOrphan(QString name);
 
     Options m_options;
+    QHash<qint64, QString> m_execs; // pid -> container, of execTerminal's processes still running
     ImageStore m_images;
     OciRuntime m_runtime;
     std::map<QString, std::unique_ptr<Container>> m_containers;

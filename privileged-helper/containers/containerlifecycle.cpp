@@ -53,6 +53,7 @@ QCoro::Task<Status> ContainerBackend::start(QString name)
     const BusyGuard guard(*container);
     container->record.stoppedByUser = false;
     container->record.startedAt = {};
+    resetRestarts(*container);
     const Status launched = co_await launch(*container);
     if (!launched)
         setState(*container, ContainerState::Failed, -1, launched.error().message);
@@ -66,6 +67,13 @@ QCoro::Task<Status> ContainerBackend::stop(QString name, bool force)
         co_return notFound(name);
     if (container->busy)
         co_return busy(name);
+    if (container->record.state == ContainerState::Restarting) {
+        // Waiting for its next restart: none comes, the person's Stop stands.
+        resetRestarts(*container);
+        container->record.stoppedByUser = true;
+        setState(*container, ContainerState::Stopped, container->record.exitCode);
+        co_return success();
+    }
     if (!isLive(container->record.state))
         co_return success();
     const BusyGuard guard(*container);

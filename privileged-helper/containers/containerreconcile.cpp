@@ -47,6 +47,7 @@ QCoro::Task<Status> ContainerBackend::initialize()
                 Log::containers()->warn("autostart of {} failed: {}", name, started.error().message);
         }
     }
+    applyRestartPoliciesAtStart();
     co_return success();
 }
 
@@ -127,8 +128,11 @@ QCoro::Task<> ContainerBackend::reconcile()
         if (!runtime.id.isEmpty())
             co_await m_runtime.remove(name, true);
         OverlayMount::unmount(bundlePath(name) + QStringLiteral("/rootfs"));
-        if (container.record.state != ContainerState::Stopped && container.record.state != ContainerState::Failed)
-            setState(container, ContainerState::Stopped, -1); // it ended while the helper was away
+        // It ended while the helper was away (its status unknown), or was waiting for a restart.
+        if (container.record.state == ContainerState::Restarting)
+            setState(container, ContainerState::Stopped, container.record.exitCode);
+        else if (container.record.state != ContainerState::Stopped && container.record.state != ContainerState::Failed)
+            setState(container, ContainerState::Stopped, -1);
     }
 
     // Bundles and runtime containers without a record were being created when the helper died.

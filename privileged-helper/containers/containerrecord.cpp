@@ -12,7 +12,7 @@ namespace {
 const QList<std::pair<ContainerState, QString>> kStateNames {
     {ContainerState::Creating, QStringLiteral("creating")}, {ContainerState::Running, QStringLiteral("running")},
     {ContainerState::Paused, QStringLiteral("paused")},     {ContainerState::Stopped, QStringLiteral("stopped")},
-    {ContainerState::Failed, QStringLiteral("failed")},
+    {ContainerState::Failed, QStringLiteral("failed")},     {ContainerState::Restarting, QStringLiteral("restarting")},
 };
 
 QStringList stringList(const QJsonValue &value)
@@ -59,6 +59,9 @@ QJsonObject ContainerRecord::toJson() const
         {QStringLiteral("createdAt"), timestamp(createdAt)},
         {QStringLiteral("startedAt"), timestamp(startedAt)},
         {QStringLiteral("finishedAt"), timestamp(finishedAt)},
+        {QStringLiteral("restartCount"), restartCount},
+        {QStringLiteral("firstRestartAt"), timestamp(firstRestartAt)},
+        {QStringLiteral("lastRestartAt"), timestamp(lastRestartAt)},
         {QStringLiteral("imageDigest"), imageDigest},
         {QStringLiteral("diffIds"), QJsonArray::fromStringList(diffIds)},
         {QStringLiteral("lowerDirs"), QJsonArray::fromStringList(lowerDirs)},
@@ -82,6 +85,11 @@ ContainerRecord ContainerRecord::fromJson(const QJsonObject &json)
     record.createdAt = QDateTime::fromString(json.value(QStringLiteral("createdAt")).toString(), Qt::ISODateWithMs);
     record.startedAt = QDateTime::fromString(json.value(QStringLiteral("startedAt")).toString(), Qt::ISODateWithMs);
     record.finishedAt = QDateTime::fromString(json.value(QStringLiteral("finishedAt")).toString(), Qt::ISODateWithMs);
+    record.restartCount = json.value(QStringLiteral("restartCount")).toInt();
+    record.firstRestartAt
+        = QDateTime::fromString(json.value(QStringLiteral("firstRestartAt")).toString(), Qt::ISODateWithMs);
+    record.lastRestartAt
+        = QDateTime::fromString(json.value(QStringLiteral("lastRestartAt")).toString(), Qt::ISODateWithMs);
     record.imageDigest = json.value(QStringLiteral("imageDigest")).toString();
     record.diffIds = stringList(json.value(QStringLiteral("diffIds")));
     record.lowerDirs = stringList(json.value(QStringLiteral("lowerDirs")));

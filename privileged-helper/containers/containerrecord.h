@@ -12,7 +12,8 @@
 namespace Hamlet::Containers {
 
 // The states of the Instance1 contract, as strings on the bus.
-enum class ContainerState { Creating, Running, Paused, Stopped, Failed };
+// Restarting: its process ended and the restart policy starts it again after a back-off.
+enum class ContainerState { Creating, Running, Paused, Stopped, Failed, Restarting };
 QString toString(ContainerState state);
 ContainerState containerStateFromString(const QString &state);
 
@@ -26,6 +27,11 @@ struct ContainerRecord {
     QDateTime createdAt;
     QDateTime startedAt;
     QDateTime finishedAt;
+    // The restart policy's restarts in a row (since a person last started it), the first and the
+    // last of them; none when it has not restarted.
+    int restartCount = 0;
+    QDateTime firstRestartAt;
+    QDateTime lastRestartAt;
     QString imageDigest; // manifest digest the container was created from
     QStringList diffIds; // its layers, bottom first (keep them from garbage collection)
     QStringList lowerDirs; // overlay lowerdir, top first

@@ -22,6 +22,7 @@ const QString kPids = QStringLiteral("pids");
 const QString kNetwork = QStringLiteral("network");
 const QString kAutostart = QStringLiteral("autostart");
 const QString kPorts = QStringLiteral("ports");
+const QString kRestart = QStringLiteral("restart");
 
 bool isNumber(const QVariant &value)
 {
@@ -110,8 +111,8 @@ Result<ContainerSpec> ContainerSpec::fromVariantMap(const QString &name, const Q
 {
     if (const QString problem = instanceNameProblem(name); !problem.isEmpty())
         return invalidArgument(problem);
-    static const QSet<QString> known {kImage, kCommand, kEnv,  kWorkdir, kHostname,  kTty,
-                                      kCpus,  kMemory,  kPids, kNetwork, kAutostart, kPorts};
+    static const QSet<QString> known {kImage,  kCommand, kEnv,     kWorkdir,   kHostname, kTty,    kCpus,
+                                      kMemory, kPids,    kNetwork, kAutostart, kPorts,    kRestart};
     for (auto it = map.cbegin(); it != map.cend(); ++it) {
         if (!known.contains(it.key()))
             return invalidArgument(QStringLiteral("unknown container option \"%1\"").arg(it.key()));
@@ -145,6 +146,14 @@ Result<ContainerSpec> ContainerSpec::fromVariantMap(const QString &name, const Q
             QStringLiteral("hostname \"%1\" is not valid: %2").arg(spec.hostname, instanceNameProblem(spec.hostname)));
     spec.tty = map.value(kTty).toBool();
     spec.autostart = map.value(kAutostart).toBool();
+    if (map.contains(kRestart)) {
+        if (map.value(kRestart).metaType().id() != QMetaType::QString)
+            return badType(kRestart, "a string (s) such as \"on-failure:3\"");
+        const Result<RestartPolicy> restart = RestartPolicy::parse(map.value(kRestart).toString());
+        if (!restart)
+            return restart.error();
+        spec.restart = *restart;
+    }
 
     const Result<ContainerLimits> limits = ContainerLimits::fromVariantMap(map, hostCpus);
     if (!limits)
@@ -200,10 +209,10 @@ Result<ContainerLimits> ContainerLimits::fromVariantMap(const QVariantMap &map, 
 
 QVariantMap ContainerSpec::toVariantMap() const
 {
-    QVariantMap map {{kImage, image},     {kCommand, command},    {kEnv, env},
-                     {kWorkdir, workdir}, {kHostname, hostname},  {kTty, tty},
-                     {kCpus, cpus},       {kMemory, memory},      {kPids, effectivePids()},
-                     {kNetwork, network}, {kAutostart, autostart}};
+    QVariantMap map {{kImage, image},     {kCommand, command},     {kEnv, env},
+                     {kWorkdir, workdir}, {kHostname, hostname},   {kTty, tty},
+                     {kCpus, cpus},       {kMemory, memory},       {kPids, effectivePids()},
+                     {kNetwork, network}, {kAutostart, autostart}, {kRestart, restart.toString()}};
     QList<QVariantMap> portMaps; // aa{sv} on the bus
     for (const Network::PortMapping &port : ports)
         portMaps << port.toVariantMap();
@@ -226,7 +235,8 @@ QJsonObject ContainerSpec::toJson() const
                         {kPids, QString::number(pids)},
                         {kNetwork, network},
                         {kPorts, Network::toJson(ports)},
-                        {kAutostart, autostart}};
+                        {kAutostart, autostart},
+                        {kRestart, restart.toString()}};
 }
 
 ContainerSpec ContainerSpec::fromJson(const QJsonObject &json)
@@ -245,6 +255,9 @@ ContainerSpec ContainerSpec::fromJson(const QJsonObject &json)
     spec.network = json.value(kNetwork).toString(QStringLiteral("none"));
     spec.ports = Network::portsFromJson(json.value(kPorts).toArray());
     spec.autostart = json.value(kAutostart).toBool();
+    // A record of a version without policies has no key: "no", as it behaved then.
+    if (const Result<RestartPolicy> restart = RestartPolicy::parse(json.value(kRestart).toString()); restart)
+        spec.restart = *restart;
     return spec;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "portmapping.h"
+#include "restartpolicy.h"
 #include "result.h"
 
 #include <QJsonObject>
@@ -30,6 +31,7 @@ struct ContainerSpec {
     QString network = QStringLiteral("none");
     QList<Network::PortMapping> ports; // published ports (nat only)
     bool autostart = false;
+    RestartPolicy restart; // "restart": what happens when the process ends by itself
     // Not part of the a{sv}: the uid that created it, set by the helper from the bus and kept at
     // the record's top level ("ownerUid"); none for containers made before owners were recorded.
     std::optional<uint> ownerUid;

@@ -220,4 +220,21 @@ QCoro::Task<Result<ExecResult>> OciRuntime::exec(QString id, QStringList argv, s
     co_return ExecResult {result.exitCode, result.output, result.errors};
 }
 
+QCoro::Task<Status> OciRuntime::execDetached(QString id, QString processFile, QString consoleSocket, QString pidFile)
+{
+    const QStringList arguments {QStringLiteral("exec"),
+                                 QStringLiteral("--detach"),
+                                 QStringLiteral("--process"),
+                                 processFile,
+                                 QStringLiteral("--console-socket"),
+                                 consoleSocket,
+                                 QStringLiteral("--pid-file"),
+                                 pidFile,
+                                 id};
+    const Run result = co_await run(arguments, m_timeout);
+    if (result.exitCode != 0)
+        co_return errorFor(result, QStringLiteral("exec"), id);
+    co_return success();
+}
+
 } // namespace Hamlet::Containers

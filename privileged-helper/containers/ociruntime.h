@@ -67,6 +67,10 @@ public:
     // Runs argv inside the running container, without a terminal, and waits for it.
     QCoro::Task<Result<ExecResult>> exec(QString id, QStringList argv,
                                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    // `exec --detach --process P --console-socket S --pid-file F ID`: starts the OCI process
+    // object in file P in the running container (its namespaces, cgroup, seccomp; caps, user and
+    // env as P says) on a new pty whose master the runtime sends to S, and returns once it runs.
+    QCoro::Task<Status> execDetached(QString id, QString processFile, QString consoleSocket, QString pidFile);
 
     // The runtime's error message from its JSON log lines ({"level":"error","msg":...}).
     static QString errorFromLog(const QByteArray &jsonLines);

@@ -15,6 +15,8 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QPushButton>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTest>
 
@@ -87,6 +89,31 @@ private Q_SLOTS:
         openTab(QStringLiteral("talker"), DetailsPane::ConsoleTab);
         LogView *log = m_window->details()->console()->log();
         QTRY_VERIFY_WITH_TIMEOUT(log->text().contains(QStringLiteral("hello-from-talker")), 10000);
+    }
+
+    void newShell_opensATabWithAShellInTheContainer()
+    {
+        ConsolePage *console = m_window->details()->console();
+        QPushButton *button = console->newShellButton();
+        QTRY_VERIFY(button->isVisible() && button->isEnabled());
+        QVERIFY(console->sessions()->tabBar()->isHidden()); // the main console alone: no tab bar
+        QTest::mouseClick(button, Qt::LeftButton);
+        QCOMPARE(console->sessions()->count(), 2);
+        TerminalWidget *shell = console->shellTerminal(1);
+        QVERIFY(shell);
+        QTRY_VERIFY2_WITH_TIMEOUT(shell->isConnected() && shell->isVisible(), qPrintable(shell->statusText()), 10000);
+        QTest::keyClicks(shell, QStringLiteral("echo $((6*7)); tr '\\0' ' ' < /proc/1/cmdline; echo"));
+        QTest::keyClick(shell, Qt::Key_Return);
+        QTRY_VERIFY_WITH_TIMEOUT(shell->screenText().contains(QStringLiteral("\n42")), 10000);
+        // PID 1 is the container's: its sh has exec'd the last command of its script.
+        QTRY_VERIFY2_WITH_TIMEOUT(shell->screenText().contains(QStringLiteral("\nsleep 3600")),
+                                  qPrintable(shell->screenText()), 10000);
+        save(QStringLiteral("details-console-shell.png"));
+        // Its exit shows on the tab; the main console is still there beside it.
+        QTest::keyClicks(shell, QStringLiteral("exit 3"));
+        QTest::keyClick(shell, Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(console->sessions()->tabText(1), QStringLiteral("Shell 1 (exit 3)"), 10000);
+        QCOMPARE(console->sessions()->tabText(0), QStringLiteral("Console"));
         QCoro::waitFor(m_client->instanceCall(QStringLiteral("talker"), QStringLiteral("Delete")));
     }
 
@@ -97,6 +124,8 @@ private Q_SLOTS:
                                 {QStringLiteral("memory"), QVariant::fromValue<qulonglong>(128ULL << 20)}}),
                  QString());
         openTab(QStringLiteral("tinyc"), DetailsPane::ConsoleTab);
+        QVERIFY(!m_window->details()->console()->newShellButton()->isVisible()); // a shell is for containers
+        QCOMPARE(m_window->details()->console()->sessions()->count(), 1); // talker's shell tab went with it
         TerminalWidget *terminal = m_window->details()->console()->terminal();
         QTRY_VERIFY_WITH_TIMEOUT(terminal->screenText().contains(QStringLiteral("Hamlet tiny VM")), 60000);
         terminal->setFocus();

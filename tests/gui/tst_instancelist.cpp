@@ -7,6 +7,7 @@
 #include "performancepage.h"
 
 #include <QApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QImage>
 #include <QLabel>
@@ -121,6 +122,40 @@ private Q_SLOTS:
         // A stopped instance shows no stale numbers.
         feed(model, 3);
         QCOMPARE(model.index(0, InstanceListModel::CpuColumn).data().toString(), QString());
+    }
+
+    void restartPolicy_showsInTheStateColumn()
+    {
+        InstanceListModel model;
+        model.reset(summaries({QStringLiteral("web1")}));
+        const qulonglong now = static_cast<qulonglong>(QDateTime::currentMSecsSinceEpoch());
+        // Two restarts made in the last 20 s, the third one coming.
+        model.updateProperties(QStringLiteral("web1"),
+                               {{QStringLiteral("State"), QStringLiteral("restarting")},
+                                {QStringLiteral("ExitCode"), 1},
+                                {QStringLiteral("RestartCount"), 2u},
+                                {QStringLiteral("FirstRestartAt"), now - 20000}});
+        QCOMPARE(model.index(0, InstanceListModel::StateColumn).data().toString(),
+                 QStringLiteral("restarting, 3rd time in 1 min"));
+        model.updateProperties(
+            QStringLiteral("web1"),
+            {{QStringLiteral("State"), QStringLiteral("running")}, {QStringLiteral("RestartCount"), 3u}});
+        QCOMPARE(model.index(0, InstanceListModel::StateColumn).data().toString(),
+                 QStringLiteral("running, restarted 3 times"));
+        // The first restart has no span yet; a person's start clears the count.
+        model.updateProperties(QStringLiteral("web1"),
+                               {{QStringLiteral("State"), QStringLiteral("restarting")},
+                                {QStringLiteral("RestartCount"), 0u},
+                                {QStringLiteral("FirstRestartAt"), 0ull}});
+        QCOMPARE(model.index(0, InstanceListModel::StateColumn).data().toString(),
+                 QStringLiteral("restarting, 1st time"));
+        model.updateProperties(QStringLiteral("web1"), {{QStringLiteral("State"), QStringLiteral("running")}});
+        QCOMPARE(model.index(0, InstanceListModel::StateColumn).data().toString(), QStringLiteral("running"));
+        QCOMPARE(Format::ordinal(11), QStringLiteral("11th"));
+        QCOMPARE(Format::ordinal(22), QStringLiteral("22nd"));
+        QCOMPARE(Format::ordinal(101), QStringLiteral("101st"));
+        QCOMPARE(Format::restarting(5, 3 * 3600 * 1000), QStringLiteral("restarting, 5th time in 3 h"));
+        QCOMPARE(Format::restarting(4, 150000), QStringLiteral("restarting, 4th time in 3 min"));
     }
 
     void addAndRemove_keepCountsAndForgetHistory()

@@ -118,6 +118,8 @@ private Q_SLOTS:
         wizard.pidsBox()->setValue(0);
         wizard.autostartBox()->setChecked(true);
         QString problem;
+        QVERIFY(!wizard.spec(&problem)->contains(QStringLiteral("restart"))); // "Never": the helper's default
+        wizard.restartBox()->setCurrentIndex(wizard.restartBox()->findData(QStringLiteral("on-failure:5")));
         const auto spec = wizard.spec(&problem);
         QVERIFY2(spec, qPrintable(problem));
         QCOMPARE(spec->value(QStringLiteral("image")).toString(), QStringLiteral("busybox"));
@@ -128,6 +130,7 @@ private Q_SLOTS:
         QCOMPARE(spec->value(QStringLiteral("memory")).toULongLong(), 64 * MiB);
         QVERIFY(!spec->contains(QStringLiteral("pids"))); // "no limit"
         QCOMPARE(spec->value(QStringLiteral("autostart")).toBool(), true);
+        QCOMPARE(spec->value(QStringLiteral("restart")).toString(), QStringLiteral("on-failure:5"));
         // NAT by default, and no ports unless some are published.
         QCOMPARE(spec->value(QStringLiteral("network")).toString(), QStringLiteral("nat"));
         QVERIFY(!spec->contains(QStringLiteral("ports")));

@@ -2,6 +2,7 @@
 
 #include "systemlibvirt.h"
 
+#include <QCryptographicHash>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
@@ -171,13 +172,16 @@ bool TestSystem::ensureUsers()
 bool TestSystem::installPolkitFiles()
 {
     // polkitd reads actions only from /usr/share/polkit-1/actions and rules from fixed dirs.
-    // The actions also go in under a name only this harness uses: while branches differ, another
-    // branch's test run rewrites dev.hamlet.policy, and this checkout's actions (manage-others)
-    // must not vanish under a running test. Identical definitions in two files are harmless.
+    // The actions also go in under a name only this checkout uses: while branches differ, another
+    // branch's test run rewrites dev.hamlet.policy (and any file name they share), and this
+    // checkout's actions (manage-others, exec) must not vanish under a running test. Identical
+    // definitions in two files are harmless.
+    const QString checkout = QString::fromLatin1(
+        QCryptographicHash::hash(sourceDir().toUtf8(), QCryptographicHash::Sha1).toHex().left(12));
     if (!copyIfDifferent(sourceDir() + QStringLiteral("/resources/polkit/dev.hamlet.policy"),
                          PolkitActionDir + QStringLiteral("/dev.hamlet.policy"))
         || !copyIfDifferent(sourceDir() + QStringLiteral("/resources/polkit/dev.hamlet.policy"),
-                            PolkitActionDir + QStringLiteral("/dev.hamlet.test-harness.policy"))
+                            PolkitActionDir + QStringLiteral("/dev.hamlet.test-harness-%1.policy").arg(checkout))
         || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test.rules"), PolkitRulesFile)
         || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test-network.rules"),
                             PolkitNetworkRulesFile)
