@@ -59,7 +59,7 @@ QMap<QString, QString> keyValues(const QByteArray &log)
 // Returns the value set, or "" when neither could be set.
 QByteArray setOomScoreAdj(qint64 pid)
 {
-    for (const QByteArray value : {QByteArray("-500"), QByteArray("500")}) {
+    for (const QByteArray &value : {QByteArray("-500"), QByteArray("500")}) {
         const int fd = ::open(QStringLiteral("/proc/%1/oom_score_adj").arg(pid).toLocal8Bit().constData(), O_WRONLY);
         const bool written
             = fd >= 0 && ::write(fd, value.constData(), static_cast<size_t>(value.size())) == value.size();

@@ -133,7 +133,7 @@ private Q_SLOTS:
         // it. Lowering needs CAP_SYS_RESOURCE, which a test machine may not give root: then +500,
         // inherited the same way, stands in for it.
         QByteArray helperValue;
-        for (const QByteArray value : {QByteArray("-500"), QByteArray("500")}) {
+        for (const QByteArray &value : {QByteArray("-500"), QByteArray("500")}) {
             QFile adjust(QStringLiteral("/proc/%1/oom_score_adj").arg(m_system.helperPid()));
             if (adjust.open(QIODevice::WriteOnly | QIODevice::Unbuffered) && adjust.write(value) == value.size()) {
                 helperValue = value;
