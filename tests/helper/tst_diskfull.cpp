@@ -19,18 +19,6 @@ using namespace Hamlet::Test;
 
 namespace {
 
-QStringList filesUnder(const QString &root)
-{
-    QStringList files;
-    QDirIterator it(root, QDir::Files | QDir::Hidden | QDir::System, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString path = it.next();
-        files << QStringLiteral("%1 %2").arg(path.mid(root.size())).arg(QFileInfo(path).size());
-    }
-    files.sort();
-    return files;
-}
-
 quint64 availableBytes(const QString &dir)
 {
     struct statvfs info {
@@ -139,7 +127,7 @@ private Q_SLOTS:
 
     void everyWriterSaysNoSpaceAndLeavesNothing()
     {
-        const QStringList storeBefore = filesUnder(imageStore());
+        const QStringList storeBefore = filesWithSizesUnder(imageStore());
         m_filler = m_system.stateDir() + QStringLiteral("/filler");
         const int fd = ::open(QFile::encodeName(m_filler).constData(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         QVERIFY(fd >= 0);
@@ -162,7 +150,7 @@ private Q_SLOTS:
         QVERIFY(!images().contains(pulled()));
         QVERIFY(!images().contains(imported()));
         QCOMPARE(instances(), QStringList());
-        QCOMPARE(filesUnder(imageStore()), storeBefore);
+        QCOMPARE(filesWithSizesUnder(imageStore()), storeBefore);
         QCOMPARE(mountsUnder(m_system), 1); // the tmpfs itself, no overlay left
         QCOMPARE(cgroupsUnder(m_system.stateDir()), 0);
         QCOMPARE(qemuProcessesOf(m_system), 0);

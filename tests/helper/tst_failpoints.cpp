@@ -9,7 +9,6 @@
 #include "imagearchivebuilder.h"
 #include "localregistry.h"
 
-#include <QDirIterator>
 #include <QTemporaryFile>
 #include <QTest>
 
@@ -34,19 +33,6 @@ QVariantMap specFor(const QString &kind)
 QString nameOf(std::string_view stage)
 {
     return QString::fromLatin1(stage.data(), qsizetype(stage.size()));
-}
-
-// Every file of the image store with its size (its tmp dir is emptied at each start).
-QStringList filesOf(const QString &store)
-{
-    QStringList files;
-    QDirIterator it(store, QDir::Files | QDir::Hidden | QDir::System, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString path = it.next();
-        files << QStringLiteral("%1 %2").arg(path.mid(store.size())).arg(QFileInfo(path).size());
-    }
-    files.sort();
-    return files;
 }
 
 QStringList entriesOf(const QString &dir)
@@ -203,7 +189,7 @@ private Q_SLOTS:
         const QString tag = QStringLiteral("fp%1").arg(++m_row);
         const QString store = m_system.stateDir() + QStringLiteral("/images");
         QVERIFY2(startHelper({}), qPrintable(m_system.error()));
-        const QStringList before = filesOf(store);
+        const QStringList before = filesWithSizesUnder(store);
 
         QVERIFY2(startHelper((stage + QLatin1Char(':') + action).toUtf8()), qPrintable(m_system.error()));
         const QString failure = bringImage(stage, tag);
@@ -214,12 +200,12 @@ private Q_SLOTS:
             QVERIFY2(failure.contains(QStringLiteral("fail point ") + stage), qPrintable(failure));
 
         QVERIFY2(startHelper({}), qPrintable(m_system.error()));
-        QCOMPARE(filesOf(store).join(QLatin1Char('\n')), before.join(QLatin1Char('\n')));
+        QCOMPARE(filesWithSizesUnder(store).join(QLatin1Char('\n')), before.join(QLatin1Char('\n')));
         QCOMPARE(bringImage(stage, tag), QString());
-        QVERIFY(filesOf(store) != before);
+        QVERIFY(filesWithSizesUnder(store) != before);
         const QString image = imageName(stage, tag);
         QVERIFY(std::holds_alternative<bool>(QCoro::waitFor(m_client->removeImage(image))));
-        QCOMPARE(filesOf(store).join(QLatin1Char('\n')), before.join(QLatin1Char('\n')));
+        QCOMPARE(filesWithSizesUnder(store).join(QLatin1Char('\n')), before.join(QLatin1Char('\n')));
     }
 
 private:

@@ -106,6 +106,19 @@ inline int mountsUnder(const TestSystem &system)
     return count;
 }
 
+// Every file under root with its size, sorted ("/relative/path SIZE"): a store "as it was".
+inline QStringList filesWithSizesUnder(const QString &root)
+{
+    QStringList files;
+    QDirIterator it(root, QDir::Files | QDir::Hidden | QDir::System, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        files << QStringLiteral("%1 %2").arg(path.mid(root.size())).arg(QFileInfo(path).size());
+    }
+    files.sort();
+    return files;
+}
+
 inline HelperFootprint footprintOf(const TestSystem &system)
 {
     HelperFootprint footprint;
