@@ -95,17 +95,6 @@ class TestDiskFull : public QObject
         return names;
     }
 
-    QStringList instances()
-    {
-        QStringList names;
-        const auto listed = QCoro::waitFor(m_client->listInstances());
-        if (const auto *rows = std::get_if<InstanceSummaryList>(&listed)) {
-            for (const InstanceSummary &row : *rows)
-                names << row.name;
-        }
-        return names;
-    }
-
 private Q_SLOTS:
     void initTestCase()
     {
@@ -149,7 +138,7 @@ private Q_SLOTS:
         }
         QVERIFY(!images().contains(pulled()));
         QVERIFY(!images().contains(imported()));
-        QCOMPARE(instances(), QStringList());
+        QCOMPARE(instanceNames(*m_client), QStringList());
         QCOMPARE(filesWithSizesUnder(imageStore()), storeBefore);
         QCOMPARE(mountsUnder(m_system), 1); // the tmpfs itself, no overlay left
         QCOMPARE(cgroupsUnder(m_system.stateDir()), 0);
@@ -166,7 +155,7 @@ private Q_SLOTS:
         QCOMPARE(createVm(QStringLiteral("none")), QString());
         QVERIFY(images().contains(pulled()));
         QVERIFY(images().contains(imported()));
-        QCOMPARE(instances().size(), 3);
+        QCOMPARE(instanceNames(*m_client).size(), 3);
         for (const QString &name :
              {QStringLiteral("full-c"), QStringLiteral("full-vm-nat"), QStringLiteral("full-vm-none")})
             QVERIFY(
@@ -184,7 +173,7 @@ private Q_SLOTS:
         file.close();
         QVERIFY2(m_system.startHelper(), qPrintable(m_system.error()));
         m_client = std::make_unique<HelperClient>(m_system.busAddress());
-        QCOMPARE(instances(), QStringList {QStringLiteral("full-c")});
+        QCOMPARE(instanceNames(*m_client), QStringList {QStringLiteral("full-c")});
         QVERIFY(!QFile::exists(damaged));
         QVERIFY(QFile::exists(damaged + QStringLiteral(".unreadable")));
         QVERIFY2(

@@ -63,17 +63,6 @@ class TestFailPoints : public QObject
         return started;
     }
 
-    QStringList listed()
-    {
-        QStringList names;
-        const auto list = QCoro::waitFor(m_client->listInstances());
-        if (const auto *instances = std::get_if<InstanceSummaryList>(&list)) {
-            for (const InstanceSummary &instance : *instances)
-                names << instance.name;
-        }
-        return names;
-    }
-
     // What is on the host for instances that the helper no longer lists.
     QString unownedLeftovers()
     {
@@ -151,7 +140,7 @@ private Q_SLOTS:
         // A restart in both cases: after a crash it is the recovery; after an error, the
         // record left must load like any other.
         QVERIFY2(startHelper({}), qPrintable(m_system.error()));
-        if (listed().contains(name)) {
+        if (instanceNames(*m_client).contains(name)) {
             const QString state = instanceState(*m_client, name);
             QVERIFY2(QStringList({QStringLiteral("running"), QStringLiteral("stopped"), QStringLiteral("failed")})
                          .contains(state),
@@ -160,7 +149,7 @@ private Q_SLOTS:
             valueOr(QCoro::waitFor(m_client->instanceCall(name, QStringLiteral("Delete"))), &refused);
             QVERIFY2(refused.isEmpty(), qPrintable(state + QStringLiteral(": ") + refused));
         }
-        QCOMPARE(listed(), QStringList());
+        QCOMPARE(instanceNames(*m_client), QStringList());
         QTRY_COMPARE_WITH_TIMEOUT(unownedLeftovers(), QString(), 10000);
 
         QCOMPARE(createAndWait(*m_client, kind, name, specFor(kind)), QString());

@@ -76,6 +76,18 @@ inline QByteArray readUntil(int fd, const QByteArray &until, int timeoutMs)
     return data;
 }
 
+// The names ListInstances gives (empty when the call fails).
+inline QStringList instanceNames(HelperClient &client)
+{
+    QStringList names;
+    const auto listed = QCoro::waitFor(client.listInstances());
+    if (const auto *rows = std::get_if<InstanceSummaryList>(&listed)) {
+        for (const InstanceSummary &row : *rows)
+            names << row.name;
+    }
+    return names;
+}
+
 inline QByteArray readFile(const QString &path)
 {
     QFile file(path);
