@@ -145,8 +145,14 @@ private Q_SLOTS:
         QVERIFY(wizard);
         QCOMPARE(wizard->image(), QStringLiteral("busybox"));
         QVERIFY(fillContainerWizard(wizard, unique("from-image"), QStringLiteral("sleep 3600")));
+        const QPointer<ContainerWizard> open(wizard);
         QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(unique("from-image")), QStringLiteral("running"), 10000);
+        // The wizard (window-modal) closes when its job ends and the window lands on the new
+        // container; only then can a user go back to Images. The model may see "running" before
+        // the job's end reaches the wizard: selecting Images earlier raced that landing.
+        QTRY_VERIFY_WITH_TIMEOUT(!open || !open->isVisible(), 20000);
+        QCOMPARE(m_window->sidebar()->current(), Sidebar::All);
         // Creating a container changes "used by": the page asks again.
         QTRY_COMPARE_WITH_TIMEOUT(cell(QStringLiteral("busybox"), ImageListModel::UsedByColumn), unique("from-image"),
                                   20000);
