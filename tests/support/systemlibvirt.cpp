@@ -119,12 +119,18 @@ bool SystemLibvirt::start()
         m_error = QStringLiteral("cannot start virtlogd: %1 (install 'libvirt-daemon')").arg(m_logd->errorString());
         return false;
     }
-    QDeadlineTimer deadline(10000);
+    // 30 s: with two cores shared by a test run and builds, virtlogd has taken over 10 s to bind.
+    QDeadlineTimer deadline(30000);
     while (!QFile::exists(m_dir + QStringLiteral("/run/virtlogd-sock")) && !deadline.hasExpired()
            && m_logd->state() == QProcess::Running)
         QThread::msleep(20);
     if (!QFile::exists(m_dir + QStringLiteral("/run/virtlogd-sock"))) {
-        m_error = QStringLiteral("virtlogd did not start; see %1/virtlogd.out").arg(m_dir);
+        QFile said(m_dir + QStringLiteral("/virtlogd.out"));
+        const QString output = said.open(QIODevice::ReadOnly) ? QString::fromUtf8(said.readAll()) : QString();
+        m_error = QStringLiteral("virtlogd did not start (%1) within 30 s; it said: %2")
+                      .arg(m_logd->state() == QProcess::Running ? QStringLiteral("still running")
+                                                                 : QStringLiteral("exited"),
+                           output.isEmpty() ? QStringLiteral("nothing") : output);
         return false;
     }
     m_namespace = namespaceOf(m_logd->processId());
