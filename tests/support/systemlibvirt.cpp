@@ -129,7 +129,7 @@ bool SystemLibvirt::start()
         const QString output = said.open(QIODevice::ReadOnly) ? QString::fromUtf8(said.readAll()) : QString();
         m_error = QStringLiteral("virtlogd did not start (%1) within 30 s; it said: %2")
                       .arg(m_logd->state() == QProcess::Running ? QStringLiteral("still running")
-                                                                 : QStringLiteral("exited"),
+                                                                : QStringLiteral("exited"),
                            output.isEmpty() ? QStringLiteral("nothing") : output);
         return false;
     }
