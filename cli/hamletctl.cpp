@@ -1,5 +1,6 @@
 #include "hamletctl.h"
 
+#include "comparecommand.h"
 #include "dbustypes.h"
 #include "execcommand.h"
 #include "helperclient.h"
@@ -179,7 +180,8 @@ QString usage()
         "create-vm NAME [key=value...] [-- COMMAND...] | start|stop|kill|pause|resume|restart|delete NAME | "
         "inspect NAME | show NAME | exec NAME [-- COMMAND...] | images | pull REF [key=value...] | "
         "import FILE|- docker-archive|oci-archive|rootfs [name=N] [command='CMD ARGS'] [env=K=V] "
-        "[workdir=DIR] | rmi NAME | history NAME [--from T] [--to T] [--format csv|json]");
+        "[workdir=DIR] | rmi NAME | history NAME [--from T] [--to T] [--format csv|json] | "
+        "compare A B [--markdown]");
 }
 
 QCoro::Task<> run(QString busAddress, QStringList arguments, int *exitCode)
@@ -260,6 +262,9 @@ QCoro::Task<> run(QString busAddress, QStringList arguments, int *exitCode)
     } else if (verb == QLatin1String("history") && !name.isEmpty()) {
         const QStringList rest = arguments.mid(1); // named: GCC 12 and temporaries in co_await
         *exitCode = co_await History::run(client, rest, out(), err());
+    } else if (verb == QLatin1String("compare") && !name.isEmpty()) {
+        const QStringList rest = arguments.mid(1); // named: GCC 12 and temporaries in co_await
+        *exitCode = co_await compareCommand(client, rest, out(), err());
     } else if (verb == QLatin1String("rmi") && !name.isEmpty()) {
         *exitCode = co_await Images::remove(client, name, err());
     } else {

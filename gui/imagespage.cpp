@@ -51,6 +51,10 @@ ImagesPage::ImagesPage(HelperClient *client, ImageListModel *model, QWidget *par
     m_runAsVm->setObjectName(QStringLiteral("runImageAsVm"));
     m_runAsVm->setToolTip(tr("Boot the selected image as a micro-VM: this host's kernel in a VM of its own, the "
                              "image's files on a disk of its own (a house instead of an apartment)"));
+    m_runBoth = m_toolBar->addAction(tr("Run both ways"), this, &ImagesPage::runSelectedBothWays);
+    m_runBoth->setObjectName(QStringLiteral("runImageBothWays"));
+    m_runBoth->setToolTip(tr("Run the selected image as a container and as a micro-VM, then compare the two, "
+                             "measured"));
 
     m_view->setObjectName(QStringLiteral("imageList"));
     m_view->setModel(m_model);
@@ -147,6 +151,7 @@ void ImagesPage::updateSelection()
     m_remove->setEnabled(image != nullptr && image->stored);
     m_create->setEnabled(image != nullptr);
     m_runAsVm->setEnabled(image != nullptr);
+    m_runBoth->setEnabled(image != nullptr);
     if (!image) {
         m_details->setText(m_model->rowCount() == 0 && m_model->hasLoaded()
                                ? tr("No images yet: Pull one from a registry or Import an archive.")
@@ -249,13 +254,13 @@ void ImagesPage::remove(const QString &name)
 }
 
 namespace {
-// "docker.io/library/alpine:latest" -> "alpine-vm": a name the helper accepts, or a plain one.
-QString vmNameFor(const QString &image)
+// "docker.io/library/alpine:latest" -> "alpine-vm" (or "alpine-ct"): a name the helper accepts, or a plain one.
+QString nameFor(const QString &image, const QString &suffix)
 {
     QString base = image.section(QLatin1Char('/'), -1).section(QLatin1Char('@'), 0, 0).section(QLatin1Char(':'), 0, 0);
     base = base.toLower().replace(QRegularExpression(QStringLiteral("[^a-z0-9-]")), QStringLiteral("-"));
-    const QString name = base + QStringLiteral("-vm");
-    return instanceNameProblem(name).isEmpty() ? name : QStringLiteral("image-vm");
+    const QString name = base + suffix;
+    return instanceNameProblem(name).isEmpty() ? name : QStringLiteral("image") + suffix;
 }
 } // namespace
 
@@ -265,35 +270,59 @@ void ImagesPage::runSelectedAsVm()
     if (image.isEmpty())
         return;
     m_banner->hide();
-    runAsVm(image, vmNameFor(image), 1);
+    runImage(QStringLiteral("vm"), image, nameFor(image, QStringLiteral("-vm")), 1,
+             [this](const QString &name) { Q_EMIT vmCreated(name); });
 }
 
-void ImagesPage::runAsVm(const QString &image, const QString &base, int attempt)
+void ImagesPage::runSelectedBothWays()
 {
+    const QString image = selectedImage();
+    if (image.isEmpty())
+        return;
+    m_banner->hide();
+    // One after the other: the VM's create is the slow one, and a refusal of the first stops both.
+    runImage(QStringLiteral("container"), image, nameFor(image, QStringLiteral("-ct")), 1,
+             [this, image](const QString &container) {
+                 runImage(QStringLiteral("vm"), image, nameFor(image, QStringLiteral("-vm")), 1,
+                          [this, container](const QString &vm) { Q_EMIT bothWaysCreated(container, vm); });
+             });
+}
+
+void ImagesPage::runImage(const QString &kind, const QString &image, const QString &base, int attempt,
+                          const std::function<void(const QString &)> &done)
+{
+    const bool vm = kind == QLatin1String("vm");
     const QString name = attempt == 1 ? base : base + QString::number(attempt);
-    const QVariantMap spec {{QStringLiteral("source"), QStringLiteral("image")}, {QStringLiteral("image"), image}};
-    Log::gui()->info("running image {} as the VM {}", image.toStdString(), name.toStdString());
-    Q_EMIT statusMessage(tr("Making the VM %1 from %2…").arg(name, image));
-    QCoro::connect(
-        m_client->createVm(name, spec), this, [this, image, base, attempt, name](const Result<QString> &job) {
-            if (const auto *error = std::get_if<ClientError>(&job)) {
-                // A name taken by another instance: the next free one ("busybox-vm2"), a few times.
-                if (error->name == Error::Exists && attempt < 9)
-                    return runAsVm(image, base, attempt + 1);
-                m_banner->showError(tr("Cannot run %1 as a VM").arg(image), error->text(), false);
-                return;
-            }
-            QCoro::connect(m_client->waitForJob(std::get<QString>(job)), this,
-                           [this, image, name](const Result<QString> &done) {
-                               if (const auto *error = std::get_if<ClientError>(&done)) {
-                                   m_banner->showError(tr("Cannot run %1 as a VM").arg(image), error->text(), false);
-                                   return;
-                               }
-                               Q_EMIT statusMessage(tr("The VM %1 boots %2 with this host's kernel").arg(name, image));
-                               Q_EMIT vmCreated(name);
-                               m_model->refresh();
-                           });
-        });
+    const QVariantMap spec = vm
+        ? QVariantMap {{QStringLiteral("source"), QStringLiteral("image")}, {QStringLiteral("image"), image}}
+        : QVariantMap {{QStringLiteral("image"), image}};
+    Log::gui()->info("running image {} as the {} {}", image.toStdString(), kind.toStdString(), name.toStdString());
+    Q_EMIT statusMessage(vm ? tr("Making the VM %1 from %2…").arg(name, image)
+                            : tr("Making the container %1 from %2…").arg(name, image));
+    const QString failure = vm ? tr("Cannot run %1 as a VM").arg(image) : tr("Cannot run %1 as a container").arg(image);
+    auto creating = vm ? m_client->createVm(name, spec) : m_client->createContainer(name, spec);
+    QCoro::connect(std::move(creating), this,
+                   [this, kind, image, base, attempt, name, done, failure, vm](const Result<QString> &job) {
+                       if (const auto *error = std::get_if<ClientError>(&job)) {
+                           // A name taken by another instance: the next free one ("busybox-vm2"), a few times.
+                           if (error->name == Error::Exists && attempt < 9)
+                               return runImage(kind, image, base, attempt + 1, done);
+                           m_banner->showError(failure, error->text(), false);
+                           return;
+                       }
+                       QCoro::connect(m_client->waitForJob(std::get<QString>(job)), this,
+                                      [this, image, name, done, failure, vm](const Result<QString> &finished) {
+                                          if (const auto *error = std::get_if<ClientError>(&finished)) {
+                                              m_banner->showError(failure, error->text(), false);
+                                              return;
+                                          }
+                                          Q_EMIT statusMessage(
+                                              vm ? tr("The VM %1 boots %2 with this host's kernel").arg(name, image)
+                                                 : tr("The container %1 runs %2").arg(name, image));
+                                          done(name);
+                                          m_model->refresh();
+                                      });
+                   });
 }
 
 } // namespace Hamlet

@@ -133,7 +133,9 @@ const Known KnownParts[] = {
     {"unknown", QT_TRANSLATE_NOOP("InspectFormatter", "Not read (unknown)"), nullptr},
 };
 // Shown elsewhere (state), or too long to be read here (the mount options, the domain XML).
-const char *const Hidden[] = {"namespaces", "state", "rootfsMount", "xml", "name", "source"};
+const char *const Hidden[]
+    = {"namespaces", "state",  "rootfsMount", "xml",
+       "name",       "source", "measured"}; // measured: the walls line above the table, and Compare
 } // namespace
 
 QString InspectFormatter::row(const QString &label, const QString &value)

@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "comparedialog.h"
 #include "containerwizard.h"
 #include "desktopnotifier.h"
 #include "detailspane.h"
@@ -127,6 +128,19 @@ void MainWindow::createLayout()
     m_view = new InstanceView(m_model, m_filter, this);
     auto *contextMenu = new QMenu(this);
     m_actions->addTo(contextMenu);
+    m_compareAction = new QAction(tr("&Compare"), this);
+    m_compareAction->setObjectName(QStringLiteral("compareAction"));
+    m_compareAction->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+C")));
+    m_compareAction->setToolTip(tr("Put the two selected instances side by side, measured (select a container and "
+                                   "a VM)"));
+    m_compareAction->setEnabled(false);
+    connect(m_compareAction, &QAction::triggered, this, [this] {
+        const QStringList selected = m_view->selectedNames();
+        if (selected.size() == 2)
+            compare(selected.at(0), selected.at(1));
+    });
+    contextMenu->addSeparator();
+    contextMenu->addAction(m_compareAction);
     m_view->setContextMenu(contextMenu);
     connect(m_view, &InstanceView::selectionChangedByUser, this, &MainWindow::updateDetails);
     connect(m_view, &QAbstractItemView::doubleClicked, this, [this] { m_details->showTab(DetailsPane::OverviewTab); });
@@ -135,6 +149,11 @@ void MainWindow::createLayout()
     connect(m_images, &ImagesPage::vmCreated, this, [this](const QString &name) {
         if (!showInstance(name))
             m_landOn = name;
+    });
+    connect(m_images, &ImagesPage::bothWaysCreated, this, [this](const QString &container, const QString &vm) {
+        if (!showInstance(vm))
+            m_landOn = vm;
+        compare(container, vm);
     });
     connect(m_images, &ImagesPage::statusMessage, this,
             [this](const QString &message) { statusBar()->showMessage(message, StatusMessageMs); });
@@ -146,12 +165,22 @@ void MainWindow::createLayout()
     m_hostPanel->setEnabled(false);
     auto *hostPage = new QWidget(this);
     auto *hostLayout = new QVBoxLayout(hostPage);
-    auto *welcome = new QLabel(tr("<h2>Hamlet</h2><p>Containers (apartments) share this host's kernel and start in "
-                                  "milliseconds; virtual machines (houses) bring a kernel of their own and a stronger "
-                                  "boundary. Select one to see it in depth, or create one with "
-                                  "<b>+ Container</b> or <b>+ VM</b>.</p>"),
-                               hostPage);
+    auto *welcome = new QLabel(
+        tr("<h2>Hamlet</h2>"
+           "<p><b>A container is an apartment</b>: its program runs on this host's own kernel, walled off by "
+           "pivot_root (its own root filesystem), namespaces (its own processes, network, hostname) and cgroups "
+           "(its share of CPU and memory). It starts in milliseconds and costs little more than its program.</p>"
+           "<p><b>A VM is a house</b>: QEMU gives it virtual hardware and it boots a kernel of its own, so its "
+           "program never talks to this host's kernel. The wall is stronger (KVM, or TCG emulation here without "
+           "it); the price is seconds of boot and the memory of a whole guest.</p>"
+           "<p>Run one image both ways (Images, <b>Run both ways</b>) and "
+           "<a href=\"compare:\">compare them side by side</a>, measured on this machine. Select an instance to see "
+           "it in depth, or create one with <b>+ Container</b> or <b>+ VM</b>.</p>"),
+        hostPage);
+    welcome->setObjectName(QStringLiteral("hostWelcome"));
     welcome->setWordWrap(true);
+    welcome->setTextInteractionFlags(Qt::TextBrowserInteraction);
+    connect(welcome, &QLabel::linkActivated, this, [this] { compareFromHostPage(); });
     hostLayout->addWidget(welcome);
     hostLayout->addWidget(m_hostPanel);
     hostLayout->addStretch(1);
@@ -200,6 +229,8 @@ void MainWindow::createMenus()
             instance->addSeparator();
         instance->addAction(action);
     }
+    instance->addSeparator();
+    instance->addAction(m_compareAction);
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Overview"), QKeySequence(QStringLiteral("Alt+1")), this,
                     [this] { m_details->showTab(DetailsPane::OverviewTab); });
@@ -310,6 +341,7 @@ void MainWindow::updateDetails()
 {
     const QStringList selected = m_view->selectedNames();
     m_actions->setSelection(selected);
+    m_compareAction->setEnabled(selected.size() == 2);
     const QString name = m_view->currentName();
     if (name.isEmpty() || !m_model->instance(name) || m_center->currentWidget() != m_view) {
         m_right->setCurrentIndex(0);
@@ -317,6 +349,36 @@ void MainWindow::updateDetails()
     }
     m_details->setInstance(name);
     m_right->setCurrentWidget(m_details);
+}
+
+CompareDialog *MainWindow::compare(const QString &a, const QString &b)
+{
+    auto *dialog = new CompareDialog(m_client, m_model, a, b, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    return dialog;
+}
+
+void MainWindow::compareFromHostPage()
+{
+    QStringList selected = m_view->selectedNames();
+    if (selected.size() != 2) {
+        // The newest container and the newest VM: what "Run as a VM" beside a container leaves.
+        QString container;
+        QString vm;
+        for (const QString &name : m_model->names()) {
+            const InstanceListModel::Instance *instance = m_model->instance(name);
+            (instance->kind == QLatin1String("vm") ? vm : container) = name;
+        }
+        if (container.isEmpty() || vm.isEmpty()) {
+            statusBar()->showMessage(tr("Compare needs a container and a VM: make both from one image (Images, "
+                                        "Run both ways), or select the two to compare."),
+                                     StatusMessageMs);
+            return;
+        }
+        selected = {container, vm};
+    }
+    compare(selected.at(0), selected.at(1));
 }
 
 bool MainWindow::showInstance(const QString &name)

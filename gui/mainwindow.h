@@ -7,6 +7,7 @@
 #include <QPointer>
 #include <optional>
 
+class QAction;
 class QLabel;
 class QLineEdit;
 class QSplitter;
@@ -14,6 +15,7 @@ class QStackedWidget;
 
 namespace Hamlet {
 
+class CompareDialog;
 class ContainerWizard;
 class DesktopNotifier;
 class DetailsPane;
@@ -58,6 +60,11 @@ public:
     // Opens a wizard (window-modal, not blocking) and returns it; image: the one to preselect.
     ContainerWizard *newContainer(const QString &image = {});
     VmWizard *newVm();
+    // Opens Compare for two instances (a container and a VM, or any two) and returns it.
+    CompareDialog *compare(const QString &a, const QString &b);
+    QAction *compareAction() const { return m_compareAction; }
+    // The host page's link: Compare the two instances selected, or the newest container and VM.
+    void compareFromHostPage();
     // Selects the instance in the list and shows its details.
     bool showInstance(const QString &name);
 
@@ -101,6 +108,7 @@ private:
     QSplitter *m_splitter = nullptr;
     QLineEdit *m_filterEdit = nullptr;
     QLabel *m_statusLabel = nullptr;
+    QAction *m_compareAction = nullptr;
     QString m_landOn; // a created instance to select once its row appears
     std::optional<Capabilities> m_capabilities;
 };

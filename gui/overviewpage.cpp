@@ -1,5 +1,6 @@
 #include "overviewpage.h"
 
+#include "comparetable.h"
 #include "formatting.h"
 #include "inspectformatter.h"
 
@@ -149,8 +150,13 @@ void OverviewPage::showInstance(const InstanceListModel::Instance &instance)
 
 void OverviewPage::showInspect(const QVariantMap &parts)
 {
-    m_isolation->setText(
-        QStringLiteral("<h3>%1</h3><table>%2</table>").arg(tr("Isolation"), InspectFormatter::rows(parts)));
+    // The seed's table, live: what stands between this instance's program and the host.
+    const QString walls = CompareTable::wallsLine(parts);
+    const QString wallsLine = walls.isEmpty()
+        ? QString()
+        : QStringLiteral("<p><b>%1</b> %2</p>").arg(tr("What walls this instance has:"), walls.toHtmlEscaped());
+    m_isolation->setText(QStringLiteral("<h3>%1</h3>%2<table>%3</table>")
+                             .arg(tr("Isolation"), wallsLine, InspectFormatter::rows(parts)));
 }
 
 void OverviewPage::showInspectProblem(const QString &problem)

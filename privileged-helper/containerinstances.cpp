@@ -166,6 +166,7 @@ QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVa
     if (job->isCancelled())
         co_return ErrorReply {Error::Failed, QStringLiteral("Creating %1 was cancelled.").arg(name)};
     job->setFraction(0.1);
+    announceStart(name, checked.value().tty, true);
     const Containers::Status created = co_await m_backend.create(checked.value());
     if (!created.ok())
         co_return created.error();
@@ -190,7 +191,19 @@ QCoro::Task<Outcome> ContainerInstances::start(QString name)
         if (const Containers::Status free = Network::checkHostPortsFree(info->spec.ports); !free.ok())
             co_return free.error();
     }
+    if (stopped)
+        announceStart(name, info->spec.tty, false);
     co_return outcomeOf(co_await m_backend.start(name));
+}
+
+void ContainerInstances::announceStart(const QString &name, bool tty, bool creating)
+{
+    if (tty)
+        Q_EMIT startBegins(name, creating, {},
+                           QStringLiteral("a container with a terminal keeps no log: its output goes to the "
+                                          "terminal only"));
+    else
+        Q_EMIT startBegins(name, creating, m_backend.logPath(name), {});
 }
 
 QCoro::Task<Outcome> ContainerInstances::stop(QString name, bool force)

@@ -38,6 +38,8 @@ public:
     void setAuthorizer(Authorizer *authorizer) { m_authorizer = authorizer; }
 
 private:
+    // startBegins for FirstOutputWatch: the log, or why there is none (a terminal).
+    void announceStart(const QString &name, bool tty, bool creating);
     // The published ports of a spec: none published by another container, none taken on the host.
     Outcome portsProblem(const QString &name, const QList<Network::PortMapping> &ports) const;
 

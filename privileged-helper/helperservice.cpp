@@ -2,6 +2,7 @@
 
 #include "containerinstances.h"
 #include "dbusnames.h"
+#include "firstoutputwatch.h"
 #include "idleexit.h"
 #include "imageservice.h"
 #include "instancesignals.h"
@@ -107,6 +108,8 @@ QCoro::Task<bool> HelperService::start()
                                      this);
     co_await m_network->initialize();
     createBackends(caps);
+    // After the backends: it listens to their starts.
+    m_instances->setMeasurements(new FirstOutputWatch(m_options.stateDir, m_registry, this), m_options.stateDir);
     co_await recoverInstances();
     QStringList known; // the history of instances that are gone (deleted by hand) goes too
     for (const InstanceSummary &instance : m_registry.summaries())

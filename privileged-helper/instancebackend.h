@@ -94,6 +94,10 @@ Q_SIGNALS:
     void stateChanged(const QString &name, const QString &state, int exitCode, qulonglong startedAtMs);
     // A process exec() started ended; exitCode -1 when unknown.
     void execExited(const QString &name, uint id, int exitCode);
+    // The backend is about to start an instance (creating: as the last step of its create), so
+    // that FirstOutputWatch can time it to its program's first line. outputFile is where that
+    // output is kept (a container's log, an image VM's console log), or "" with why: none.
+    void startBegins(const QString &name, bool creating, const QString &outputFile, const QString &why);
 };
 
 } // namespace Hamlet

@@ -1,7 +1,9 @@
 #include "instanceobjects.h"
 
+#include "comparefacts.h"
 #include "dbusnames.h"
 #include "errors.h"
+#include "firstoutputwatch.h"
 #include "viewer.h"
 
 #include <QDBusArgument>
@@ -174,11 +176,15 @@ void InstanceObjects::call(const QDBusMessage &message)
                   });
     } else if (member == QLatin1String("Inspect")) {
         serveVerb(message, MonitorAction,
-                  [](InstanceBackend *b, QString name, QDBusMessage call) -> QCoro::Task<QDBusMessage> {
+                  [this](InstanceBackend *b, QString name, QDBusMessage call) -> QCoro::Task<QDBusMessage> {
                       const Expected<QVariantMap> parts = co_await b->inspect(name);
                       if (!parts.ok())
                           co_return errorReply(call, parts.error());
-                      co_return call.createReply(parts.value());
+                      QVariantMap all = parts.value();
+                      if (m_firstOutput)
+                          all.insert(QStringLiteral("measured"),
+                                     CompareFacts::measured(b->kind(), all, m_firstOutput->facts(name), m_stateDir));
+                      co_return call.createReply(all);
                   });
     } else if (member == QLatin1String("Exec")) {
         serveVerb(message, ExecAction, [this](InstanceBackend *b, QString name, QDBusMessage call) {

@@ -5,6 +5,8 @@
 
 namespace Hamlet {
 
+class FirstOutputWatch;
+
 // dev.hamlet.Instance1 objects, one per registered instance, under /dev/hamlet/Helper1/instance.
 // Each verb is authorized (control, delete or monitor, with the instance name as polkit detail)
 // and then handed to the instance's backend. Every verb but Inspect acts on the instance, so a
@@ -15,6 +17,12 @@ class InstanceObjects : public ObjectTree
     Q_OBJECT
 public:
     InstanceObjects(QDBusConnection bus, CallGate &gate, InstanceRegistry &registry, QObject *parent = nullptr);
+    // Inspect's "measured" part (CompareFacts) needs the start timings and the state dir.
+    void setMeasurements(FirstOutputWatch *watch, const QString &stateDir)
+    {
+        m_firstOutput = watch;
+        m_stateDir = stateDir;
+    }
 
 protected:
     QStringList children() const override;
@@ -34,6 +42,8 @@ private:
     static QCoro::Task<QDBusMessage> reply(QDBusMessage call, QCoro::Task<Outcome> work);
 
     InstanceRegistry &m_registry;
+    FirstOutputWatch *m_firstOutput = nullptr;
+    QString m_stateDir;
 };
 
 } // namespace Hamlet

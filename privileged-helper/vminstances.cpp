@@ -314,6 +314,7 @@ QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMa
             co_return reserved.error();
         vm.mac = reserved->mac;
     }
+    announceStart(name, vm.source == Vms::VmSource::Image ? QStringLiteral("image") : QString(), true);
     const Vms::Result<void> created = co_await m_backend.create(vm); // owned by caller.uid
     if (!created.ok()) {
         if (vm.network == Vms::VmNetwork::Nat)
@@ -335,6 +336,9 @@ QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMa
 
 QCoro::Task<Outcome> VmInstances::start(QString name)
 {
+    if (const auto it = m_known.constFind(name);
+        it != m_known.cend() && it->state != QLatin1String("running") && it->state != QLatin1String("paused"))
+        announceStart(name, it->spec.value(QStringLiteral("source")).toString(), false);
     const Vms::Result<void> result = co_await m_backend.start(name);
     if (result.ok())
         setState(name, QStringLiteral("running"));

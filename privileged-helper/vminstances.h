@@ -63,6 +63,9 @@ private:
     // Unpacks the image and fills in what the VM runs (entrypoint + cmd, env, working directory).
     QCoro::Task<Outcome> resolveImageRun(Vms::VmSpec &vm);
     ImageVmOutcome imageOutcome(const InstanceInfo &info) const;
+    // startBegins for FirstOutputWatch: an image VM's console log (emptied: the last run's
+    // outcome was read when it stopped), or why a VM of another source has none.
+    void announceStart(const QString &name, const QString &source, bool creating);
 
     Vms::LibvirtConnection m_connection;
     Vms::VmBackend m_backend;

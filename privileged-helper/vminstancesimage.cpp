@@ -82,4 +82,17 @@ VmInstances::ImageVmOutcome VmInstances::imageOutcome(const InstanceInfo &info) 
             outcome.exitCode};
 }
 
+void VmInstances::announceStart(const QString &name, const QString &source, bool creating)
+{
+    if (source != QLatin1String("image")) {
+        Q_EMIT startBegins(name, creating, {},
+                           QStringLiteral("only a VM made from an image keeps its console in a log to time"));
+        return;
+    }
+    const QString log = Vms::ImageInitramfs::consoleLogPath(m_backend.options().stateDir, name);
+    if (QFile::exists(log))
+        QFile::resize(log, 0);
+    Q_EMIT startBegins(name, creating, log, {});
+}
+
 } // namespace Hamlet

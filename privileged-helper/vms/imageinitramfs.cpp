@@ -75,6 +75,8 @@ QByteArray initScript()
         "mount -t tmpfs shm /newroot/dev/shm\n"
         "cp /bin/busybox /hamlet/run /newroot/dev/.hamlet/\n"
         "if [ -s /etc/resolv.conf ] && [ -d /newroot/etc ]; then cp /etc/resolv.conf /newroot/etc/resolv.conf; fi\n"
+        // Where the program's own output begins: Compare times its first line from here.
+        "echo \"hamlet-init: program starts\" >/dev/ttyS0\n"
         "setsid cttyhack chroot /newroot /dev/.hamlet/busybox sh /dev/.hamlet/run </dev/ttyS0 >/dev/ttyS0 2>&1\n"
         "status=$?\n"
         "echo \"hamlet-init: exited $status\" >/dev/ttyS0\n"

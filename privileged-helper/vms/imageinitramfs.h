@@ -25,6 +25,8 @@ namespace ImageInitramfs {
 
 inline const QString KernelCommandLine = QStringLiteral("console=ttyS0 quiet panic=-1");
 inline const QString FailedMarker = QStringLiteral("hamlet-init: failed: ");
+// Printed just before the program runs: its first line of output is the next one.
+inline const QString ProgramMarker = QStringLiteral("hamlet-init: program starts");
 inline const QString ExitedMarker = QStringLiteral("hamlet-init: exited ");
 // What a program is given as PATH when the image's Env names none (as the container runtimes do).
 inline const QString DefaultPath = QStringLiteral("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");

@@ -63,6 +63,16 @@ private Q_SLOTS:
         QVERIFY(ImageInitramfs::runScript(missing).contains("'PATH=" + ImageInitramfs::DefaultPath.toUtf8() + "'"));
     }
 
+    // Compare times the program's first line from the marker: it comes right before the program.
+    void init_marksWhereTheProgramsOutputBegins()
+    {
+        const QByteArray script = ImageInitramfs::initScript();
+        const qsizetype marker
+            = script.indexOf("echo \"" + ImageInitramfs::ProgramMarker.toUtf8() + "\" >/dev/ttyS0\n");
+        QVERIFY(marker > 0);
+        QCOMPARE(script.indexOf("setsid cttyhack chroot"), script.indexOf('\n', marker) + 1);
+    }
+
     void outcome_isReadFromTheInitsLastWords()
     {
         auto outcome = ImageInitramfs::outcomeOf("boot\r\nhamlet-init: failed: the image's entrypoint \"/x\" does not "
