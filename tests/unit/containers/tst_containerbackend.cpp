@@ -101,6 +101,11 @@ private Q_SLOTS:
         QVERIFY(m_dir.isValid());
         m_options.stateDir = m_dir.filePath(QStringLiteral("state"));
         m_options.runDir = m_dir.filePath(QStringLiteral("run"));
+        // Containers get user namespaces: their root (an unprivileged host id) passes through
+        // this directory to its rootfs; the id range goes in a private subuid/subgid, not /etc's.
+        QFile::setPermissions(m_dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ExeOther);
+        m_options.subidDir = m_dir.filePath(QStringLiteral("subid"));
+        QVERIFY(QDir().mkpath(m_options.subidDir));
         m_options.cgroupVersion = Hamlet::HostProbe::cgroupVersion();
         m_options.runtime = Hamlet::HostProbe::chooseRuntime(m_options.cgroupVersion);
         m_options.hostCpus = static_cast<uint>(QThread::idealThreadCount());
