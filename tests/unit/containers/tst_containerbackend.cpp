@@ -211,8 +211,8 @@ private Q_SLOTS:
         for (const QString &type : {QStringLiteral("pid"), QStringLiteral("mnt"), QStringLiteral("uts"),
                                     QStringLiteral("ipc"), QStringLiteral("net")})
             QCOMPARE(state(type), QStringLiteral("isolated"));
-        // No user namespace of its own yet: root inside is root outside, and Inspect says so.
-        QCOMPARE(state(QStringLiteral("user")), QStringLiteral("shared"));
+        // A user namespace of its own by default (userns auto): root inside is not root outside.
+        QCOMPARE(state(QStringLiteral("user")), QStringLiteral("isolated"));
         QCOMPARE(parts->value(QStringLiteral("seccompMode")).toInt(), 2);
         QCOMPARE(parts->value(QStringLiteral("noNewPrivs")).toBool(), true);
         QCOMPARE(parts->value(QStringLiteral("memoryLimit")).toULongLong(), 67108864ull);
