@@ -43,6 +43,19 @@ bool givePodmanSubids(const QString &dir)
     return true;
 }
 
+// Mounts podman left under dir (in this process's private namespace), last made first.
+void detachMountsUnder(const QString &dir)
+{
+    QList<QByteArray> points;
+    for (const QByteArray &line : readFile(QStringLiteral("/proc/self/mountinfo")).split('\n')) {
+        const QByteArray point = line.split(' ').value(4);
+        if (point.startsWith(QFile::encodeName(dir)))
+            points.prepend(point);
+    }
+    for (const QByteArray &point : points)
+        ::umount2(point.constData(), MNT_DETACH);
+}
+
 QList<double> hamletRounds(HelperClient &client, const QVariantMap &spec, const QString &prefix, int rounds)
 {
     QList<double> times;
@@ -114,7 +127,9 @@ int main(int argc, char *argv[])
                                          QStringLiteral("none"), QStringLiteral("--name"), QStringLiteral("r%1").arg(i),
                                          PodmanPeer::Image, QStringLiteral("sleep"), QStringLiteral("3600")});
         }
-        podman.run({QStringLiteral("rm"), QStringLiteral("-f"), QStringLiteral("-a")});
+        podman.run({QStringLiteral("rm"), QStringLiteral("-f"), QStringLiteral("-t"), QStringLiteral("0"),
+                    QStringLiteral("-a")});
+        detachMountsUnder(peerDir.path()); // podman's shm mounts, so the directory can go
     } else {
         std::fprintf(stderr, "podman peer unavailable (subids %d, store %d): its rows are unknown\n", subids,
                      podman.ready);
