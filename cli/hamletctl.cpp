@@ -97,11 +97,13 @@ bool nested(const QVariant &value)
 // Every level of what the helper sent, indented: a map's keys under it, a list's items as "- ".
 // Namespace verdicts get their sentence first, so "user: shared with the host — root in this
 // container is root on the host" is read before the inodes behind it.
-void printValue(const QString &key, const QVariant &value, int depth, bool namespaceVerdict = false)
+// idMap: Inspect's, said after an isolated user namespace ("root here is uid 1,065,536 on the host").
+void printValue(const QString &key, const QVariant &value, int depth, bool namespaceVerdict = false,
+                const QVariantMap &idMap = {})
 {
     const QString indent(depth * 2, QLatin1Char(' '));
     if (namespaceVerdict) {
-        out() << indent << NamespaceFacts::sentence(key, value.toMap()) << Qt::endl;
+        out() << indent << NamespaceFacts::sentence(key, value.toMap(), idMap) << Qt::endl;
     } else if (!nested(value)) {
         out() << indent << key << ": " << show(value) << Qt::endl;
         return;
@@ -120,13 +122,18 @@ void printValue(const QString &key, const QVariant &value, int depth, bool names
     const QVariantMap map = value.toMap();
     const bool verdicts = key == QLatin1String("namespaces") && depth == 0;
     for (auto it = map.cbegin(); it != map.cend(); ++it)
-        printValue(it.key(), it.value(), depth + 1, verdicts);
+        printValue(it.key(), it.value(), depth + 1, verdicts, idMap);
 }
 
 void printMap(const QVariantMap &map)
 {
-    for (auto it = map.cbegin(); it != map.cend(); ++it)
-        printValue(it.key(), plainDBusValue(it.value()), 0);
+    const QVariantMap idMap = plainDBusValue(map.value(QStringLiteral("idMap"))).toMap();
+    for (auto it = map.cbegin(); it != map.cend(); ++it) {
+        if (it.key() == QLatin1String("idMap"))
+            out() << "idMap: " << NamespaceFacts::idMapMeans(idMap) << Qt::endl;
+        else
+            printValue(it.key(), plainDBusValue(it.value()), 0, false, idMap);
+    }
 }
 
 // key=value words before "--" become the spec; words after it the command.

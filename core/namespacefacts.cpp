@@ -1,6 +1,7 @@
 #include "namespacefacts.h"
 
 #include <QCoreApplication>
+#include <QLocale>
 
 namespace Hamlet::NamespaceFacts {
 
@@ -60,6 +61,33 @@ QString sentence(const QString &type, const QVariantMap &verdict)
         break;
     }
     return tr("%1: unknown — %2").arg(type, reasonOf(verdict));
+}
+
+QString idMapMeans(const QVariantMap &idMap)
+{
+    bool hostOk = false;
+    bool sizeOk = false;
+    const qulonglong host = idMap.value(QStringLiteral("hostId")).toULongLong(&hostOk);
+    const qulonglong size = idMap.value(QStringLiteral("size")).toULongLong(&sizeOk);
+    const qulonglong first = idMap.value(QStringLiteral("containerId")).toULongLong();
+    if (!hostOk || !sizeOk || size == 0)
+        return {};
+    // Grouped as the issue and a person write it: 1,065,536.
+    const QLocale english(QLocale::English, QLocale::UnitedStates);
+    const QString root = first == 0
+        ? tr("root here is uid %1 on the host").arg(english.toString(host))
+        : tr("uid %1 here is uid %2 on the host").arg(english.toString(first), english.toString(host));
+    return tr("%1 (ids %2–%3 here are %4–%5 there)")
+        .arg(root, english.toString(first), english.toString(first + size - 1), english.toString(host),
+             english.toString(host + size - 1));
+}
+
+QString sentence(const QString &type, const QVariantMap &verdict, const QVariantMap &idMap)
+{
+    const QString means = idMapMeans(idMap);
+    if (type == QLatin1String("user") && stateOf(verdict) == State::Isolated && !means.isEmpty())
+        return tr("%1: isolated — %2").arg(type, means);
+    return sentence(type, verdict);
 }
 
 } // namespace Hamlet::NamespaceFacts

@@ -23,4 +23,12 @@ QString reasonOf(const QVariantMap &verdict);
 // "cgroup: unknown — cannot read /proc/42/ns/cgroup: No such file or directory".
 QString sentence(const QString &type, const QVariantMap &verdict);
 
+// Inspect's idMap {containerId, hostId, size} in words: "root here is uid 1,065,536 on the host
+// (ids 0–65,535 here are 1,065,536–1,131,071 there)"; empty for no map.
+QString idMapMeans(const QVariantMap &idMap);
+
+// sentence(), with the map said after an isolated user namespace:
+// "user: isolated — root here is uid 1,065,536 on the host (ids ...)".
+QString sentence(const QString &type, const QVariantMap &verdict, const QVariantMap &idMap);
+
 } // namespace Hamlet::NamespaceFacts

@@ -28,7 +28,7 @@ QString rowOfLines(const QString &label, const QStringList &lines)
 // Three rows at most: the namespaces of its own, each one shared with the host with what that
 // means, and each one the helper could not verify with its reason, a line each. Nothing
 // unverified reads as own.
-QString namespacesRows(const QVariantMap &namespaces)
+QString namespacesRows(const QVariantMap &namespaces, const QVariantMap &idMap)
 {
     using namespace NamespaceFacts;
     QStringList own;
@@ -51,6 +51,9 @@ QString namespacesRows(const QVariantMap &namespaces)
     QString html;
     if (!own.isEmpty())
         html += InspectFormatter::row(tr("Namespaces of its own"), own.join(QStringLiteral(", ")));
+    // "user: isolated" is the line that says root here is not root there: with the map.
+    if (own.contains(QStringLiteral("user")) && !idMapMeans(idMap).isEmpty())
+        html += InspectFormatter::row(tr("User"), tr("isolated — %1").arg(idMapMeans(idMap)));
     if (!shared.isEmpty())
         html += rowOfLines(tr("Shared with the host"), shared);
     if (!unknown.isEmpty())
@@ -109,6 +112,7 @@ const Known KnownParts[] = {
     {"seccomp", QT_TRANSLATE_NOOP("InspectFormatter", "Seccomp"), nullptr},
     {"capabilities", QT_TRANSLATE_NOOP("InspectFormatter", "Capabilities"), nullptr},
     {"runtime", QT_TRANSLATE_NOOP("InspectFormatter", "Runtime"), nullptr},
+    {"userns", QT_TRANSLATE_NOOP("InspectFormatter", "User namespace asked for"), nullptr},
     {"image", QT_TRANSLATE_NOOP("InspectFormatter", "Image"), nullptr},
     {"imageDigest", QT_TRANSLATE_NOOP("InspectFormatter", "Image digest"), nullptr},
     {"rootfs", QT_TRANSLATE_NOOP("InspectFormatter", "Root filesystem"), nullptr},
@@ -133,9 +137,9 @@ const Known KnownParts[] = {
     {"unknown", QT_TRANSLATE_NOOP("InspectFormatter", "Not read (unknown)"), nullptr},
 };
 // Shown elsewhere (state), or too long to be read here (the mount options, the domain XML).
+// measured: the walls line above the table, and Compare.
 const char *const Hidden[]
-    = {"namespaces", "state",  "rootfsMount", "xml",
-       "name",       "source", "measured"}; // measured: the walls line above the table, and Compare
+    = {"namespaces", "state", "rootfsMount", "xml", "name", "source", "measured", "idMap", "uidMap"};
 } // namespace
 
 QString InspectFormatter::row(const QString &label, const QString &value)
@@ -175,8 +179,11 @@ QString InspectFormatter::text(const QVariant &raw)
 QString InspectFormatter::rows(const QVariantMap &parts)
 {
     QString html;
+    const QVariantMap idMap = plain(parts.value(QStringLiteral("idMap"))).toMap();
     if (parts.contains(QStringLiteral("namespaces")))
-        html += namespacesRows(plain(parts.value(QStringLiteral("namespaces"))).toMap());
+        html += namespacesRows(plain(parts.value(QStringLiteral("namespaces"))).toMap(), idMap);
+    else if (!idMap.isEmpty()) // not running: the range it will run with
+        html += row(tr("User"), tr("its own ids — %1").arg(NamespaceFacts::idMapMeans(idMap)));
     QStringList shown;
     for (const char *hidden : Hidden)
         shown << QString::fromLatin1(hidden);

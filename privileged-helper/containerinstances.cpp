@@ -113,6 +113,9 @@ QCoro::Task<Outcome> ContainerInstances::validate(QString name, QVariantMap spec
         details.insert(QStringLiteral("network"), QStringLiteral("host"));
     if (const QStringList privileged = Network::privilegedPorts(wanted.ports); !privileged.isEmpty())
         details.insert(QStringLiteral("privilegedPorts"), privileged.join(QLatin1Char(',')));
+    // Root in such a container is root on the host.
+    if (wanted.userns == QLatin1String("host"))
+        details.insert(QStringLiteral("userns"), QStringLiteral("host"));
     if (!details.isEmpty()) {
         if (!m_authorizer)
             co_return ErrorReply {Error::NotAuthorized, QStringLiteral("This helper cannot ask polkit.")};
@@ -124,7 +127,11 @@ QCoro::Task<Outcome> ContainerInstances::validate(QString name, QVariantMap spec
         if (!decision.allowed)
             co_return ErrorReply {
                 Error::NotAuthorized,
-                details.contains(QStringLiteral("network"))
+                details.contains(QStringLiteral("userns"))
+                    ? QStringLiteral("You may not run a container in the host's user namespace, where its root is root "
+                                     "on the host (%1); use userns \"auto\".")
+                          .arg(decision.reason)
+                    : details.contains(QStringLiteral("network"))
                     ? QStringLiteral("You may not give a container the host's network (%1); use network \"nat\".")
                           .arg(decision.reason)
                     : QStringLiteral("You may not publish the privileged host ports %1 (%2): use ports of 1024 or "

@@ -65,7 +65,9 @@ bool HelperService::prepareDirectories()
             Log::helper()->critical("cannot create {}: check that the helper runs as root", dir);
             return false;
         }
-        ::chmod(QFile::encodeName(dir).constData(), 0700);
+        // STATE is searchable (not listable) by others: a container's root, an unprivileged host
+        // id, reaches its rootfs through it. What is under it is 0700 but for containers/.
+        ::chmod(QFile::encodeName(dir).constData(), dir == m_options.stateDir ? 0711 : 0700);
     }
     return true;
 }
@@ -177,6 +179,7 @@ void HelperService::createBackends(const Capabilities &caps)
         options.runtimeTimeout = m_options.runtimeTimeout;
         options.cgroupVersion = caps.cgroupVersion;
         options.hostCpus = caps.hostCpus;
+        options.subidDir = m_options.subidDir;
         if (!caps.busybox.isEmpty())
             options.busybox = caps.busybox;
         if (m_options.maxLayerBytes > 0)

@@ -40,6 +40,7 @@ public:
         QString networkPool = QStringLiteral("10.90.0.0/16"); // where its /24 is chosen
         std::chrono::milliseconds runtimeTimeout {60000}; // a runtime call that takes longer is killed
         bool recordHistory = true; // false: no STATE/history.sqlite, GetHistory fails (benchmarks)
+        QString subidDir = QStringLiteral("/etc"); // subuid and subgid, with the "hamlet" id range
     };
 
     explicit HelperService(Options options, QObject *parent = nullptr);

@@ -62,9 +62,14 @@ int main(int argc, char *argv[])
     const QCommandLineOption noHistory(
         QStringLiteral("no-history"),
         QStringLiteral("Record no history (STATE/history.sqlite); GetHistory then fails. For comparisons."));
+    const QCommandLineOption subidDir(
+        QStringLiteral("subid-dir"),
+        QStringLiteral("Directory of the subuid and subgid files holding the helper's \"hamlet\" id range for "
+                       "containers' user namespaces (default /etc; reserved there at the first start)."),
+        QStringLiteral("dir"), QStringLiteral("/etc"));
     const QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("Log debug messages."));
     parser.addOptions({bus, stateDir, runDir, runtime, libvirtUri, probeCache, maxLayerBytes, networkBridge,
-                       networkPool, exitWhenIdle, runtimeTimeout, noHistory, verbose});
+                       networkPool, exitWhenIdle, runtimeTimeout, noHistory, subidDir, verbose});
     parser.process(app);
 
     Hamlet::Log::setup("hamlet-helper", parser.isSet(verbose));
@@ -85,7 +90,8 @@ int main(int argc, char *argv[])
         {parser.value(bus), parser.value(stateDir), parser.value(runDir), parser.value(runtime),
          parser.value(libvirtUri), parser.value(probeCache), parser.value(maxLayerBytes).toULongLong(),
          std::chrono::milliseconds(static_cast<qint64>(idleSeconds * 1000)), parser.value(networkBridge),
-         parser.value(networkPool), std::chrono::seconds(runtimeSeconds), !parser.isSet(noHistory)});
+         parser.value(networkPool), std::chrono::seconds(runtimeSeconds), !parser.isSet(noHistory),
+         parser.value(subidDir)});
     service.start().then([](bool ready) {
         // Queued: start() may fail before the event loop runs, when exit() would do nothing.
         if (!ready)

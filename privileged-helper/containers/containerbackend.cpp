@@ -214,9 +214,18 @@ QCoro::Task<Status> ContainerBackend::create(ContainerSpec spec)
     if (std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::ContainerImageResolved))
         co_return *failPoint;
 
+    // Picked and recorded with no co_await between: two creates never get the same range.
+    std::optional<IdRange> idMap;
+    if (spec.userns == QLatin1String("auto")) {
+        const Result<IdRange> ids = allocateIds();
+        if (!ids)
+            co_return ids.error();
+        idMap = *ids;
+    }
     auto owned = std::make_unique<Container>();
     Container &container = *owned;
     container.record.spec = std::move(spec);
+    container.record.idMap = idMap;
     container.record.createdAt = QDateTime::currentDateTimeUtc();
     container.record.imageDigest = prepared.image->manifestDigest;
     container.record.diffIds = prepared.image->diffIds;
@@ -295,9 +304,7 @@ QCoro::Task<Status> ContainerBackend::launch(Container &container)
                                  .arg(container.record.spec.image, lower));
     }
     if (!OverlayMount::isMountPoint(rootfs)) {
-        if (Status mounted = OverlayMount::mount(container.record.lowerDirs, bundle + QStringLiteral("/upper"),
-                                                 bundle + QStringLiteral("/work"), rootfs);
-            !mounted)
+        if (Status mounted = mountRootfs(container); !mounted)
             co_return mounted;
     }
     auto undo = [this, rootfs, name]() -> QCoro::Task<> {
@@ -312,6 +319,7 @@ QCoro::Task<Status> ContainerBackend::launch(Container &container)
 
     Result<OciConfig::HostFacts> facts = OciConfig::HostFacts::current(m_options.cgroupVersion, cgroupsPath(name));
     if (facts) {
+        facts->idMap = container.record.idMap;
         if (Status networked = co_await prepareNetwork(container, *facts); !networked)
             facts = networked.error();
         else if (std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::ContainerNetworkReady))

@@ -70,6 +70,9 @@ public:
         quint64 maxLayerBytes = LayerExtractor::Limits {}.maxBytes;
         // The Hamlet network for "nat" containers (owned by the helper); none: "nat" is refused.
         Network::Network *network = nullptr;
+        // Where the subuid and subgid files with the helper's "hamlet" id range are (tests give
+        // each helper a private copy, so parallel helpers never hand out the same ids).
+        QString subidDir = QStringLiteral("/etc");
     };
 
     explicit ContainerBackend(Options options, QObject *parent = nullptr);
@@ -215,6 +218,14 @@ private:
     QCoro::Task<> releaseNetwork(QString name);
     QVariantMap networkParts(const QString &name) const;
 
+    // containeruserns.cpp: the ids of containers with a user namespace of their own. The pool is
+    // read (or reserved) once at start; a failure there leaves userns "auto" refused with why.
+    void reserveIdPool();
+    Result<IdRange> allocateIds() const;
+    // The overlay rootfs, its layers idmapped for a container with an id range.
+    Status mountRootfs(const Container &container) const;
+    QVariantMap userParts(const Container &container) const;
+
     // containerreconcile.cpp
     QCoro::Task<> ensureBuiltInImage();
     QCoro::Task<> sweepImageStore();
@@ -228,6 +239,7 @@ private:
     std::map<QString, std::unique_ptr<Container>> m_containers;
     QTimer m_logTimer;
     OrphanReaper m_reaper;
+    Result<IdRange> m_idPool = failed(QStringLiteral("the helper's id range was not read yet"));
 };
 
 } // namespace Hamlet::Containers

@@ -46,6 +46,7 @@ Result<QVariantMap> ContainerBackend::inspect(const QString &name) const
         {QStringLiteral("rootfsUpper"), bundle + QStringLiteral("/upper")},
         {QStringLiteral("rootfsMount"), OverlayMount::mountOptions(bundle + QStringLiteral("/rootfs"))},
     });
+    parts.insert(userParts(*container));
     if (container->pid == 0)
         return parts;
 

@@ -8,7 +8,42 @@
 
 #include <QFile>
 
+#include <fcntl.h>
+#include <sched.h>
+#include <thread>
+#include <unistd.h>
+
 namespace Hamlet::Containers {
+
+namespace {
+
+// The Hamlet network's namespace is made by the helper, so it belongs to the host's user
+// namespace: a container with a user namespace of its own has no CAP_NET_BIND_SERVICE over it
+// and could not bind ports below 1024, which its root can do with the host's user namespace (the
+// capability is in its default set). Ports below 1024 of this namespace are the container's
+// alone, so they are opened to every uid of it, as rootless podman does. A thread of its own
+// enters the namespace: /proc/sys/net shows the namespace of the thread that opens it.
+Status openLowPorts(const QString &netns)
+{
+    QString problem;
+    std::thread worker([&netns, &problem] {
+        const UniqueFd ns(::open(QFile::encodeName(netns).constData(), O_RDONLY | O_CLOEXEC));
+        if (!ns.valid() || ::setns(ns.get(), CLONE_NEWNET) != 0) {
+            problem = errnoMessage(QStringLiteral("cannot enter the network namespace"), netns, errno);
+            return;
+        }
+        const char *path = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+        const UniqueFd file(::open(path, O_WRONLY | O_CLOEXEC));
+        if (!file.valid() || ::write(file.get(), "0", 1) != 1)
+            problem = errnoMessage(QStringLiteral("cannot write"), QLatin1String(path), errno);
+    });
+    worker.join();
+    if (!problem.isEmpty())
+        return failed(problem);
+    return success();
+}
+
+} // namespace
 
 QCoro::Task<Status> ContainerBackend::prepareNetwork(Container &container, OciConfig::HostFacts &facts)
 {
@@ -43,6 +78,12 @@ QCoro::Task<Status> ContainerBackend::prepareNetwork(Container &container, OciCo
     Status written = writeFileAtomically(hostsFile, network->hostsFileFor(spec.name, spec.effectiveHostname()), 0644);
     if (written)
         written = writeFileAtomically(resolvFile, network->resolvConf(), 0644);
+    if (!written) {
+        co_await releaseNetwork(spec.name);
+        co_return written;
+    }
+    if (container.record.idMap)
+        written = openLowPorts(attached->netns);
     if (!written) {
         co_await releaseNetwork(spec.name);
         co_return written;

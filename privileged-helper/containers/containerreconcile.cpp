@@ -32,6 +32,11 @@ QCoro::Task<Status> ContainerBackend::initialize()
             co_return failed(QStringLiteral("cannot create %1: the helper must run as root").arg(dir));
         QFile::setPermissions(dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     }
+    // Searchable, not listable: the root of a container with a user namespace of its own (an
+    // unprivileged host id) must pass through to its bundle (itself 0710, its group's only).
+    QFile::setPermissions(m_options.stateDir + QStringLiteral("/containers"),
+                          QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ExeOther);
+    reserveIdPool();
     if (Status ready = m_images.initialize(); !ready)
         co_return ready;
     co_await ensureBuiltInImage();

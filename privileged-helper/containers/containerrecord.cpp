@@ -67,6 +67,10 @@ QJsonObject ContainerRecord::toJson() const
         {QStringLiteral("lowerDirs"), QJsonArray::fromStringList(lowerDirs)},
         {QStringLiteral("imageConfig"), QJsonObject {{QStringLiteral("config"), imageConfig.toConfigJson()}}},
     };
+    if (idMap)
+        json.insert(QStringLiteral("idMap"),
+                    QJsonObject {{QStringLiteral("hostId"), qint64(idMap->hostId)},
+                                 {QStringLiteral("size"), qint64(idMap->size)}});
     if (spec.ownerUid)
         json.insert(QStringLiteral("ownerUid"), static_cast<qint64>(*spec.ownerUid));
     return json;
@@ -94,6 +98,9 @@ ContainerRecord ContainerRecord::fromJson(const QJsonObject &json)
     record.diffIds = stringList(json.value(QStringLiteral("diffIds")));
     record.lowerDirs = stringList(json.value(QStringLiteral("lowerDirs")));
     record.imageConfig = ImageConfig::fromImageConfigJson(json.value(QStringLiteral("imageConfig")).toObject());
+    if (const QJsonObject idMap = json.value(QStringLiteral("idMap")).toObject(); !idMap.isEmpty())
+        record.idMap = IdRange {quint64(idMap.value(QStringLiteral("hostId")).toInteger()),
+                                quint64(idMap.value(QStringLiteral("size")).toInteger())};
     return record;
 }
 

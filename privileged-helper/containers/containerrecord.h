@@ -3,6 +3,7 @@
 #include "containerspec.h"
 #include "imageconfig.h"
 #include "result.h"
+#include "subordinateids.h"
 
 #include <QDateTime>
 #include <QJsonObject>
@@ -36,6 +37,11 @@ struct ContainerRecord {
     QStringList diffIds; // its layers, bottom first (keep them from garbage collection)
     QStringList lowerDirs; // overlay lowerdir, top first
     ImageConfig imageConfig; // to regenerate config.json on start (limits may have changed)
+    // The host ids of its user namespace (userns "auto"): container id N is host id hostId + N.
+    // None: it runs in the host's user namespace (userns "host", or made before user namespaces).
+    // The range stays taken while this record exists, so it is reused only after the files of
+    // the container (owned by these ids) are gone.
+    std::optional<IdRange> idMap;
 
     QJsonObject toJson() const;
     static ContainerRecord fromJson(const QJsonObject &json);

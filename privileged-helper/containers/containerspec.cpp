@@ -23,6 +23,7 @@ const QString kNetwork = QStringLiteral("network");
 const QString kAutostart = QStringLiteral("autostart");
 const QString kPorts = QStringLiteral("ports");
 const QString kRestart = QStringLiteral("restart");
+const QString kUserns = QStringLiteral("userns");
 
 bool isNumber(const QVariant &value)
 {
@@ -111,8 +112,8 @@ Result<ContainerSpec> ContainerSpec::fromVariantMap(const QString &name, const Q
 {
     if (const QString problem = instanceNameProblem(name); !problem.isEmpty())
         return invalidArgument(problem);
-    static const QSet<QString> known {kImage,  kCommand, kEnv,     kWorkdir,   kHostname, kTty,    kCpus,
-                                      kMemory, kPids,    kNetwork, kAutostart, kPorts,    kRestart};
+    static const QSet<QString> known {kImage,  kCommand, kEnv,     kWorkdir,   kHostname, kTty,     kCpus,
+                                      kMemory, kPids,    kNetwork, kAutostart, kPorts,    kRestart, kUserns};
     for (auto it = map.cbegin(); it != map.cend(); ++it) {
         if (!known.contains(it.key()))
             return invalidArgument(QStringLiteral("unknown container option \"%1\"").arg(it.key()));
@@ -170,6 +171,13 @@ Result<ContainerSpec> ContainerSpec::fromVariantMap(const QString &name, const Q
                                                   "\"none\" (loopback only) or \"host\"")
                                        .arg(spec.network));
     }
+    if (map.contains(kUserns)) {
+        spec.userns = map.value(kUserns).toString();
+        if (spec.userns != QLatin1String("auto") && spec.userns != QLatin1String("host"))
+            return invalidArgument(QStringLiteral("unknown userns \"%1\": use \"auto\" (a user namespace and id range "
+                                                  "of its own) or \"host\" (root in the container is root on the host)")
+                                       .arg(spec.userns));
+    }
     if (map.contains(kPorts)) {
         Result<QList<Network::PortMapping>> ports = Network::parsePorts(map.value(kPorts));
         if (!ports)
@@ -212,7 +220,8 @@ QVariantMap ContainerSpec::toVariantMap() const
     QVariantMap map {{kImage, image},     {kCommand, command},     {kEnv, env},
                      {kWorkdir, workdir}, {kHostname, hostname},   {kTty, tty},
                      {kCpus, cpus},       {kMemory, memory},       {kPids, effectivePids()},
-                     {kNetwork, network}, {kAutostart, autostart}, {kRestart, restart.toString()}};
+                     {kNetwork, network}, {kAutostart, autostart}, {kRestart, restart.toString()},
+                     {kUserns, userns}};
     QList<QVariantMap> portMaps; // aa{sv} on the bus
     for (const Network::PortMapping &port : ports)
         portMaps << port.toVariantMap();
@@ -236,7 +245,8 @@ QJsonObject ContainerSpec::toJson() const
                         {kNetwork, network},
                         {kPorts, Network::toJson(ports)},
                         {kAutostart, autostart},
-                        {kRestart, restart.toString()}};
+                        {kRestart, restart.toString()},
+                        {kUserns, userns}};
 }
 
 ContainerSpec ContainerSpec::fromJson(const QJsonObject &json)
@@ -255,6 +265,9 @@ ContainerSpec ContainerSpec::fromJson(const QJsonObject &json)
     spec.network = json.value(kNetwork).toString(QStringLiteral("none"));
     spec.ports = Network::portsFromJson(json.value(kPorts).toArray());
     spec.autostart = json.value(kAutostart).toBool();
+    // A record of a version without user namespaces ran its container as the host's root: it
+    // keeps doing so ("host") until it is deleted.
+    spec.userns = json.value(kUserns).toString(QStringLiteral("host"));
     // A record of a version without policies has no key: "no", as it behaved then.
     if (const Result<RestartPolicy> restart = RestartPolicy::parse(json.value(kRestart).toString()); restart)
         spec.restart = *restart;

@@ -31,6 +31,10 @@ struct ContainerSpec {
     QString network = QStringLiteral("none");
     QList<Network::PortMapping> ports; // published ports (nat only)
     bool autostart = false;
+    // "auto": a user namespace with an id range of its own (root here is an unprivileged id on
+    // the host); "host": the host's user namespace (root here is root on the host), which needs
+    // polkit's yes for the detail userns=host.
+    QString userns = QStringLiteral("auto");
     RestartPolicy restart; // "restart": what happens when the process ends by itself
     // Not part of the a{sv}: the uid that created it, set by the helper from the bus and kept at
     // the record's top level ("ownerUid"); none for containers made before owners were recorded.

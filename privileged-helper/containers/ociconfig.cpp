@@ -22,7 +22,23 @@ QJsonObject mount(const QString &destination, const QString &type, const QString
                         {QStringLiteral("options"), QJsonArray::fromStringList(options)}};
 }
 
-QJsonArray mounts()
+// A new sysfs shows the network namespace it is mounted from, and the kernel allows it only to the
+// user namespace that owns that network namespace. A container with a user namespace of its own
+// that joins one owned by the host's (the helper's "nat" namespace, or the host's own) cannot:
+// it gets the host's /sys bound read-only, recursively, as podman does for rootless containers
+// in such a namespace (its files are the host root's, unmapped in the container: not writable).
+QJsonObject sysMount(const ContainerSpec &spec, const HostFacts &host)
+{
+    const bool foreignNetns = !host.netnsPath.isEmpty() || spec.network == QLatin1String("host");
+    if (host.idMap && foreignNetns)
+        return mount(QStringLiteral("/sys"), QStringLiteral("bind"), QStringLiteral("/sys"),
+                     {QStringLiteral("rbind"), QStringLiteral("rro"), QStringLiteral("nosuid"),
+                      QStringLiteral("noexec"), QStringLiteral("nodev")});
+    return mount(QStringLiteral("/sys"), QStringLiteral("sysfs"), QStringLiteral("sysfs"),
+                 {QStringLiteral("nosuid"), QStringLiteral("noexec"), QStringLiteral("nodev"), QStringLiteral("ro")});
+}
+
+QJsonArray mounts(const ContainerSpec &spec, const HostFacts &host)
 {
     // As runc's and podman's defaults. The runtime fills the fresh /dev with the standard devices
     // (null, zero, full, random, urandom, tty, ptmx, the fd links) that the OCI spec requires.
@@ -40,8 +56,7 @@ QJsonArray mounts()
                QStringLiteral("size=65536k")}),
         mount(QStringLiteral("/dev/mqueue"), QStringLiteral("mqueue"), QStringLiteral("mqueue"),
               {QStringLiteral("nosuid"), QStringLiteral("noexec"), QStringLiteral("nodev")}),
-        mount(QStringLiteral("/sys"), QStringLiteral("sysfs"), QStringLiteral("sysfs"),
-              {QStringLiteral("nosuid"), QStringLiteral("noexec"), QStringLiteral("nodev"), QStringLiteral("ro")}),
+        sysMount(spec, host),
         mount(QStringLiteral("/sys/fs/cgroup"), QStringLiteral("cgroup"), QStringLiteral("cgroup"),
               {QStringLiteral("nosuid"), QStringLiteral("noexec"), QStringLiteral("nodev"), QStringLiteral("relatime"),
                QStringLiteral("ro")}),
@@ -61,6 +76,9 @@ QJsonArray namespaces(const ContainerSpec &spec, const HostFacts &host)
     // else; podman and runc only add it where it is the norm, on the unified hierarchy.
     if (host.cgroupVersion == QStringLiteral("v2"))
         types << QStringLiteral("cgroup");
+    // Made first by the runtime, so the namespaces it makes after it are owned by it.
+    if (host.idMap)
+        types.prepend(QStringLiteral("user"));
     for (const QString &type : types)
         list.append(QJsonObject {{QStringLiteral("type"), type}});
     return list;
@@ -201,7 +219,7 @@ Result<QJsonObject> build(const ContainerSpec &spec, const ImageConfig &image, c
         {QStringLiteral("oomScoreAdj"), 0},
     };
 
-    QJsonArray allMounts = mounts();
+    QJsonArray allMounts = mounts(spec, host);
     const QStringList bindOptions {QStringLiteral("bind"), QStringLiteral("rprivate"), QStringLiteral("nosuid"),
                                    QStringLiteral("noexec"), QStringLiteral("nodev")};
     if (!host.hostsFile.isEmpty())
@@ -219,6 +237,13 @@ Result<QJsonObject> build(const ContainerSpec &spec, const ImageConfig &image, c
     };
     if (!host.seccomp.isEmpty())
         linux.insert(QStringLiteral("seccomp"), host.seccomp);
+    if (host.idMap) {
+        const QJsonArray map {QJsonObject {{QStringLiteral("containerID"), 0},
+                                           {QStringLiteral("hostID"), qint64(host.idMap->hostId)},
+                                           {QStringLiteral("size"), qint64(host.idMap->size)}}};
+        linux.insert(QStringLiteral("uidMappings"), map);
+        linux.insert(QStringLiteral("gidMappings"), map);
+    }
 
     return QJsonObject {
         {QStringLiteral("ociVersion"), QStringLiteral("1.0.2")},

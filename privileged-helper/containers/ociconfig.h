@@ -3,6 +3,7 @@
 #include "containerspec.h"
 #include "imageconfig.h"
 #include "result.h"
+#include "subordinateids.h"
 
 #include <QJsonObject>
 #include <QStringList>
@@ -27,6 +28,9 @@ struct HostFacts {
     // Paths masked on this host in addition to maskedPaths(): the per-CPU thermal_throttle
     // directories (their counters tell what other tenants run), as podman masks them.
     QStringList hostMaskedPaths;
+    // The container's user namespace (userns "auto"): container ids 0..size-1 are host ids
+    // hostId... None: the host's user namespace.
+    std::optional<IdRange> idMap;
 
     // The facts of this host: reads getrlimit, the CPUs' sysfs directories and the translated
     // default seccomp profile.

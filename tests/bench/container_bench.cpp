@@ -8,6 +8,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -43,6 +44,19 @@ bool prepareRuncBundle(const QString &hamletBundle, const QString &layer, const 
                                                   {QStringLiteral("readonly"), false}};
     QJsonObject linux = config[QStringLiteral("linux")].toObject();
     linux[QStringLiteral("cgroupsPath")] = QStringLiteral("/hamlet-bench-runc/peer");
+    // Hamlet's default container has a user namespace (issue 17): the copy belongs to its mapped
+    // root, as Hamlet's idmapped layers show it, and the path to it is searchable by that root.
+    const QJsonArray uidMappings = linux[QStringLiteral("uidMappings")].toArray();
+    if (!uidMappings.isEmpty()) {
+        const QString owner = QString::number(uidMappings.at(0).toObject().value(QStringLiteral("hostID")).toInteger());
+        if (QProcess::execute(
+                QStringLiteral("chown"),
+                {QStringLiteral("-R"), owner + QLatin1Char(':') + owner, bundle + QStringLiteral("/rootfs")})
+            != 0)
+            return false;
+        for (const QString &dir : {bundle, QFileInfo(bundle).absolutePath()})
+            QFile::setPermissions(dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ExeOther);
+    }
     config[QStringLiteral("linux")] = linux;
     QFile file(bundle + QStringLiteral("/config.json"));
     return file.open(QIODevice::WriteOnly) && file.write(QJsonDocument(config).toJson()) > 0;

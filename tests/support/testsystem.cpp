@@ -20,6 +20,8 @@ namespace {
 const QString PolkitActionDir = QStringLiteral("/usr/share/polkit-1/actions");
 const QString PolkitRulesFile = QStringLiteral("/etc/polkit-1/rules.d/50-hamlet-test.rules");
 const QString PolkitNetworkRulesFile = QStringLiteral("/etc/polkit-1/rules.d/48-hamlet-test-network.rules");
+// Read before the network file (polkitd orders rules by file name), whose yes would come first.
+const QString PolkitUsernsRulesFile = QStringLiteral("/etc/polkit-1/rules.d/47-hamlet-test-userns.rules");
 const QString PolkitOwnersRulesFile = QStringLiteral("/etc/polkit-1/rules.d/49-hamlet-test-owners.rules");
 
 // Children die with the test process, even when it crashes.
@@ -75,6 +77,14 @@ TestSystem::TestSystem()
     QFile::setPermissions(m_dir.path(),
                           QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup | QFile::ExeGroup
                               | QFile::ReadOther | QFile::ExeOther);
+    // The helper's id range for user namespaces is reserved in a private copy of the host's
+    // subuid/subgid (so it lies above the host's entries too), never in /etc: helpers of tests
+    // running in parallel each own their ranges, and the machine's files stay as they are.
+    QDir().mkpath(subidDir());
+    for (const QString &file : {QStringLiteral("subuid"), QStringLiteral("subgid")}) {
+        QFile::copy(QStringLiteral("/etc/") + file, subidDir() + QLatin1Char('/') + file);
+        QFile(subidDir() + QLatin1Char('/') + file).open(QIODevice::Append); // exists even without /etc's
+    }
 }
 
 TestSystem::~TestSystem()
@@ -185,6 +195,8 @@ bool TestSystem::installPolkitFiles()
         || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test.rules"), PolkitRulesFile)
         || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test-network.rules"),
                             PolkitNetworkRulesFile)
+        || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test-userns.rules"),
+                            PolkitUsernsRulesFile)
         || !copyIfDifferent(sourceDir() + QStringLiteral("/tests/support/hamlet-test-owners.rules"),
                             PolkitOwnersRulesFile)) {
         m_error = QStringLiteral("cannot install the polkit action and test rules (run the tests as root)");
@@ -274,6 +286,7 @@ QStringList TestSystem::helperArguments() const
         arguments << QStringLiteral("--libvirt-uri") << m_libvirt->uri();
     arguments << QStringLiteral("--network-bridge") << networkBridge() << QStringLiteral("--network-pool")
               << QStringLiteral("10.199.0.0/16");
+    arguments << QStringLiteral("--subid-dir") << subidDir();
     return arguments;
 }
 

@@ -35,7 +35,7 @@ public:
     static inline const QString AllowedUser = QStringLiteral("hamlet-test-allowed");
     static inline const QString DeniedUser = QStringLiteral("hamlet-test-denied");
     static inline const QString SlowUser = QStringLiteral("hamlet-test-slow");
-    // polkit: yes, except for the details network=host and privilegedPorts.
+    // polkit: yes, except for the details network=host, privilegedPorts and userns=host.
     static inline const QString PlainUser = QStringLiteral("hamlet-test-plain");
     static inline const QString OtherUser = QStringLiteral("hamlet-test-other");
 
@@ -68,6 +68,8 @@ public:
     QString busAddress() const { return m_busAddress; }
     QString stateDir() const { return m_dir.path() + QStringLiteral("/state"); }
     QString runDir() const { return m_dir.path() + QStringLiteral("/run"); }
+    // The helper's subuid and subgid (a private copy of /etc's, made by the constructor).
+    QString subidDir() const { return m_dir.path() + QStringLiteral("/subid"); }
     QString helperLog() const;
     // The helper's network: a bridge of this test system's own (no two test systems, nor a
     // developer's helper, share one) with its /24 from a test pool, and its CNI network name.

@@ -101,6 +101,11 @@ private Q_SLOTS:
         QVERIFY(m_dir.isValid());
         m_options.stateDir = m_dir.filePath(QStringLiteral("state"));
         m_options.runDir = m_dir.filePath(QStringLiteral("run"));
+        // Containers get user namespaces: their root (an unprivileged host id) passes through
+        // this directory to its rootfs; the id range goes in a private subuid/subgid, not /etc's.
+        QFile::setPermissions(m_dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ExeOther);
+        m_options.subidDir = m_dir.filePath(QStringLiteral("subid"));
+        QVERIFY(QDir().mkpath(m_options.subidDir));
         m_options.cgroupVersion = Hamlet::HostProbe::cgroupVersion();
         m_options.runtime = Hamlet::HostProbe::chooseRuntime(m_options.cgroupVersion);
         m_options.hostCpus = static_cast<uint>(QThread::idealThreadCount());
@@ -206,8 +211,8 @@ private Q_SLOTS:
         for (const QString &type : {QStringLiteral("pid"), QStringLiteral("mnt"), QStringLiteral("uts"),
                                     QStringLiteral("ipc"), QStringLiteral("net")})
             QCOMPARE(state(type), QStringLiteral("isolated"));
-        // No user namespace of its own yet: root inside is root outside, and Inspect says so.
-        QCOMPARE(state(QStringLiteral("user")), QStringLiteral("shared"));
+        // A user namespace of its own by default (userns auto): root inside is not root outside.
+        QCOMPARE(state(QStringLiteral("user")), QStringLiteral("isolated"));
         QCOMPARE(parts->value(QStringLiteral("seccompMode")).toInt(), 2);
         QCOMPARE(parts->value(QStringLiteral("noNewPrivs")).toBool(), true);
         QCOMPARE(parts->value(QStringLiteral("memoryLimit")).toULongLong(), 67108864ull);
