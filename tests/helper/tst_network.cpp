@@ -336,6 +336,39 @@ private Q_SLOTS:
         QVERIFY(rules().filter(QStringLiteral("id: \\\"c\\\"")).isEmpty());
     }
 
+    // SetPorts on a container: refused while it runs and with bad ports (nothing changes), applied
+    // when it is stopped (here through hamletctl set-ports) and used from its next start.
+    void setPorts_onAStoppedContainer()
+    {
+        QCOMPARE(
+            createAndWait(*m_client, QStringLiteral("container"), QStringLiteral("sp"), webServer({port(18094, 80)})),
+            QString());
+        const auto setPorts = [this](const VariantMapList &ports) {
+            return errorName(QCoro::waitFor(m_client->setPorts(QStringLiteral("sp"), ports)));
+        };
+        QCOMPARE(setPorts({port(18095, 80)}), QStringLiteral("dev.hamlet.Error.Busy"));
+        QVERIFY(errorName(QCoro::waitFor(m_client->stop(QStringLiteral("sp"), true))).isEmpty());
+        const QStringList before = footprint();
+        QCOMPARE(setPorts({port(0, 80)}), QStringLiteral("dev.hamlet.Error.InvalidArgument"));
+        QCOMPARE(setPorts({port(18080, 80)}), QStringLiteral("dev.hamlet.Error.Busy")); // a's
+        QCOMPARE(footprint(), before);
+        const Run set = m_system.run({}, TestSystem::ctlProgram(),
+                                     {QStringLiteral("set-ports"), QStringLiteral("sp"), QStringLiteral("18095:80")});
+        QVERIFY2(set.exitCode == 0, set.err.constData());
+        QVERIFY(
+            errorName(QCoro::waitFor(m_client->instanceCall(QStringLiteral("sp"), QStringLiteral("Start")))).isEmpty());
+        QByteArray page;
+        for (int i = 0; i < 50 && page.isEmpty(); ++i) {
+            page = fetchFromHost(QStringLiteral("http://127.0.0.1:18095/"));
+            if (page.isEmpty())
+                QTest::qWait(100);
+        }
+        QCOMPARE(page, QByteArray("hello-from-a\n"));
+        QCOMPARE(fetchFromHost(QStringLiteral("http://127.0.0.1:18094/")), QByteArray());
+        QVERIFY(errorName(QCoro::waitFor(m_client->instanceCall(QStringLiteral("sp"), QStringLiteral("Delete"))))
+                    .isEmpty());
+    }
+
     // Acceptance 5: delete takes back everything; the last one leaves no rule, veth or lease.
     void delete_leavesNothingOfTheNetwork()
     {
