@@ -185,7 +185,8 @@ QString usage()
     return QStringLiteral(
         "capabilities | list | create-container NAME [key=value...] [-- COMMAND...] | "
         "create-vm NAME [key=value...] [-- COMMAND...] | start|stop|kill|pause|resume|restart|delete NAME | "
-        "inspect NAME | show NAME | exec NAME [-- COMMAND...] | images | pull REF [key=value...] | "
+        "set-ports NAME [PORTS] | inspect NAME | show NAME | exec NAME [-- COMMAND...] | images | "
+        "pull REF [key=value...] | "
         "import FILE|- docker-archive|oci-archive|rootfs [name=N] [command='CMD ARGS'] [env=K=V] "
         "[workdir=DIR] | rmi NAME | history NAME [--from T] [--to T] [--format csv|json] | "
         "compare A B [--markdown]");
@@ -253,6 +254,18 @@ QCoro::Task<> run(QString busAddress, QStringList arguments, int *exitCode)
             co_return;
         }
         printMap(std::get<QVariantMap>(result));
+    } else if (verb == QLatin1String("set-ports") && !name.isEmpty()) {
+        // "set-ports web1 8080:80,5353:53/udp"; "set-ports web1" (nothing after) publishes none.
+        QString problem;
+        const auto ports = parsePorts(arguments.value(2), &problem);
+        if (!ports) {
+            err() << problem << Qt::endl;
+            *exitCode = 2;
+            co_return;
+        }
+        const auto result = co_await client.setPorts(name, *ports);
+        if (const auto *error = std::get_if<ClientError>(&result))
+            *exitCode = report(*error);
     } else if (verb == QLatin1String("exec") && !name.isEmpty()) {
         // After NAME: nothing (a shell) or "-- COMMAND...".
         const QStringList rest = arguments.mid(2);

@@ -309,6 +309,16 @@ QCoro::Task<Result<QString>> HelperClient::setLimits(QString name, QVariantMap l
     co_return std::get<QDBusMessage>(reply).arguments().value(0).toString();
 }
 
+QCoro::Task<Result<bool>> HelperClient::setPorts(QString name, VariantMapList ports)
+{
+    const QString verbSetPorts = QStringLiteral("SetPorts");
+    const QVariantList arguments {QVariant::fromValue(ports)};
+    const auto reply = co_await callInstance(name, verbSetPorts, arguments);
+    if (const auto *error = std::get_if<ClientError>(&reply))
+        co_return *error;
+    co_return true;
+}
+
 QCoro::Task<Result<QVariantMap>> HelperClient::inspect(QString name)
 {
     const QString verbInspect = QStringLiteral("Inspect");

@@ -63,6 +63,8 @@ public:
     QCoro::Task<Result<bool>> instanceCall(QString name, QString verb);
     QCoro::Task<Result<bool>> stop(QString name, bool force);
     QCoro::Task<Result<QString>> setLimits(QString name, QVariantMap limits);
+    // Instance1.SetPorts: replaces the published ports of a stopped instance (the spec's "ports").
+    QCoro::Task<Result<bool>> setPorts(QString name, VariantMapList ports);
     QCoro::Task<Result<QVariantMap>> inspect(QString name);
     QCoro::Task<Result<QVariantMap>> instanceProperties(QString name);
     // "OpenConsole" or "OpenDisplay": the fd is the caller's to close.

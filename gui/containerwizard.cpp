@@ -35,7 +35,7 @@ ContainerWizard::ContainerWizard(HelperClient *client, const Capabilities &capab
     setPixmap(QWizard::LogoPixmap, KindIcons::apartment().pixmap(48, 48));
     buildSetupPage(capabilities, suggestedName);
     buildLimitsPage(capabilities);
-    m_network = new NetworkPage(NetworkPage::containerModes(), this);
+    m_network = new NetworkPage(NetworkPage::containerModes(), tr("Container port"), this);
     addPage(m_network);
     addFinishPage();
 }

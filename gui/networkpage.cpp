@@ -49,7 +49,22 @@ QList<NetworkPage::Mode> NetworkPage::containerModes()
     };
 }
 
-NetworkPage::NetworkPage(const QList<Mode> &modes, QWidget *parent)
+QList<NetworkPage::Mode> NetworkPage::vmModes()
+{
+    return {
+        {QStringLiteral("nat"), tr("NAT (the Hamlet network)"),
+         tr("A network card on the Hamlet network with an address of its own (by DHCP, the same at every boot); "
+            "reaches the outside through this computer, finds other instances by name, and is reached from here "
+            "through the ports you publish.")},
+        {QStringLiteral("none"), tr("None"), tr("No network card.")},
+        {QStringLiteral("user"), tr("User"),
+         tr("QEMU's own user networking: reaches the outside through this computer, but has no address on the "
+            "Hamlet network, no name there and no published port. For hosts where the Hamlet network is "
+            "unavailable.")},
+    };
+}
+
+NetworkPage::NetworkPage(const QList<Mode> &modes, const QString &guestPort, QWidget *parent)
     : FormPage(tr("Network"), tr("How it reaches the network, and which of its ports this computer publishes."), parent)
     , m_modes(new QButtonGroup(this))
     , m_modeList(modes)
@@ -61,6 +76,7 @@ NetworkPage::NetworkPage(const QList<Mode> &modes, QWidget *parent)
     , m_hints(new QLabel(this))
     , m_refusal(new QLabel(this))
     , m_explanation(new QLabel(this))
+    , m_guestPort(guestPort)
 {
     setObjectName(QStringLiteral("networkPage"));
     auto *layout = new QVBoxLayout(this);
@@ -86,7 +102,7 @@ NetworkPage::NetworkPage(const QList<Mode> &modes, QWidget *parent)
 
     auto *portsTitle = new QLabel(tr("<b>Published ports</b>"), this);
     m_table->setObjectName(QStringLiteral("ports"));
-    m_table->setHorizontalHeaderLabels({tr("Host port"), tr("Container port"), tr("Protocol"), tr("Host address")});
+    m_table->setHorizontalHeaderLabels({tr("Host port"), m_guestPort, tr("Protocol"), tr("Host address")});
     m_table->verticalHeader()->hide();
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -235,7 +251,11 @@ std::optional<PublishedPort> NetworkPage::rowPort(int row, QStringList *problems
         ok = false;
     }
     if (!guest && !guestText.isEmpty()) {
-        *problems << tr("%1: container port '%2' is not a port: use 1–65535.").arg(which, guestText);
+        // "Container port" reads "container port" mid-sentence; an acronym ("VM port") stays.
+        QString noun = m_guestPort;
+        if (noun.size() > 1 && !noun.at(1).isUpper())
+            noun[0] = noun.at(0).toLower();
+        *problems << tr("%1: %2 '%3' is not a port: use 1–65535.").arg(which, noun, guestText);
         ok = false;
     }
     port.protocol = protocolBox(row)->currentText();

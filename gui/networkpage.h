@@ -32,8 +32,11 @@ public:
 
     // NAT (the default), none and host, as CreateContainer accepts them.
     static QList<Mode> containerModes();
+    // NAT (the default), none and user, as CreateVm accepts them.
+    static QList<Mode> vmModes();
 
-    explicit NetworkPage(const QList<Mode> &modes, QWidget *parent = nullptr);
+    // guestPort names the far end of a port in the table and its messages ("Container port").
+    NetworkPage(const QList<Mode> &modes, const QString &guestPort, QWidget *parent = nullptr);
 
     QString mode() const;
     void setMode(const QString &key);
@@ -75,6 +78,7 @@ private:
     QLabel *m_refusal;
     QLabel *m_explanation;
     QString m_problemText;
+    QString m_guestPort;
 };
 
 } // namespace Hamlet

@@ -5,6 +5,7 @@
 #include "formpage.h"
 #include "kindicons.h"
 #include "namefield.h"
+#include "networkpage.h"
 
 #include <QButtonGroup>
 #include <QCheckBox>
@@ -60,6 +61,8 @@ VmWizard::VmWizard(HelperClient *client, const Capabilities &capabilities, const
     setPixmap(QWizard::LogoPixmap, KindIcons::house().pixmap(48, 48));
     buildSourcePage(capabilities);
     buildMachinePage(capabilities, suggestedName);
+    m_network = new NetworkPage(NetworkPage::vmModes(), tr("VM port"), this);
+    addPage(m_network);
     addFinishPage();
 }
 
@@ -246,6 +249,13 @@ std::optional<QVariantMap> VmWizard::spec(QString *problem) const
         spec.insert(QStringLiteral("cmdline"), m_cmdline->text());
         break;
     }
+    if (!m_network->problemText().isEmpty()) {
+        *problem = m_network->problemText();
+        return std::nullopt;
+    }
+    spec.insert(QStringLiteral("network"), m_network->mode());
+    if (const QList<PublishedPort> ports = m_network->ports(); !ports.isEmpty())
+        spec.insert(QStringLiteral("ports"), PublishedPorts::toSpec(ports));
     return spec;
 }
 
@@ -266,10 +276,20 @@ QString VmWizard::summary() const
         from = tr("the kernel %1").arg(m_kernel->path());
         break;
     }
-    return tr("<p>The VM <b>%1</b> will boot %2.</p><p>%3 and %4 of memory, %5.</p>")
+    return tr("<p>The VM <b>%1</b> will boot %2.</p><p>%3 and %4 of memory, %5.</p><p>%6</p>")
         .arg(m_name->name().toHtmlEscaped(), from.toHtmlEscaped(), Format::cores(m_vcpus->value()),
              Format::bytes(static_cast<qulonglong>(m_memoryMiB->value()) * MiB),
-             m_capabilities.virtualization == QLatin1String("kvm") ? tr("accelerated by KVM") : tr("emulated by TCG"));
+             m_capabilities.virtualization == QLatin1String("kvm") ? tr("accelerated by KVM") : tr("emulated by TCG"),
+             m_network->summary().toHtmlEscaped());
+}
+
+void VmWizard::refused(const ClientError &error)
+{
+    // Ports and the network are the network page's: say it there too, for the way back.
+    const QString text = error.text();
+    if (text.contains(QLatin1String("port"), Qt::CaseInsensitive)
+        || text.contains(QLatin1String("network"), Qt::CaseInsensitive))
+        m_network->showRefusal(text);
 }
 
 } // namespace Hamlet

@@ -13,10 +13,12 @@ namespace Hamlet {
 class FilePicker;
 class FormPage;
 class NameField;
+class NetworkPage;
 
 // New VM: the source (the built-in tiny VM, an installer ISO with a new disk, an existing disk
 // image, or a kernel to boot directly, each with a file picker), then name, vCPUs, memory and
-// disk size, with defaults taken from this host's capacity.
+// disk size, with defaults taken from this host's capacity; then the network (NAT by default, none
+// or QEMU's user networking) and, on NAT, published ports, as for a container.
 class VmWizard : public CreateWizard
 {
     Q_OBJECT
@@ -37,6 +39,7 @@ public:
     FilePicker *kernelPicker() const { return m_kernel; }
     FormPage *sourcePage() const { return m_sourcePage; }
     FormPage *machinePage() const { return m_machinePage; }
+    NetworkPage *networkPage() const { return m_network; }
 
     std::optional<QVariantMap> spec(QString *problem) const override;
 
@@ -45,6 +48,7 @@ protected:
     QString summary() const override;
     bool createsVm() const override { return true; }
     void initializePage(int id) override;
+    void refused(const ClientError &error) override;
 
 private:
     void buildSourcePage(const Capabilities &capabilities);
@@ -54,6 +58,7 @@ private:
     Capabilities m_capabilities;
     FormPage *m_sourcePage = nullptr;
     FormPage *m_machinePage = nullptr;
+    NetworkPage *m_network = nullptr;
     QButtonGroup *m_sources = nullptr;
     FilePicker *m_iso = nullptr;
     FilePicker *m_disk = nullptr;

@@ -3,6 +3,7 @@
 #include "errors.h"
 #include "job.h"
 #include "logging.h"
+#include "portpolicy.h"
 
 #include <QFile>
 
@@ -143,25 +144,8 @@ QCoro::Task<Outcome> ContainerInstances::validate(QString name, QVariantMap spec
 
 Outcome ContainerInstances::portsProblem(const QString &name, const QList<Network::PortMapping> &ports) const
 {
-    for (const QString &other : m_backend.names()) {
-        const std::optional<Containers::ContainerInfo> info = m_backend.info(other);
-        if (!info || other == name)
-            continue;
-        for (const Network::PortMapping &mine : ports) {
-            for (const Network::PortMapping &theirs : info->spec.ports) {
-                if (mine.hostPort == theirs.hostPort && mine.protocol == theirs.protocol)
-                    return ErrorReply {Error::Busy,
-                                       QStringLiteral("Host port %1/%2 is published by container %3 already: choose "
-                                                      "another host port.")
-                                           .arg(mine.hostPort)
-                                           .arg(mine.protocol, other)};
-            }
-        }
-    }
-    const Containers::Status free = Network::checkHostPortsFree(ports);
-    if (!free.ok())
-        return free.error();
-    return std::nullopt;
+    // Against the VMs' ports too (the network's attachments): one check for both kinds.
+    return portsTaken(name, ports, m_backend.options().network, &m_backend);
 }
 
 QCoro::Task<Expected<InstanceInfo>> ContainerInstances::create(QString name, QVariantMap spec, Caller caller, Job *job)
@@ -231,6 +215,30 @@ QCoro::Task<Outcome> ContainerInstances::resume(QString name)
 QCoro::Task<Outcome> ContainerInstances::remove(QString name)
 {
     co_return outcomeOf(co_await m_backend.remove(name));
+}
+
+QCoro::Task<Outcome> ContainerInstances::setPorts(QString name, QVariant value, Caller caller)
+{
+    const std::optional<Containers::ContainerInfo> info = m_backend.info(name);
+    if (!info)
+        co_return ErrorReply {Error::NotFound, QStringLiteral("There is no container named '%1'.").arg(name)};
+    if (info->state == Containers::ContainerState::Running || info->state == Containers::ContainerState::Paused)
+        co_return ErrorReply {Error::Busy,
+                              QStringLiteral("%1 is running: stop it, then change its published ports.").arg(name)};
+    const Containers::Result<QList<Network::PortMapping>> ports = Network::parsePorts(value);
+    if (!ports)
+        co_return ports.error();
+    if (!ports->isEmpty() && info->spec.network != QLatin1String("nat"))
+        co_return ErrorReply {Error::InvalidArgument,
+                              QStringLiteral("%1 has network \"%2\": ports can be published only on \"nat\".")
+                                  .arg(name, info->spec.network)};
+    if (const Outcome taken = portsProblem(name, *ports))
+        co_return taken;
+    const QString action = QStringLiteral("dev.hamlet.control"); // named: GCC 12 and co_await
+    const QString verb = QStringLiteral("SetPorts");
+    if (const Outcome denied = co_await privilegedPortsAllowed(m_authorizer, caller, action, verb, name, *ports))
+        co_return denied;
+    co_return outcomeOf(m_backend.setPorts(name, *ports));
 }
 
 QCoro::Task<Expected<QString>> ContainerInstances::setLimits(QString name, QVariantMap limits)

@@ -24,6 +24,7 @@ public:
     QCoro::Task<Outcome> resume(QString name) override;
     QCoro::Task<Outcome> remove(QString name) override;
     QCoro::Task<Expected<QString>> setLimits(QString name, QVariantMap limits) override;
+    QCoro::Task<Outcome> setPorts(QString name, QVariant ports, Caller caller) override;
     QCoro::Task<Expected<QVariantMap>> inspect(QString name) override;
     QCoro::Task<Expected<QDBusUnixFileDescriptor>> openConsole(QString name) override;
     QCoro::Task<Expected<QDBusUnixFileDescriptor>> openDisplay(QString name) override;

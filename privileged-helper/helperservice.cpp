@@ -216,6 +216,7 @@ void HelperService::createBackends(const Capabilities &caps)
     vmOptions.guestFilesDir = m_options.runDir + QStringLiteral("-vmfiles");
     auto *vms = new VmInstances(caps.libvirtUri, vmOptions, this);
     vms->setNetwork(m_network);
+    vms->setAuthorizer(m_authorizer.get());
     m_registry.addBackend(vms);
     if (containers) { // VMs of an image (source=image) use the store
         vms->setImages(&containers->backend());

@@ -78,6 +78,9 @@ public:
     virtual QCoro::Task<Outcome> remove(QString name) = 0;
     // Returns a sentence for the caller about what applies when (e.g. "applies at next boot").
     virtual QCoro::Task<Expected<QString>> setLimits(QString name, QVariantMap limits) = 0;
+    // Instance1.SetPorts: the published ports of a stopped instance, checked as at create (ports is
+    // the aa{sv} argument); Busy while it runs. Nothing changes on an error.
+    virtual QCoro::Task<Outcome> setPorts(QString name, QVariant ports, Caller caller) = 0;
     virtual QCoro::Task<Expected<QVariantMap>> inspect(QString name) = 0;
     virtual QCoro::Task<Expected<QDBusUnixFileDescriptor>> openConsole(QString name) = 0;
     virtual QCoro::Task<Expected<QDBusUnixFileDescriptor>> openDisplay(QString name) = 0;

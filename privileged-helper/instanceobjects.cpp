@@ -116,6 +116,7 @@ void InstanceObjects::call(const QDBusMessage &message)
         {QStringLiteral("Restart"), {}},
         {QStringLiteral("Delete"), {}},
         {QStringLiteral("SetLimits"), QStringLiteral("a{sv}")},
+        {QStringLiteral("SetPorts"), QStringLiteral("aa{sv}")},
         {QStringLiteral("Inspect"), {}},
         {QStringLiteral("OpenConsole"), {}},
         {QStringLiteral("OpenDisplay"), {}},
@@ -173,6 +174,22 @@ void InstanceObjects::call(const QDBusMessage &message)
                           m_registry.updateSpec(name, spec);
                       }
                       co_return call.createReply(note.value());
+                  });
+    } else if (member == QLatin1String("SetPorts")) {
+        serveVerb(message, ControlAction,
+                  [this](InstanceBackend *b, QString name, QDBusMessage call) -> QCoro::Task<QDBusMessage> {
+                      // Who asks, for the privileged ports' polkit check (the owner was checked).
+                      const Caller caller {call.service(), 0, call.isInteractiveAuthorizationAllowed()};
+                      const Outcome problem = co_await b->setPorts(name, call.arguments().value(0), caller);
+                      if (problem)
+                          co_return errorReply(call, *problem);
+                      const std::optional<InstanceInfo> live = b->find(name);
+                      if (const InstanceInfo *info = m_registry.find(name); info && live) {
+                          QVariantMap spec = info->spec;
+                          spec.insert(QStringLiteral("ports"), live->spec.value(QStringLiteral("ports")));
+                          m_registry.updateSpec(name, spec);
+                      }
+                      co_return call.createReply();
                   });
     } else if (member == QLatin1String("Inspect")) {
         serveVerb(message, MonitorAction,

@@ -148,6 +148,10 @@ QCoro::Task<InstanceInfo> VmInstances::describe(QString name, QString state)
         if (parts.value().contains(QStringLiteral("ownerUid")))
             info.ownerUid = parts.value().value(QStringLiteral("ownerUid")).toUInt();
     }
+    QList<QVariantMap> ports; // aa{sv} on the bus, as a container's; kept by the network
+    for (const Network::PortMapping &port : portsOf(name))
+        ports << port.toVariantMap();
+    info.spec.insert(QStringLiteral("ports"), QVariant::fromValue(ports));
     if (state == QLatin1String("running"))
         info.startedAtMs = now();
     if (const ImageVmOutcome outcome = state == QLatin1String("stopped") ? imageOutcome(info) : ImageVmOutcome {};
@@ -234,6 +238,14 @@ QCoro::Task<Expected<Vms::VmSpec>> VmInstances::specFor(QString name, QVariantMa
     // As for containers, a new VM is on the Hamlet network unless it asks otherwise.
     if (!map.contains(QStringLiteral("network")))
         map.insert(QStringLiteral("network"), QStringLiteral("nat"));
+    const Expected<QList<Network::PortMapping>> ports = takePorts(map);
+    if (!ports.ok())
+        co_return ports.error();
+    if (!ports.value().isEmpty() && map.value(QStringLiteral("network")) != QLatin1String("nat"))
+        co_return ErrorReply {Error::InvalidArgument,
+                              QStringLiteral("Ports can be published only on the \"nat\" network, not with network "
+                                             "\"%1\".")
+                                  .arg(map.value(QStringLiteral("network")).toString())};
     for (const QString &key : FileKeys) {
         const QVariant value = map.value(key);
         const bool needsWrite = key == QLatin1String("disk");
@@ -289,7 +301,10 @@ QCoro::Task<Outcome> VmInstances::validate(QString name, QVariantMap spec, Calle
     const Expected<Vms::VmSpec> checked = co_await specFor(name, spec, caller);
     if (!checked.ok())
         co_return checked.error();
-    co_return std::nullopt;
+    const Expected<QList<Network::PortMapping>> ports = takePorts(spec);
+    const QString action = QStringLiteral("dev.hamlet.create"); // named: see callerMay
+    const QString verb = QStringLiteral("CreateVm");
+    co_return co_await portsProblem(name, ports.value(), caller, action, verb);
 }
 
 QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMap spec, Caller caller, Job *job)
@@ -308,8 +323,9 @@ QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMa
     if (vm.network == Vms::VmNetwork::Nat) {
         // The MAC and its address before the domain: the definition names the MAC, and the
         // reservation must be in dnsmasq before the guest asks for it.
+        const QList<Network::PortMapping> ports = takePorts(spec).value(); // checked in specFor
         const Containers::Result<Network::Attachment> reserved
-            = co_await m_network->attachVm(name, m_network->newVmMac());
+            = co_await m_network->attachVm(name, m_network->newVmMac(), ports);
         if (!reserved)
             co_return reserved.error();
         vm.mac = reserved->mac;
@@ -336,6 +352,14 @@ QCoro::Task<Expected<InstanceInfo>> VmInstances::create(QString name, QVariantMa
 
 QCoro::Task<Outcome> VmInstances::start(QString name)
 {
+    // Its DNAT rules stay while it is stopped, but a program may have bound a published host
+    // port since (as for a container): that start would not reach the VM.
+    if (const QList<Network::PortMapping> ports = portsOf(name); !ports.isEmpty()
+        && m_known.value(name).state != QLatin1String("running")
+        && m_known.value(name).state != QLatin1String("paused")) {
+        if (const Containers::Status free = Network::checkHostPortsFree(ports); !free.ok())
+            co_return free.error();
+    }
     if (const auto it = m_known.constFind(name);
         it != m_known.cend() && it->state != QLatin1String("running") && it->state != QLatin1String("paused"))
         announceStart(name, it->spec.value(QStringLiteral("source")).toString(), false);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "authorizer.h"
 #include "containerbackend.h"
 #include "instancebackend.h"
 #include "libvirtconnection.h"
@@ -20,6 +21,8 @@ public:
 
     // The Hamlet network, for VMs with network "nat" (none: such VMs are refused).
     void setNetwork(Network::Network *network) { m_network = network; }
+    // For published host ports below 1024 (the detail privilegedPorts), as for containers.
+    void setAuthorizer(Authorizer *authorizer) { m_authorizer = authorizer; }
     // The image store, for VMs of an image (source=image); none: such VMs are refused.
     void setImages(Containers::ContainerBackend *images) { m_images = images; }
     // The VMs made from the image with this manifest digest (RemoveImage refuses while any exist).
@@ -38,6 +41,7 @@ public:
     QCoro::Task<Outcome> resume(QString name) override;
     QCoro::Task<Outcome> remove(QString name) override;
     QCoro::Task<Expected<QString>> setLimits(QString name, QVariantMap limits) override;
+    QCoro::Task<Outcome> setPorts(QString name, QVariant ports, Caller caller) override;
     QCoro::Task<Expected<QVariantMap>> inspect(QString name) override;
     QCoro::Task<Expected<QDBusUnixFileDescriptor>> openConsole(QString name) override;
     QCoro::Task<Expected<QDBusUnixFileDescriptor>> openDisplay(QString name) override;
@@ -53,6 +57,14 @@ private:
     QCoro::Task<> relaxOomScoreOf(QString name);
     QCoro::Task<> warmUp();
     void setState(const QString &name, const QString &reported);
+
+    // vminstancesports.cpp: published ports, kept by the network with the VM's reservation.
+    // "ports" out of a CreateVm map (VmSpec knows nothing of them), parsed.
+    static Expected<QList<Network::PortMapping>> takePorts(QVariantMap &map);
+    // Taken by another instance or program, or privileged without polkit's yes: the reply's error.
+    QCoro::Task<Outcome> portsProblem(QString name, QList<Network::PortMapping> ports, Caller caller, QString action,
+                                      QString verb);
+    QList<Network::PortMapping> portsOf(const QString &name) const;
 
     // vminstancesimage.cpp: VMs of an image.
     struct ImageVmOutcome {
@@ -72,6 +84,7 @@ private:
     QHash<QString, InstanceInfo> m_known;
     Network::Network *m_network = nullptr;
     Containers::ContainerBackend *m_images = nullptr;
+    Authorizer *m_authorizer = nullptr;
 };
 
 } // namespace Hamlet

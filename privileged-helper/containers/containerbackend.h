@@ -133,6 +133,8 @@ public:
 
     // Applies live to a running container and is kept for its next start.
     Status setLimits(const QString &name, const ContainerLimits &limits);
+    // The published ports of a stopped container (checked by the caller), used from its next start.
+    Status setPorts(const QString &name, const QList<Network::PortMapping> &ports);
     // Cumulative counters for the sampler; cheap (a few small file reads, no process).
     Result<CgroupStats> stats(const QString &name) const;
     // The counters only (CPU, memory, pids), for each sampler tick.

@@ -202,6 +202,17 @@ Status ContainerBackend::setLimits(const QString &name, const ContainerLimits &l
     return container->record.save(recordPath(name));
 }
 
+Status ContainerBackend::setPorts(const QString &name, const QList<Network::PortMapping> &ports)
+{
+    Container *container = find(name);
+    if (!container)
+        return notFound(name);
+    if (isLive(container->record.state)) // its portmap rules are made at start, from the record
+        return ErrorReply {Error::Busy, QStringLiteral("%1 is running: stop it first.").arg(name)};
+    container->record.spec.ports = ports;
+    return container->record.save(recordPath(name));
+}
+
 Result<CgroupStats> ContainerBackend::stats(const QString &name) const
 {
     const Container *container = find(name);

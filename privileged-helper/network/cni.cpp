@@ -97,7 +97,7 @@ QCoro::Task<Result<QByteArray>> Cni::exec(QString command, Call call, QJsonObjec
 
 QCoro::Task<Result<QJsonObject>> Cni::add(Call call)
 {
-    QJsonObject result;
+    QJsonObject result = call.prevResult;
     const QJsonArray plugins = call.list.value(QStringLiteral("plugins")).toArray();
     for (qsizetype i = 0; i < plugins.size(); ++i) {
         const QJsonObject config = pluginConfig(call, plugins.at(i).toObject(), result);

@@ -26,6 +26,9 @@ public:
         QString netns; // path
         QString ifName = QStringLiteral("eth0");
         QJsonObject runtimeConfig; // e.g. {portMappings: [...]}
+        // The result the first plugin gets as prevResult: a list that continues one run before
+        // (portmap for an address host-local reserved earlier).
+        QJsonObject prevResult;
     };
 
     explicit Cni(QString pluginDir = QStringLiteral("/usr/lib/cni"));

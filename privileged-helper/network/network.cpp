@@ -2,6 +2,7 @@
 
 #include "logging.h"
 #include "netns.h"
+#include "networkfirewall.h"
 
 #include <QDir>
 #include <QFile>
@@ -209,6 +210,9 @@ QCoro::Task<Status> Network::initialize()
     Status ready = chooseSubnet();
     if (ready)
         ready = ensureBridge();
+    // The network's own masquerade and forward rules (the VMs' egress): checked at every start.
+    if (ready)
+        ready = NetworkFirewall(m_cniName, m_options.bridge, m_subnet).ensure();
     if (ready) {
         const QStringList missing = m_cni.missingPlugins(cniList({PortMapping {}}));
         if (!missing.isEmpty())
@@ -262,10 +266,7 @@ QJsonObject Network::cniList(const QList<PortMapping> &ports) const
     // portmap only where ports are published: each plugin is a process, and a create should not
     // pay for one that has nothing to do. The same list (from the recorded ports) undoes it.
     if (!ports.isEmpty())
-        plugins.append(
-            QJsonObject {{QStringLiteral("type"), QStringLiteral("portmap")},
-                         {QStringLiteral("snat"), true},
-                         {QStringLiteral("capabilities"), QJsonObject {{QStringLiteral("portMappings"), true}}}});
+        plugins.append(portmapPlugin());
     // Forwarding is accepted for this network's addresses only, also where the host's FORWARD
     // policy drops (as podman's and libvirt's networks do).
     plugins.append(QJsonObject {{QStringLiteral("type"), QStringLiteral("firewall")},
@@ -278,7 +279,7 @@ QJsonObject Network::cniList(const QList<PortMapping> &ports) const
 Cni::Call Network::callFor(const Attachment &attachment) const
 {
     Cni::Call call;
-    call.list = attachment.kind == QLatin1String("vm") ? vmIpamList() : cniList(attachment.ports);
+    call.list = attachment.kind == QLatin1String("vm") ? vmList(attachment.ports) : cniList(attachment.ports);
     call.containerId = attachment.name;
     call.netns = attachment.netns;
     call.runtimeConfig = {{QStringLiteral("portMappings"), toCniPortMappings(attachment.ports)}};
@@ -376,6 +377,8 @@ QCoro::Task<> Network::reconcile(QString kind, QSet<QString> keep)
         log()->info("removing the network of {}: it no longer runs", name);
         co_await detach(name);
     }
+    if (kind == QLatin1String("vm"))
+        co_await restoreVmPorts();
     // A namespace file no record owns (a crash between its mount and the record) goes too.
     if (kind == QLatin1String("container")) {
         for (const QString &file : QDir(m_options.runDir).entryList(QDir::Files)) {

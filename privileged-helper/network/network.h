@@ -60,7 +60,15 @@ public:
     // An address for a VM's NIC, reserved by its MAC in dnsmasq (DHCP) and named after the VM in
     // its DNS, taken from the same host-local pool as the containers' (the IPAM plugin run on its
     // own), so the two never collide. It lasts until detach (Delete), across stops and starts.
-    QCoro::Task<Result<Attachment>> attachVm(QString name, QString mac);
+    // Published ports (portmap run for the reserved address) last as long as the reservation:
+    // a VM's address and its DNAT rules exist from create to Delete, stopped or running.
+    QCoro::Task<Result<Attachment>> attachVm(QString name, QString mac, QList<PortMapping> ports = {});
+    // Replaces a VM's published ports (SetPorts): the old DNAT rules go, the new ones come;
+    // recorded before they are made. A failure leaves the VM with no published port.
+    QCoro::Task<Status> setVmPorts(QString name, QList<PortMapping> ports);
+    // The instance other than except whose attachment publishes this host port and protocol
+    // (the VMs always, containers while they run), or "".
+    QString portOwner(const PortMapping &port, const QString &except) const;
     // A locally administered MAC in QEMU's 52:54:00 prefix that no attachment has.
     QString newVmMac() const;
     // Takes back everything of the instance's attachment (rules, address, veth, namespace, name).
@@ -80,8 +88,13 @@ private:
     QString netnsPath(const QString &name) const;
     QJsonObject ipamConfig() const;
     QJsonObject cniList(const QList<PortMapping> &ports) const;
-    QJsonObject vmIpamList() const;
+    QJsonObject vmList(const QList<PortMapping> &ports) const;
+    QJsonObject portmapPlugin() const;
+    Cni::Call vmPortsCall(const Attachment &attachment) const;
     Cni::Call callFor(const Attachment &attachment) const;
+    // At start: the DNAT rules of every VM that has published ports, made again where missing
+    // (portmap's ADD changes nothing that is there: nothing is doubled).
+    QCoro::Task<> restoreVmPorts();
     Containers::Status chooseSubnet();
     Containers::Status ensureBridge();
     void updateDns();

@@ -8,16 +8,41 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QRandomGenerator>
+#include <QSet>
 
 namespace Hamlet::Network {
 
-QJsonObject Network::vmIpamList() const
+QJsonObject Network::portmapPlugin() const
 {
-    const QJsonArray plugins {
+    // snat: connections from the host itself (127.0.0.1:PORT) get the bridge's address as source,
+    // so the instance can answer them.
+    return {{QStringLiteral("type"), QStringLiteral("portmap")},
+            {QStringLiteral("snat"), true},
+            {QStringLiteral("capabilities"), QJsonObject {{QStringLiteral("portMappings"), true}}}};
+}
+
+QJsonObject Network::vmList(const QList<PortMapping> &ports) const
+{
+    // host-local on its own reserves the address; portmap, chained after it, DNATs the published
+    // ports to that address as it does for a container (it needs only the result's IPs).
+    QJsonArray plugins {
         QJsonObject {{QStringLiteral("type"), QStringLiteral("host-local")}, {QStringLiteral("ipam"), ipamConfig()}}};
+    if (!ports.isEmpty())
+        plugins.append(portmapPlugin());
     return {{QStringLiteral("cniVersion"), QStringLiteral("1.0.0")},
             {QStringLiteral("name"), m_cniName},
             {QStringLiteral("plugins"), plugins}};
+}
+
+// portmap alone, for an address host-local reserved before (SetPorts, restart): the recorded
+// result stands in for host-local's.
+Cni::Call Network::vmPortsCall(const Attachment &attachment) const
+{
+    Cni::Call call = callFor(attachment);
+    call.list.insert(QStringLiteral("plugins"), QJsonArray {portmapPlugin()});
+    call.netns = QStringLiteral("/proc/self/ns/net");
+    call.prevResult = attachment.result;
+    return call;
 }
 
 QString Network::newVmMac() const
@@ -36,7 +61,7 @@ QString Network::newVmMac() const
     }
 }
 
-QCoro::Task<Result<Attachment>> Network::attachVm(QString name, QString mac)
+QCoro::Task<Result<Attachment>> Network::attachVm(QString name, QString mac, QList<PortMapping> ports)
 {
     if (!available())
         co_return ErrorReply {Error::Unsupported,
@@ -49,6 +74,7 @@ QCoro::Task<Result<Attachment>> Network::attachVm(QString name, QString mac)
     attachment.name = name;
     attachment.kind = QStringLiteral("vm");
     attachment.mac = mac;
+    attachment.ports = ports;
     // Recorded first, as for containers: a crash during the ADD leaves a record to undo it by.
     if (Status saved = saveJson(recordPath(name), attachment.toJson()); !saved)
         co_return saved.error();
@@ -71,8 +97,69 @@ QCoro::Task<Result<Attachment>> Network::attachVm(QString name, QString mac)
     if (Status saved = saveJson(recordPath(name), attachment.toJson()); !saved)
         Log::get("network")->error("{}", saved.error().message);
     updateDns();
-    Log::get("network")->info("{} reserved {} for the VM {} ({})", m_cniName, attachment.address, name, mac);
+    Log::get("network")->info("{} reserved {} for the VM {} ({}), {} published port(s)", m_cniName, attachment.address,
+                              name, mac, ports.size());
     co_return attachment;
+}
+
+QCoro::Task<Status> Network::setVmPorts(QString name, QList<PortMapping> ports)
+{
+    const auto found = m_attachments.find(name);
+    if (found == m_attachments.end() || found->second.kind != QLatin1String("vm"))
+        co_return ErrorReply {Error::InvalidArgument,
+                              QStringLiteral("%1 is not on the Hamlet network: ports can be published only with "
+                                             "network \"nat\"")
+                                  .arg(name)};
+    Attachment attachment = found->second;
+    if (!attachment.ports.isEmpty()) {
+        const Cni::Call old = vmPortsCall(attachment);
+        if (const Status removed = co_await m_cni.del(old, attachment.result); !removed)
+            co_return removed;
+    }
+    attachment.ports = ports;
+    m_attachments[name] = attachment;
+    if (Status saved = saveJson(recordPath(name), attachment.toJson()); !saved)
+        co_return saved;
+    if (ports.isEmpty())
+        co_return Containers::success();
+    const Cni::Call call = vmPortsCall(attachment);
+    const Result<QJsonObject> added = co_await m_cni.add(call);
+    if (!added) {
+        // Cni::add took back what it made: the record says so too.
+        attachment.ports.clear();
+        m_attachments[name] = attachment;
+        saveJson(recordPath(name), attachment.toJson());
+        co_return added.error();
+    }
+    Log::get("network")->info("{}: {} publishes {} port(s)", m_cniName, name, ports.size());
+    co_return Containers::success();
+}
+
+QCoro::Task<> Network::restoreVmPorts()
+{
+    QList<Attachment> published;
+    for (const auto &[name, attachment] : m_attachments) {
+        if (attachment.kind == QLatin1String("vm") && !attachment.ports.isEmpty() && !attachment.result.isEmpty())
+            published << attachment;
+    }
+    for (const Attachment &attachment : std::as_const(published)) {
+        const Cni::Call call = vmPortsCall(attachment);
+        if (const Result<QJsonObject> added = co_await m_cni.add(call); !added)
+            Log::get("network")->error("the published ports of {}: {}", attachment.name, added.error().message);
+    }
+}
+
+QString Network::portOwner(const PortMapping &port, const QString &except) const
+{
+    for (const auto &[name, attachment] : m_attachments) {
+        if (name == except)
+            continue;
+        for (const PortMapping &theirs : attachment.ports) {
+            if (theirs.hostPort == port.hostPort && theirs.protocol == port.protocol)
+                return name;
+        }
+    }
+    return {};
 }
 
 } // namespace Hamlet::Network

@@ -225,6 +225,7 @@ private Q_SLOTS:
         QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
         typeInto(wizard->nameField()->lineEdit(), unique("tiny1"));
         QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton);
+        QTest::mouseClick(wizard->button(QWizard::NextButton), Qt::LeftButton); // Network: NAT, no port
         QTest::mouseClick(wizard->button(QWizard::FinishButton), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(shownState(*m_window, unique("tiny1")), QStringLiteral("running"), 60000);
         QTRY_COMPARE_WITH_TIMEOUT(m_window->details()->instance(), unique("tiny1"), 5000);

@@ -2,6 +2,7 @@
 // (real bridge, veths, iptables rules) and dnsmasq. Every address is on this machine: the bridge of
 // this test system, and a stand-in "upstream" in a network namespace the test makes itself.
 #include "clienttest.h"
+#include "fakeupstream.h"
 #include "networkrules.h"
 #include "testsystem.h"
 
@@ -186,38 +187,18 @@ private Q_SLOTS:
     // Acceptance 3: a NAT container reaches a stand-in upstream, which sees the host's address.
     void nat_egressIsMasqueradedBehindTheHost()
     {
-        const QString ns = QStringLiteral("hmtup%1").arg(::getpid());
-        const QString hostEnd = QStringLiteral("hmtu%1").arg(::getpid());
-        const QString net = QStringLiteral("10.198.%1").arg(::getpid() % 250);
-        QCOMPARE(runProgram(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("add"), ns}).exitCode, 0);
-        auto cleanup = qScopeGuard([&] {
-            runProgram(QStringLiteral("ip"), {QStringLiteral("link"), QStringLiteral("del"), hostEnd});
-            runProgram(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("del"), ns});
-        });
-        const QString script = QStringLiteral("ip link add %1 type veth peer name up0 netns %2 && "
-                                              "ip addr add %3.1/30 dev %1 && ip link set %1 up && "
-                                              "ip -n %2 addr add %3.2/30 dev up0 && ip -n %2 link set up0 up && "
-                                              "ip -n %2 link set lo up")
-                                   .arg(hostEnd, ns, net);
-        QCOMPARE(runProgram(QStringLiteral("sh"), {QStringLiteral("-c"), script}).exitCode, 0);
-        // The upstream answers every connection with the address it came from.
-        auto upstream = std::make_unique<QProcess>();
-        upstream->start(QStringLiteral("ip"),
-                        {QStringLiteral("netns"), QStringLiteral("exec"), ns, QStringLiteral("python3"),
-                         QStringLiteral("-c"),
-                         QStringLiteral("import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, "
-                                        "socket.SO_REUSEADDR, 1)\ns.bind(('0.0.0.0', 9000))\ns.listen()\n"
-                                        "c, peer = s.accept()\nc.sendall(('from ' + peer[0] + '\\n').encode())\n"
-                                        "c.close()\n")});
-        QVERIFY(upstream->waitForStarted());
+        FakeUpstream upstream;
+        QString error;
+        QVERIFY2(upstream.start(&error), qPrintable(error));
         QByteArray answer;
         for (int i = 0; i < 50 && !answer.startsWith("from"); ++i) {
-            answer = inContainer(QStringLiteral("b"), QStringLiteral("nc -w 3 %1.2 9000 </dev/null").arg(net)).out;
+            answer = inContainer(QStringLiteral("b"),
+                                 QStringLiteral("nc -w 3 %1 %2 </dev/null").arg(upstream.address()).arg(upstream.port))
+                         .out;
             if (!answer.startsWith("from"))
                 QTest::qWait(100);
         }
-        QCOMPARE(answer, QStringLiteral("from %1.1\n").arg(net).toUtf8());
-        upstream->waitForFinished(5000);
+        QCOMPARE(answer, QStringLiteral("from %1\n").arg(upstream.hostAddress()).toUtf8());
     }
 
     // Acceptance 4: refusals in the create reply itself, and nothing made.
@@ -353,6 +334,39 @@ private Q_SLOTS:
         QVERIFY(!rules().filter(QStringLiteral("id: \\\"c\\\"")).isEmpty());
         QVERIFY(errorName(QCoro::waitFor(m_client->stop(QStringLiteral("c"), true))).isEmpty());
         QVERIFY(rules().filter(QStringLiteral("id: \\\"c\\\"")).isEmpty());
+    }
+
+    // SetPorts on a container: refused while it runs and with bad ports (nothing changes), applied
+    // when it is stopped (here through hamletctl set-ports) and used from its next start.
+    void setPorts_onAStoppedContainer()
+    {
+        QCOMPARE(
+            createAndWait(*m_client, QStringLiteral("container"), QStringLiteral("sp"), webServer({port(18094, 80)})),
+            QString());
+        const auto setPorts = [this](const VariantMapList &ports) {
+            return errorName(QCoro::waitFor(m_client->setPorts(QStringLiteral("sp"), ports)));
+        };
+        QCOMPARE(setPorts({port(18095, 80)}), QStringLiteral("dev.hamlet.Error.Busy"));
+        QVERIFY(errorName(QCoro::waitFor(m_client->stop(QStringLiteral("sp"), true))).isEmpty());
+        const QStringList before = footprint();
+        QCOMPARE(setPorts({port(0, 80)}), QStringLiteral("dev.hamlet.Error.InvalidArgument"));
+        QCOMPARE(setPorts({port(18080, 80)}), QStringLiteral("dev.hamlet.Error.Busy")); // a's
+        QCOMPARE(footprint(), before);
+        const Run set = m_system.run({}, TestSystem::ctlProgram(),
+                                     {QStringLiteral("set-ports"), QStringLiteral("sp"), QStringLiteral("18095:80")});
+        QVERIFY2(set.exitCode == 0, set.err.constData());
+        QVERIFY(
+            errorName(QCoro::waitFor(m_client->instanceCall(QStringLiteral("sp"), QStringLiteral("Start")))).isEmpty());
+        QByteArray page;
+        for (int i = 0; i < 50 && page.isEmpty(); ++i) {
+            page = fetchFromHost(QStringLiteral("http://127.0.0.1:18095/"));
+            if (page.isEmpty())
+                QTest::qWait(100);
+        }
+        QCOMPARE(page, QByteArray("hello-from-a\n"));
+        QCOMPARE(fetchFromHost(QStringLiteral("http://127.0.0.1:18094/")), QByteArray());
+        QVERIFY(errorName(QCoro::waitFor(m_client->instanceCall(QStringLiteral("sp"), QStringLiteral("Delete"))))
+                    .isEmpty());
     }
 
     // Acceptance 5: delete takes back everything; the last one leaves no rule, veth or lease.

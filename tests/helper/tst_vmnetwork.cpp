@@ -3,7 +3,10 @@
 // bridge, host-local and dnsmasq. The tiny VM asks dnsmasq for its address with udhcpc and fetches
 // the page of a busybox httpd container by its name, on its serial console.
 #include "clienttest.h"
+#include "fakeupstream.h"
+#include "networkrules.h"
 #include "testsystem.h"
+#include "vmconsole.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -40,29 +43,6 @@ QVariantMap webServer()
                                          "exec httpd -f -p 80 -h /www")}}};
 }
 
-// Runs a command on the guest's shell and returns what it printed up to its own end marker: the
-// echoed command line holds the marker's arithmetic, not its value, and each command has its own
-// marker, so a late answer to an earlier command that timed out is never taken for this one's.
-QByteArray onConsole(int console, const QByteArray &command, int timeoutMs = 15000)
-{
-    static int commands = 0;
-    const int number = ++commands;
-    const QByteArray line = command + "; echo end-$((" + QByteArray::number(number) + "+1000000))\n";
-    if (::write(console, line.constData(), size_t(line.size())) != line.size())
-        return {};
-    return readUntil(console, "end-" + QByteArray::number(number + 1000000), timeoutMs);
-}
-
-bool waitForShell(int console, int timeoutMs)
-{
-    QElapsedTimer timer;
-    timer.start();
-    while (timer.elapsed() < timeoutMs) {
-        if (onConsole(console, "echo ready-$((1+1))", 2000).contains("ready-2"))
-            return true;
-    }
-    return false;
-}
 } // namespace
 
 class TestVmNetwork : public QObject
@@ -72,6 +52,8 @@ private:
     TestSystem m_system;
     std::unique_ptr<HelperClient> m_client;
     QString m_address; // tiny1's, as reserved at create
+
+    QStringList ownRules() { return networkOwnRules(m_system.cniNetworkName(), m_system.networkSubnet()); }
 
     QString networkFile(const QString &name) { return m_system.stateDir() + QStringLiteral("/network/") + name; }
 
@@ -194,6 +176,27 @@ private Q_SLOTS:
         QVERIFY(last.value(QStringLiteral("netTxBytes")).toULongLong() > 0);
     }
 
+    // Acceptance 3 for VMs: their traffic leaving the bridge is masqueraded by the network's own
+    // rule (the CNI bridge plugin masquerades per container only): the upstream sees the host.
+    void natVm_egressIsMasqueradedBehindTheHost()
+    {
+        QCOMPARE(ownRules().filter(QStringLiteral("MASQUERADE")).size(), 1);
+        FakeUpstream upstream;
+        QString error;
+        QVERIFY2(upstream.start(&error), qPrintable(error));
+        const int console = openConsole(QStringLiteral("tiny1"));
+        QVERIFY(console >= 0);
+        const QByteArray command
+            = QStringLiteral("nc -w 3 %1 %2 </dev/null").arg(upstream.address()).arg(upstream.port).toUtf8();
+        QByteArray answer;
+        for (int i = 0; i < 10 && !answer.contains("from "); ++i)
+            answer = onConsole(console, command);
+        ::close(console);
+        QVERIFY2(answer.contains(("from " + upstream.hostAddress() + QLatin1Char('\r')).toUtf8())
+                     || answer.contains(("from " + upstream.hostAddress() + QLatin1Char('\n')).toUtf8()),
+                 answer.constData());
+    }
+
     void natVm_keepsItsAddressAcrossStopAndStart()
     {
         QVERIFY(!m_address.isEmpty());
@@ -215,6 +218,8 @@ private Q_SLOTS:
     void sigkillRestart_keepsReservationsOfExistingVmsOnly()
     {
         const QString mac = attachmentOf(QStringLiteral("tiny1")).value(QStringLiteral("mac")).toString();
+        const QStringList own = ownRules();
+        QCOMPARE(own.size(), 3); // masquerade, and forwarding from and to the bridge
         m_system.stopHelper(SIGKILL);
         const QString ghostMac = QStringLiteral("52:54:00:aa:bb:cc");
         const QString ghostAddress = m_system.networkSubnet().section(QLatin1Char('.'), 0, 2) + QStringLiteral(".250");
@@ -234,6 +239,7 @@ private Q_SLOTS:
         QVERIFY(!reservations.contains(ghostMac.toUtf8()));
         QVERIFY(reservations.contains((mac + QLatin1Char(',') + m_address).toUtf8()));
         QVERIFY(!readFile(networkFile(QStringLiteral("hosts"))).contains(" ghost "));
+        QCOMPARE(ownRules(), own); // checked again at start, added nowhere twice
     }
 
     void delete_releasesTheReservation()

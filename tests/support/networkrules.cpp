@@ -14,7 +14,10 @@ struct Rule {
     QString line; // "-A CHAIN ..."
 };
 
-QList<Rule> matchingRules(const QString &cniName, const QString &subnet)
+// Which rules: those of instances (the CNI plugins'), the network's own, or both.
+enum class Owner { Instances, Network, Both };
+
+QList<Rule> matchingRules(const QString &cniName, const QString &subnet, Owner owner)
 {
     QProcess save;
     save.start(QStringLiteral("iptables-save"), {});
@@ -30,7 +33,8 @@ QList<Rule> matchingRules(const QString &cniName, const QString &subnet)
         if (!line.startsWith(QStringLiteral("-A ")))
             continue;
         const bool mine = line.contains(tag) || (!prefix.isEmpty() && line.contains(QLatin1Char(' ') + prefix));
-        if (mine)
+        const bool networks = line.contains(QStringLiteral("\"hamlet network %1\"").arg(cniName));
+        if (mine && (owner == Owner::Both || (owner == Owner::Network) == networks))
             rules << Rule {table, line.section(QLatin1Char(' '), 1, 1), line};
     }
     return rules;
@@ -41,7 +45,16 @@ QList<Rule> matchingRules(const QString &cniName, const QString &subnet)
 QStringList hamletRules(const QString &cniName, const QString &subnet)
 {
     QStringList lines;
-    for (const Rule &rule : matchingRules(cniName, subnet))
+    for (const Rule &rule : matchingRules(cniName, subnet, Owner::Instances))
+        lines << rule.table + QLatin1Char(' ') + rule.line;
+    lines.sort();
+    return lines;
+}
+
+QStringList networkOwnRules(const QString &cniName, const QString &subnet)
+{
+    QStringList lines;
+    for (const Rule &rule : matchingRules(cniName, subnet, Owner::Network))
         lines << rule.table + QLatin1Char(' ') + rule.line;
     lines.sort();
     return lines;
@@ -49,7 +62,7 @@ QStringList hamletRules(const QString &cniName, const QString &subnet)
 
 void removeHamletRules(const QString &cniName, const QString &subnet)
 {
-    const QList<Rule> rules = matchingRules(cniName, subnet);
+    const QList<Rule> rules = matchingRules(cniName, subnet, Owner::Both);
     QSet<QPair<QString, QString>> chains;
     static const QSet<QString> shared {QStringLiteral("CNI-HOSTPORT-DNAT"), QStringLiteral("CNI-HOSTPORT-SETMARK"),
                                        QStringLiteral("CNI-HOSTPORT-MASQ"), QStringLiteral("CNI-FORWARD"),
