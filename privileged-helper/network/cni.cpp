@@ -2,6 +2,7 @@
 
 #include "logging.h"
 
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -99,9 +100,14 @@ QCoro::Task<Result<QJsonObject>> Cni::add(Call call)
 {
     QJsonObject result = call.prevResult;
     const QJsonArray plugins = call.list.value(QStringLiteral("plugins")).toArray();
+    m_lastTimings.clear();
     for (qsizetype i = 0; i < plugins.size(); ++i) {
         const QJsonObject config = pluginConfig(call, plugins.at(i).toObject(), result);
+        QElapsedTimer timer;
+        timer.start();
         const Result<QByteArray> output = co_await exec(QStringLiteral("ADD"), call, config);
+        m_lastTimings
+            << QStringLiteral("%1 %2 ms").arg(config.value(QStringLiteral("type")).toString()).arg(timer.elapsed());
         if (!output) {
             // As libcni: a failed ADD is followed by a DEL of the whole list, so that the plugins
             // that did succeed (address, veth, rules) take back what they made.

@@ -119,14 +119,23 @@ Status Dnsmasq::update(const Hosts &hosts, const Reservations &reservations)
     QByteArray reservationLines;
     for (const auto &[mac, address] : reservations)
         reservationLines += QStringLiteral("%1,%2\n").arg(mac, address).toUtf8();
-    if (Status written = writeAtomically(path("hosts"), hostLines); !written)
-        return written;
-    if (Status written = writeAtomically(path("dhcp-hosts"), reservationLines); !written)
-        return written;
-    if (const qint64 running = pid())
-        ::kill(pid_t(running), SIGHUP);
-    else
+    // A file that says the same already is left alone (each write is an fsync on a create's path:
+    // a container's start never changes the VMs' reservations), and an unchanged dnsmasq is not
+    // reloaded.
+    bool changed = false;
+    for (const auto &[name, lines] : {std::pair {"hosts", &hostLines}, std::pair {"dhcp-hosts", &reservationLines}}) {
+        QFile current(path(name));
+        if (current.open(QIODevice::ReadOnly) && current.readAll() == *lines)
+            continue;
+        if (Status written = writeAtomically(path(name), *lines); !written)
+            return written;
+        changed = true;
+    }
+    const qint64 running = pid();
+    if (!running)
         return start();
+    if (changed)
+        ::kill(pid_t(running), SIGHUP);
     return success();
 }
 

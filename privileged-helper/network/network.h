@@ -23,7 +23,8 @@ struct NetCounters {
 
 // The Hamlet network ("hamlet"): one Linux bridge with a /24 chosen at first use from a pool so
 // that it overlaps no route of the host, masquerade NAT and published ports made by the CNI
-// plugins (bridge + host-local, portmap, firewall, from containernetworking-plugins), and one
+// plugins (bridge + host-local, portmap, from containernetworking-plugins) and the network's own
+// masquerade and forward rules (NetworkFirewall), and one
 // dnsmasq for names and VM DHCP. Its rule: everything it adds for an instance is recorded
 // (STATE/network/attachments/NAME.json) before it is made, and taken back from that record, so
 // that after a crash reconcile() removes what no live instance owns, and never makes anything twice.
@@ -87,7 +88,11 @@ private:
     QString recordPath(const QString &name) const;
     QString netnsPath(const QString &name) const;
     QJsonObject ipamConfig() const;
-    QJsonObject cniList(const QList<PortMapping> &ports) const;
+    // The plugin list of a container: Current for a new attachment; WithPerAddressRules (the
+    // bridge plugin's ipMasq and the firewall plugin) is how attachments were made before the
+    // network owned its masquerade and forward rules, to undo those that have no recorded list.
+    enum class ListVersion { Current, WithPerAddressRules };
+    QJsonObject cniList(const QList<PortMapping> &ports, ListVersion version = ListVersion::Current) const;
     QJsonObject vmList(const QList<PortMapping> &ports) const;
     QJsonObject portmapPlugin() const;
     Cni::Call vmPortsCall(const Attachment &attachment) const;

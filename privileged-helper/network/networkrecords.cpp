@@ -15,7 +15,8 @@ QJsonObject Attachment::toJson() const
             {QStringLiteral("address"), address},
             {QStringLiteral("hostInterface"), hostInterface},
             {QStringLiteral("ports"), Network::toJson(ports)},
-            {QStringLiteral("result"), result}};
+            {QStringLiteral("result"), result},
+            {QStringLiteral("cniList"), cniList}};
 }
 
 Attachment Attachment::fromJson(const QJsonObject &json)
@@ -29,6 +30,7 @@ Attachment Attachment::fromJson(const QJsonObject &json)
     attachment.hostInterface = json.value(QStringLiteral("hostInterface")).toString();
     attachment.ports = portsFromJson(json.value(QStringLiteral("ports")).toArray());
     attachment.result = json.value(QStringLiteral("result")).toObject();
+    attachment.cniList = json.value(QStringLiteral("cniList")).toObject();
     return attachment;
 }
 

@@ -21,6 +21,9 @@ struct Attachment {
     QString hostInterface; // the host end: veth (container) or tap (vm)
     QList<PortMapping> ports;
     QJsonObject result; // the CNI ADD result; empty while the ADD runs
+    // The CNI list the ADD ran (a DEL runs the same, whatever a later helper would use); empty
+    // in records written before it was kept.
+    QJsonObject cniList;
 
     QJsonObject toJson() const;
     static Attachment fromJson(const QJsonObject &json);

@@ -106,6 +106,11 @@ int main(int argc, char *argv[])
         natTimes << createTimes(client, QStringLiteral("nat%1-").arg(i), nat, 1);
     }
 
+    // Where the network's part goes: the helper logs each attach with its plugins and DNS update.
+    const QStringList attaches = system.helperLog().split(QLatin1Char('\n')).filter(QStringLiteral(" attached to "));
+    for (const QString &line : attaches.mid(std::max<qsizetype>(0, attaches.size() - 3)))
+        std::printf("  helper: %s\n", qPrintable(line.section(QStringLiteral("] "), -1)));
+
     // podman run -d --network bridge of the same layer, in a private store.
     QTemporaryDir peerDir;
     const QString layer = QDir(system.stateDir() + QStringLiteral("/images/layers"))
