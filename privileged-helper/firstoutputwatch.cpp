@@ -120,7 +120,9 @@ bool FirstOutputWatch::checkOne(Watch &watch)
 {
     const double elapsed = static_cast<double>(watch.clock.nsecsElapsed()) / 1e6;
     QFile file(watch.path);
-    if (file.open(QIODevice::ReadOnly) && file.size() > watch.offset) {
+    if (file.open(QIODevice::ReadOnly) && file.size() < watch.offset)
+        watch.offset = 0; // cut short meanwhile (a log over its size limit keeps only its end)
+    if (file.isOpen() && file.size() > watch.offset) {
         file.seek(watch.offset);
         const QByteArray bytes = file.read(256 * 1024);
         qsizetype from = 0;

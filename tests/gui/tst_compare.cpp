@@ -7,11 +7,13 @@
 #include "comparechart.h"
 #include "comparedialog.h"
 #include "detailspane.h"
+#include "imagespage.h"
 #include "imagetesthelpers.h"
 #include "instancelistmodel.h"
 #include "instanceview.h"
 #include "logging.h"
 #include "overviewpage.h"
+#include "sidebar.h"
 #include "testsystem.h"
 #include "windowontestsystem.h"
 
@@ -354,6 +356,29 @@ private Q_SLOTS:
         QVERIFY(dialog);
         QVERIFY(dialog->windowTitle().contains(m_house));
         dialog->close();
+    }
+
+    // Run both ways on the Images page: a container and a micro-VM of the image, then Compare.
+    void runBothWays_makesAContainerAndAVmAndComparesThem()
+    {
+        m_window->sidebar()->select(Sidebar::Images);
+        ImagesPage *page = m_window->imagesPage();
+        QTRY_VERIFY_WITH_TIMEOUT(page->selectImage(QStringLiteral("busybox")), 10000);
+        QVERIFY(page->runBothWaysAction()->isEnabled());
+        const QStringList before = instanceNames(*m_client);
+        page->runBothWaysAction()->trigger();
+        CompareDialog *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = visibleChild<CompareDialog>(m_window.get())), 120000);
+        QStringList made = instanceNames(*m_client);
+        for (const QString &name : before)
+            made.removeAll(name);
+        made.sort();
+        QCOMPARE(made, (QStringList {QStringLiteral("busybox-ct"), QStringLiteral("busybox-vm")}));
+        QCOMPARE(dialog->windowTitle(), QStringLiteral("Compare busybox-ct and busybox-vm"));
+        QTRY_COMPARE_WITH_TIMEOUT(dialog->cell(QStringLiteral("Kind"), 1), QStringLiteral("VM (a house)"), 20000);
+        dialog->close();
+        for (const QString &name : made)
+            QCOMPARE(QCoro::waitFor(m_client->instanceCall(name, QStringLiteral("Delete"))).index(), 0u);
     }
 
     void cleanupTestCase()
