@@ -321,7 +321,7 @@ private Q_SLOTS:
                             TestSystem::sourceDir() + QStringLiteral("/resources/dbus/dev.hamlet.Instance1.xml")});
         QCOMPARE(run.exitCode, 0);
         const QList<QByteArray> lines = run.out.trimmed().split('\n');
-        QCOMPARE(lines.size(), 11); // Exec (dev.hamlet.exec) too
+        QCOMPARE(lines.size(), 12); // Exec (dev.hamlet.exec) and SetPorts too
         for (const QByteArray &line : lines)
             QVERIFY2(line.endsWith(" dev.hamlet.Error.NotAuthorized"), line.constData());
         QCOMPARE(instanceState(*m_client, QStringLiteral("web1")), QStringLiteral("running"));

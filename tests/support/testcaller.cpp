@@ -6,6 +6,7 @@
 // leaving the helper with a caller that is gone.
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDBusArgument>
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
 #include <QDBusMessage>
@@ -44,6 +45,12 @@ QVariant defaultArgument(const QString &signature)
         return QStringList();
     if (signature == QLatin1String("a{sv}"))
         return QVariantMap();
+    if (signature == QLatin1String("aa{sv}")) { // an empty list of maps (SetPorts)
+        QDBusArgument list;
+        list.beginArray(QMetaType::fromType<QVariantMap>());
+        list.endArray();
+        return QVariant::fromValue(list);
+    }
     if (signature == QLatin1String("h")) {
         const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         QDBusUnixFileDescriptor descriptor(fd);
