@@ -218,6 +218,9 @@ private:
     // writes its /etc/hosts and resolv.conf; fills the facts config.json needs.
     QCoro::Task<Status> prepareNetwork(Container &container, OciConfig::HostFacts &facts);
     QCoro::Task<> releaseNetwork(QString name);
+    // Where the user namespace of a "nat" container with an id range is pinned (its network
+    // namespace, owned by it, is the network's).
+    QString usernsPath(const QString &name) const;
     QVariantMap networkParts(const QString &name) const;
 
     // containeruserns.cpp: the ids of containers with a user namespace of their own. The pool is

@@ -3,6 +3,7 @@
 
 #include "exitwatcher.h"
 #include "failpoints.h"
+#include "idmappedmount.h"
 #include "logging.h"
 #include "overlaymount.h"
 
@@ -163,6 +164,7 @@ QCoro::Task<Status> ContainerBackend::remove(QString name)
             co_return cgroupGone;
         if (std::optional<ErrorReply> failPoint = FailPoints::hit(FailPoints::ContainerDeleteHalfway))
             co_return *failPoint;
+        IdmappedMount::detachLeftovers(bundle + QStringLiteral("/l")); // a crash's, mid-mount
         if (!removeTree(bundle))
             co_return failed(QStringLiteral("cannot remove %1: see the helper's log").arg(bundle));
         if (!QFile::remove(recordPath(name)) && QFile::exists(recordPath(name)))

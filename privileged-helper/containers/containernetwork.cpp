@@ -4,46 +4,12 @@
 #include "containerbackend.h"
 
 #include "fsutil.h"
+#include "idmappedmount.h"
 #include "logging.h"
 
 #include <QFile>
 
-#include <fcntl.h>
-#include <sched.h>
-#include <thread>
-#include <unistd.h>
-
 namespace Hamlet::Containers {
-
-namespace {
-
-// The Hamlet network's namespace is made by the helper, so it belongs to the host's user
-// namespace: a container with a user namespace of its own has no CAP_NET_BIND_SERVICE over it
-// and could not bind ports below 1024, which its root can do with the host's user namespace (the
-// capability is in its default set). Ports below 1024 of this namespace are the container's
-// alone, so they are opened to every uid of it, as rootless podman does. A thread of its own
-// enters the namespace: /proc/sys/net shows the namespace of the thread that opens it.
-Status openLowPorts(const QString &netns)
-{
-    QString problem;
-    std::thread worker([&netns, &problem] {
-        const UniqueFd ns(::open(QFile::encodeName(netns).constData(), O_RDONLY | O_CLOEXEC));
-        if (!ns.valid() || ::setns(ns.get(), CLONE_NEWNET) != 0) {
-            problem = errnoMessage(QStringLiteral("cannot enter the network namespace"), netns, errno);
-            return;
-        }
-        const char *path = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
-        const UniqueFd file(::open(path, O_WRONLY | O_CLOEXEC));
-        if (!file.valid() || ::write(file.get(), "0", 1) != 1)
-            problem = errnoMessage(QStringLiteral("cannot write"), QLatin1String(path), errno);
-    });
-    worker.join();
-    if (!problem.isEmpty())
-        return failed(problem);
-    return success();
-}
-
-} // namespace
 
 QCoro::Task<Status> ContainerBackend::prepareNetwork(Container &container, OciConfig::HostFacts &facts)
 {
@@ -71,19 +37,27 @@ QCoro::Task<Status> ContainerBackend::prepareNetwork(Container &container, OciCo
     if (!network)
         co_return ErrorReply {Error::Unsupported,
                               QStringLiteral("this helper has no network: create the container with network \"none\"")};
+    if (container.record.idMap) {
+        // Its network namespace is made inside its user namespace, so that its root administers
+        // its own network (ports below 1024, a sysfs of its own) and the runtime can enter both
+        // (runc joins the user namespace first, then cannot enter one of the host's). The network
+        // configures the namespace it finds pinned there; a stale attachment would replace it.
+        co_await network->detach(spec.name);
+        if (Status pinned = IdmappedMount::pinNamespaces(*container.record.idMap, usernsPath(spec.name),
+                                                         network->netnsPath(spec.name));
+            !pinned)
+            co_return pinned;
+        facts.usernsPath = usernsPath(spec.name);
+    }
     const QList<Network::PortMapping> ports = spec.ports;
     const Result<Network::Attachment> attached = co_await network->attachContainer(spec.name, ports);
-    if (!attached)
+    if (!attached) {
+        IdmappedMount::unpin(usernsPath(spec.name));
         co_return attached.error();
+    }
     Status written = writeFileAtomically(hostsFile, network->hostsFileFor(spec.name, spec.effectiveHostname()), 0644);
     if (written)
         written = writeFileAtomically(resolvFile, network->resolvConf(), 0644);
-    if (!written) {
-        co_await releaseNetwork(spec.name);
-        co_return written;
-    }
-    if (container.record.idMap)
-        written = openLowPorts(attached->netns);
     if (!written) {
         co_await releaseNetwork(spec.name);
         co_return written;
@@ -98,6 +72,12 @@ QCoro::Task<> ContainerBackend::releaseNetwork(QString name)
 {
     if (m_options.network)
         co_await m_options.network->detach(name);
+    IdmappedMount::unpin(usernsPath(name));
+}
+
+QString ContainerBackend::usernsPath(const QString &name) const
+{
+    return m_options.runDir + QStringLiteral("/userns/") + name;
 }
 
 std::optional<Network::NetCounters> ContainerBackend::netCounters(const QString &name) const

@@ -4,6 +4,7 @@
 
 #include "busyboximage.h"
 #include "exitwatcher.h"
+#include "idmappedmount.h"
 #include "logging.h"
 #include "names.h"
 #include "overlaymount.h"
@@ -187,6 +188,7 @@ QCoro::Task<> ContainerBackend::removeOrphan(QString name)
         Log::containers()->error("{}", unmounted.error().message);
     if (Status removed = cgroupOf(name).remove(); !removed)
         Log::containers()->error("{}", removed.error().message);
+    IdmappedMount::detachLeftovers(bundle + QStringLiteral("/l"));
     if (isValidInstanceName(name) && !removeTree(bundle))
         Log::containers()->error("cannot remove {}", bundle);
     QFile::remove(m_options.runDir + QStringLiteral("/console/") + name + QStringLiteral(".sock"));

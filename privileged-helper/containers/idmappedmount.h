@@ -19,6 +19,14 @@ namespace Hamlet::Containers::IdmappedMount {
 // is cloned into it, mapped, and ends at once.
 Result<UniqueFd> userNamespace(const IdRange &range);
 
+// A user namespace as userNamespace() makes it, with a new network namespace that it owns (so
+// that the container's root administers its own network and may mount its sysfs), both pinned
+// by bind mounts on usernsFile and netnsFile (created) until unpin(); the loopback is up. The
+// container's runtime joins both by path.
+Status pinNamespaces(const IdRange &range, const QString &usernsFile, const QString &netnsFile);
+// Unmounts and removes a pinned namespace file; a missing one is fine.
+void unpin(const QString &file);
+
 // Bind-mounts source on target (an existing directory), its ids shifted by usernsFd's map.
 Status bind(const QString &source, const QString &target, int usernsFd);
 
@@ -27,5 +35,8 @@ Status bind(const QString &source, const QString &target, int usernsFd);
 // the overlay holds them. upper and work are given to the range's root.
 Status mountOverlay(const QStringList &lowerTopFirst, const QString &upper, const QString &work, const QString &target,
                     const IdRange &range, const QString &scratchDir);
+
+// Detaches layer mounts a crash left under scratchDir (before the bundle is removed).
+void detachLeftovers(const QString &scratchDir);
 
 } // namespace Hamlet::Containers::IdmappedMount

@@ -24,12 +24,13 @@ QJsonObject mount(const QString &destination, const QString &type, const QString
 
 // A new sysfs shows the network namespace it is mounted from, and the kernel allows it only to the
 // user namespace that owns that network namespace. A container with a user namespace of its own
-// that joins one owned by the host's (the helper's "nat" namespace, or the host's own) cannot:
+// that joins one owned by the host's (network "host") cannot:
 // it gets the host's /sys bound read-only, recursively, as podman does for rootless containers
 // in such a namespace (its files are the host root's, unmapped in the container: not writable).
 QJsonObject sysMount(const ContainerSpec &spec, const HostFacts &host)
 {
-    const bool foreignNetns = !host.netnsPath.isEmpty() || spec.network == QLatin1String("host");
+    const bool foreignNetns
+        = (!host.netnsPath.isEmpty() && host.usernsPath.isEmpty()) || spec.network == QLatin1String("host");
     if (host.idMap && foreignNetns)
         return mount(QStringLiteral("/sys"), QStringLiteral("bind"), QStringLiteral("/sys"),
                      {QStringLiteral("rbind"), QStringLiteral("rro"), QStringLiteral("nosuid"),
@@ -76,8 +77,11 @@ QJsonArray namespaces(const ContainerSpec &spec, const HostFacts &host)
     // else; podman and runc only add it where it is the norm, on the unified hierarchy.
     if (host.cgroupVersion == QStringLiteral("v2"))
         types << QStringLiteral("cgroup");
-    // Made first by the runtime, so the namespaces it makes after it are owned by it.
-    if (host.idMap)
+    // Made (or joined) first by the runtime, so the namespaces it makes after it are owned by it.
+    if (host.idMap && !host.usernsPath.isEmpty())
+        list.prepend(
+            QJsonObject {{QStringLiteral("type"), QStringLiteral("user")}, {QStringLiteral("path"), host.usernsPath}});
+    else if (host.idMap)
         types.prepend(QStringLiteral("user"));
     for (const QString &type : types)
         list.append(QJsonObject {{QStringLiteral("type"), type}});

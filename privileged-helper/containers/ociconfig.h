@@ -31,6 +31,9 @@ struct HostFacts {
     // The container's user namespace (userns "auto"): container ids 0..size-1 are host ids
     // hostId... None: the host's user namespace.
     std::optional<IdRange> idMap;
+    // The pinned user namespace to join (a "nat" container, whose network namespace it owns);
+    // empty: the runtime makes a new one from idMap.
+    QString usernsPath;
 
     // The facts of this host: reads getrlimit, the CPUs' sysfs directories and the translated
     // default seccomp profile.

@@ -80,13 +80,15 @@ public:
 
     std::optional<Attachment> attachment(const QString &name) const;
     std::optional<NetCounters> counters(const QString &name) const;
+    // Where a container's namespace is pinned. One found there already (made by the container
+    // code inside the container's user namespace) is the one attachContainer configures.
+    QString netnsPath(const QString &name) const;
     // The /etc/hosts and /etc/resolv.conf a NAT container gets.
     QByteArray hostsFileFor(const QString &name, const QString &hostname) const;
     QByteArray resolvConf() const;
 
 private:
     QString recordPath(const QString &name) const;
-    QString netnsPath(const QString &name) const;
     QJsonObject ipamConfig() const;
     // The plugin list of a container: Current for a new attachment; WithPerAddressRules (the
     // bridge plugin's ipMasq and the firewall plugin) is how attachments were made before the

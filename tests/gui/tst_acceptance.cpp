@@ -192,8 +192,9 @@ private Q_SLOTS:
             m_window->details()->overview()->text().contains(QStringLiteral("Process limit in force")), 5000);
         const QString overview = m_window->details()->overview()->text();
         QVERIFY2(overview.contains(QStringLiteral("sleep 3600")), qPrintable(overview));
-        // The helper's containers share the host's user namespace today: said plainly, with what it means.
-        QVERIFY2(overview.contains(QStringLiteral("user — root in this container is root on the host")),
+        // A user namespace of its own by default (issue 17): said plainly, with the host uid of its root.
+        QVERIFY2(overview.contains(QStringLiteral("isolated — root here is uid ")), qPrintable(overview));
+        QVERIFY2(!overview.contains(QStringLiteral("root in this container is root on the host")),
                  qPrintable(overview));
         // One process limit, wherever it is shown: the Overview's limit, the cgroup's in force, the
         // Performance page's.

@@ -32,6 +32,30 @@ private Q_SLOTS:
                  qPrintable(html));
     }
 
+    void userNamespace_isolatedSaysTheMap()
+    {
+        const QVariantMap idMap {{QStringLiteral("containerId"), 0u},
+                                 {QStringLiteral("hostId"), 1065536ULL},
+                                 {QStringLiteral("size"), 65536ULL}};
+        const QVariantMap running {
+            {QStringLiteral("namespaces"),
+             QVariantMap {
+                 {QStringLiteral("user"), QVariantMap {{QStringLiteral("state"), QStringLiteral("isolated")}}}}},
+            {QStringLiteral("idMap"), idMap}};
+        QString html = InspectFormatter::rows(running);
+        QVERIFY2(html.contains(QStringLiteral("<b>User</b></td><td>isolated — root here is uid 1,065,536 on the host "
+                                              "(ids 0–65,535 here are 1,065,536–1,131,071 there)")),
+                 qPrintable(html));
+        QVERIFY2(!html.contains(QStringLiteral("hostId")), qPrintable(html)); // said in words, not as raw keys
+        // Stopped: no verdicts, the range it will run with.
+        html = InspectFormatter::rows({{QStringLiteral("idMap"), idMap}});
+        QVERIFY2(html.contains(QStringLiteral("its own ids — root here is uid 1,065,536 on the host")),
+                 qPrintable(html));
+        // No map from the helper: nothing is claimed.
+        html = InspectFormatter::rows({{QStringLiteral("idMap"), QVariantMap {}}});
+        QVERIFY2(!html.contains(QStringLiteral("root here")), qPrintable(html));
+    }
+
     void namespaces_neverClaimIsolationWithoutAVerdict()
     {
         // An older helper's bare inodes, or a verdict with no state: not verified, never "own".

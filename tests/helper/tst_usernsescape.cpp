@@ -109,6 +109,23 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(QStringLiteral("/sys/.hamlet-escape")));
     }
 
+    void ownNetwork_execAndLowPortsWork()
+    {
+        // Its network namespace belongs to its user namespace: the runtime can enter both (Exec),
+        // and its root binds a port below 1024 there, as root of the host's user namespace could.
+        const Run exec
+            = m_system.run({}, TestSystem::ctlProgram(),
+                           {QStringLiteral("exec"), QStringLiteral("escape1"), QStringLiteral("--"),
+                            QStringLiteral("sh"), QStringLiteral("-c"),
+                            QStringLiteral("id -u; httpd -p 80 -h /tmp && echo bound; awk '$5==\"/sys\"{print "
+                                           "$9}' /proc/self/mountinfo")});
+        QVERIFY2(exec.exitCode == 0, (exec.out + exec.err).constData());
+        const QList<QByteArray> lines = QByteArray(exec.out).replace("\r", "").trimmed().split('\n'); // a pty's
+        QCOMPARE(lines.value(0), QByteArray("0"));
+        QCOMPARE(lines.value(1), QByteArray("bound"));
+        QCOMPARE(lines.value(2), QByteArray("sysfs")); // a sysfs of its own network, not the host's bound
+    }
+
     void cleanupTestCase()
     {
         if (m_client)

@@ -143,6 +143,20 @@ private Q_SLOTS:
                 QVERIFY(mount.toObject().value(QStringLiteral("options")).toArray().contains(QStringLiteral("rro")));
             }
         }
+        // Its own pinned user namespace, owning the network namespace: joined by path, a sysfs.
+        facts.usernsPath = QStringLiteral("/run/hamlet/userns/web");
+        const QJsonObject own = *OciConfig::build(spec, {}, facts);
+        QVERIFY(own.value(QStringLiteral("linux"))
+                    .toObject()
+                    .value(QStringLiteral("namespaces"))
+                    .toArray()
+                    .contains(QJsonObject {{QStringLiteral("type"), QStringLiteral("user")},
+                                           {QStringLiteral("path"), facts.usernsPath}}));
+        for (const QJsonValue &mount : own.value(QStringLiteral("mounts")).toArray()) {
+            if (mount.toObject().value(QStringLiteral("destination")).toString() == QLatin1String("/sys"))
+                QCOMPARE(mount.toObject().value(QStringLiteral("type")).toString(), QStringLiteral("sysfs"));
+        }
+        facts.usernsPath.clear();
         // The host's user namespace: no mappings, a sysfs of its own.
         facts.idMap.reset();
         const QJsonObject plain = *OciConfig::build(spec, {}, facts);
