@@ -2,6 +2,7 @@
 
 #include "imageinitramfs.h"
 #include "instanceregistry.h"
+#include "logging.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -29,8 +30,6 @@ FirstOutputWatch::FirstOutputWatch(QString stateDir, InstanceRegistry &registry,
     , m_registry(registry)
     , m_files(new QFileSystemWatcher(this))
 {
-    m_poll.setInterval(10);
-    connect(&m_poll, &QTimer::timeout, this, &FirstOutputWatch::check);
     connect(m_files, &QFileSystemWatcher::fileChanged, this, &FirstOutputWatch::check);
     connect(m_files, &QFileSystemWatcher::directoryChanged, this, &FirstOutputWatch::check);
     for (InstanceBackend *backend : m_registry.backends()) {
@@ -45,12 +44,7 @@ FirstOutputWatch::FirstOutputWatch(QString stateDir, InstanceRegistry &registry,
                     if (!file.isEmpty()) {
                         watch.offset = QFileInfo(file).size(); // 0 when it does not exist yet
                         watch.afterMarker = file.endsWith(QStringLiteral(".console.log"));
-                        // Only what exists (a new container's bundle does not yet): the poll covers the rest.
-                        for (const QString &path : {QFileInfo(file).absolutePath(), file})
-                            if (QFile::exists(path) && !m_files->files().contains(path)
-                                && !m_files->directories().contains(path))
-                                m_files->addPath(path);
-                        m_poll.start();
+                        watchPaths(file);
                     }
                     m_watches.insert(name, watch);
                 });
@@ -98,18 +92,34 @@ bool FirstOutputWatch::anyPending() const
     return false;
 }
 
+void FirstOutputWatch::watchPaths(const QString &file)
+{
+    // Only what exists: before a first VM or container, not even the directory of its output
+    // file does (STATE/vms/image-vms, STATE/containers/NAME), so the nearest level that exists is
+    // watched, and each deeper one is added as it appears. No polling: a program that prints
+    // nothing costs no wakeups (tst_idle counts them).
+    QStringList levels {file};
+    for (QString dir = QFileInfo(file).absolutePath(); dir.size() > 1; dir = QFileInfo(dir).absolutePath()) {
+        levels.prepend(dir);
+        if (QFileInfo(dir).isDir())
+            break; // the nearest existing ancestor
+    }
+    for (const QString &path : std::as_const(levels))
+        if (!m_files->files().contains(path) && !m_files->directories().contains(path) && QFile::exists(path)) {
+            Log::helper()->debug("watching {} for a first line", path.toStdString());
+            m_files->addPath(path);
+        }
+}
+
 void FirstOutputWatch::check()
 {
     for (auto it = m_watches.begin(); it != m_watches.end(); ++it) {
         if (it->path.isEmpty() || it->ms || !it->unknown.isEmpty())
             continue;
-        if (checkOne(*it))
-            m_files->removePath(it->path);
-        else if (QFile::exists(it->path) && !m_files->files().contains(it->path))
-            m_files->addPath(it->path);
+        watchPaths(it->path); // before reading: a write after this read is an event of its own
+        checkOne(*it);
     }
     if (!anyPending()) {
-        m_poll.stop();
         const QStringList watched = m_files->files() + m_files->directories();
         if (!watched.isEmpty())
             m_files->removePaths(watched);
@@ -138,6 +148,7 @@ bool FirstOutputWatch::checkOne(Watch &watch)
                 break;
             if (!bytes.mid(from, end - from).startsWith("hamlet-init:")) {
                 watch.ms = elapsed;
+                Log::helper()->debug("first line of output in {} after {:.1f} ms", watch.path.toStdString(), elapsed);
                 return true;
             }
             from = end + 1;

@@ -4,7 +4,6 @@
 #include <QHash>
 #include <QObject>
 #include <QString>
-#include <QTimer>
 #include <QVariantMap>
 
 class QFileSystemWatcher;
@@ -20,8 +19,8 @@ class InstanceRegistry;
 // (STATE/containers/NAME/container.log, appended to: only bytes past its size at the start
 // count), or an image VM's serial console log (STATE/vms/image-vms/NAME.console.log), past the
 // init's "program starts" marker, so the kernel's and the init's own lines do not count. The
-// file is watched with inotify, and polled every 10 ms besides (inotify sees no write to a file
-// that does not exist yet). What cannot be timed (a tty container writes no log, a tiny VM keeps
+// file (and, until it exists, its directories) is watched with inotify, never polled: a silent
+// program costs the helper no wakeups. What cannot be timed (a tty container writes no log, a tiny VM keeps
 // no console log, a start the helper did not see) is given with the reason instead.
 class FirstOutputWatch : public QObject
 {
@@ -49,6 +48,7 @@ private:
     };
     void begin(const QString &name, bool creating);
     void stateChanged(const QString &name, const QString &state);
+    void watchPaths(const QString &file);
     void check();
     bool checkOne(Watch &watch);
     bool anyPending() const;
@@ -57,7 +57,6 @@ private:
     InstanceRegistry &m_registry;
     QHash<QString, Watch> m_watches;
     QFileSystemWatcher *m_files;
-    QTimer m_poll;
 };
 
 } // namespace Hamlet

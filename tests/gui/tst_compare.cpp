@@ -252,7 +252,10 @@ private Q_SLOTS:
             const double shown = msIn(dialog->cell(QStringLiteral("Start to first output"), side));
             const double began = measured.value(QStringLiteral("firstOutputBeganAtMs")).toDouble();
             const double line = mtimeMs(files[side]);
-            QVERIFY2(shown > 0, qPrintable(dialog->cell(QStringLiteral("Start to first output"), side)));
+            QVERIFY2(shown > 0,
+                     qPrintable(QStringLiteral("side %1: %2")
+                                    .arg(side)
+                                    .arg(dialog->cell(QStringLiteral("Start to first output"), side))));
             QVERIFY2(
                 began >= m_createCalledAt[side] - 1 && began <= line,
                 qPrintable(QStringLiteral("the clock started at %1, the test called create at %2, the line came at %3")
