@@ -9,6 +9,7 @@
 #include <QProcess>
 
 #include <QCoro/QCoroProcess>
+#include <QCoro/QCoroTimer>
 
 namespace Hamlet::Network {
 
@@ -127,7 +128,15 @@ QCoro::Task<Status> Cni::del(Call call, QJsonObject cachedResult)
     QStringList problems;
     for (qsizetype i = plugins.size() - 1; i >= 0; --i) {
         const QJsonObject config = pluginConfig(call, plugins.at(i).toObject(), cachedResult);
-        const Result<QByteArray> output = co_await exec(QStringLiteral("DEL"), call, config);
+        // DEL is idempotent (CNI spec), and a plugin's iptables call can fail for a moment while
+        // another program holds the tables: a rule left now would point at a dead address for
+        // ever, so try again before giving up.
+        Result<QByteArray> output = co_await exec(QStringLiteral("DEL"), call, config);
+        for (int retry = 1; !output && retry <= 2; ++retry) {
+            Log::helper()->info("CNI DEL retry {}: {}", retry, output.error().message);
+            co_await QCoro::sleepFor(std::chrono::milliseconds(200 * retry));
+            output = co_await exec(QStringLiteral("DEL"), call, config);
+        }
         if (!output)
             problems << output.error().message;
     }
