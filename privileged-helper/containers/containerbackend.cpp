@@ -4,6 +4,7 @@
 #include "consolesocket.h"
 #include "exitwatcher.h"
 #include "failpoints.h"
+#include "idmappedmount.h"
 #include "imagereference.h"
 #include "logging.h"
 #include "names.h"
@@ -363,6 +364,7 @@ QCoro::Task<Status> ContainerBackend::launch(Container &container)
     const QString consoleSocketPath = console ? console->path() : QString();
     // create + start in one runtime process: a container's start is mostly the runtime's own.
     Status created = co_await m_runtime.run(name, bundle, pidFile, consoleSocketPath, stdio);
+    IdmappedMount::unpin(usernsPath(name)); // joined by now: the container's processes hold it
     if (created && console) {
         Result<UniqueFd> master = console->receiveMaster();
         if (master)

@@ -42,6 +42,11 @@ QCoro::Task<Status> ContainerBackend::initialize()
         co_return ready;
     co_await ensureBuiltInImage();
     co_await reconcile();
+    // Pins of user namespaces live only from a launch's network set-up to its runtime call: any
+    // found now are a killed helper's.
+    const QDir pins(m_options.runDir + QStringLiteral("/userns"));
+    for (const QString &pin : pins.entryList(QDir::Files | QDir::System))
+        IdmappedMount::unpin(pins.filePath(pin));
     co_await sweepImageStore();
 
     for (const QString &name : names()) {
