@@ -1,5 +1,7 @@
 #include "addressdelegate.h"
 
+#include <algorithm>
+
 #include "instancelistmodel.h"
 
 #include <QApplication>
@@ -81,7 +83,12 @@ void AddressDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
         link.setUnderline(opens);
         painter->setFont(link);
         painter->setPen(selected || !opens ? text : option.palette.color(QPalette::Link));
-        painter->drawText(rect, Qt::AlignLeft | Qt::AlignVCenter, compact(port));
+        // A port past the column's edge is elided with "…" (the Overview lists them all), not cut.
+        const int room = std::min(rect.right(), inner.right()) - rect.left();
+        if (room <= 0)
+            break;
+        painter->drawText(rect, Qt::AlignLeft | Qt::AlignVCenter,
+                          QFontMetrics(link).elidedText(compact(port), Qt::ElideRight, room));
     }
     painter->restore();
 }
