@@ -66,10 +66,28 @@ bool HelperService::prepareDirectories()
             return false;
         }
         // STATE is searchable (not listable) by others: a container's root, an unprivileged host
-        // id, reaches its rootfs through it. What is under it is 0700 but for containers/.
+        // id, reaches its rootfs through it. Everything else under it is kept private below.
         ::chmod(QFile::encodeName(dir).constData(), dir == m_options.stateDir ? 0711 : 0700);
     }
+    // Made here, private, before the code that fills them makes them with the umask's 0755.
+    for (const char *sub : {"vms", "network", "libvirt"})
+        QDir().mkpath(m_options.stateDir + QLatin1Char('/') + QLatin1String(sub));
+    keepStatePrivate();
     return true;
+}
+
+// With STATE 0711, the paths under it are reachable by anyone who can guess them (VM disks,
+// history, consoles, network files): one private level (0700 directories, 0600 files) for every
+// entry but containers/, whose bundles are 0710 to their own container's ids.
+void HelperService::keepStatePrivate() const
+{
+    const QFileInfoList entries
+        = QDir(m_options.stateDir).entryInfoList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System);
+    for (const QFileInfo &entry : entries) {
+        if (entry.fileName() == QLatin1String("containers") || entry.isSymLink())
+            continue;
+        ::chmod(QFile::encodeName(entry.filePath()).constData(), entry.isDir() ? 0700 : 0600);
+    }
 }
 
 QCoro::Task<bool> HelperService::start()
@@ -131,6 +149,7 @@ QCoro::Task<bool> HelperService::start()
         co_return false;
     }
     Log::helper()->info("serving {} on the {} bus", Bus::ServiceName, m_options.bus);
+    keepStatePrivate(); // what start-up made: the history database, libvirt's files
     startIdleExit();
     co_return true;
 }

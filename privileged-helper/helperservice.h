@@ -51,6 +51,7 @@ public:
 
 private:
     bool prepareDirectories();
+    void keepStatePrivate() const;
     void createBackends(const Capabilities &caps);
     QCoro::Task<> recoverInstances();
     bool exportObjects();

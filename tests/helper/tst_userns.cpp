@@ -149,6 +149,32 @@ private Q_SLOTS:
         QVERIFY2(QString::fromUtf8(ctl.out).contains(expected), ctl.out.constData());
     }
 
+    // STATE must be searchable for the containers' roots, and nothing else in it may be reached by
+    // other users through that: every entry but containers/ is private (a VM disk, the history).
+    void stateDirectory_isPrivateButForTheContainersPath()
+    {
+        const QString state = m_system.stateDir();
+        struct stat info {
+        };
+        QCOMPARE(::stat(QFile::encodeName(state).constData(), &info), 0);
+        QCOMPARE(info.st_mode & 07777, mode_t(0711));
+        const QFileInfoList entries
+            = QDir(state).entryInfoList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System);
+        QStringList names;
+        for (const QFileInfo &entry : entries) {
+            names << entry.fileName();
+            if (entry.fileName() == QStringLiteral("containers"))
+                continue;
+            QCOMPARE(::lstat(QFile::encodeName(entry.filePath()).constData(), &info), 0);
+            QVERIFY2((info.st_mode & 077) == 0,
+                     qPrintable(QStringLiteral("%1 is %2").arg(entry.fileName()).arg(info.st_mode & 07777, 0, 8)));
+        }
+        // The entries that hold other users' data are there to be checked.
+        for (const QString &expected : {QStringLiteral("vms"), QStringLiteral("network"), QStringLiteral("images"),
+                                        QStringLiteral("history.sqlite")})
+            QVERIFY2(names.contains(expected), qPrintable(names.join(QLatin1Char(' '))));
+    }
+
     void hostUserns_isTodaysRootAndSaysShared()
     {
         QCOMPARE(create(QStringLiteral("hostroot"), {{QStringLiteral("userns"), QStringLiteral("host")}}), QString());
