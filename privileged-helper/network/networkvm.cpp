@@ -111,10 +111,20 @@ QCoro::Task<Status> Network::setVmPorts(QString name, QList<PortMapping> ports)
                                              "network \"nat\"")
                                   .arg(name)};
     Attachment attachment = found->second;
+    // A Delete may run while the plugins do (verbs are not serialised per instance): after each
+    // wait, go on only if the same attachment is still there, so no record or DNAT comes back for
+    // a VM whose address was released.
+    const auto stillAttached = [this, name, address = attachment.address, mac = attachment.mac] {
+        const auto now = m_attachments.find(name);
+        return now != m_attachments.end() && now->second.address == address && now->second.mac == mac;
+    };
+    const ErrorReply gone {Error::NotFound, QStringLiteral("%1 was deleted while its ports changed").arg(name)};
     if (!attachment.ports.isEmpty()) {
         const Cni::Call old = vmPortsCall(attachment);
         if (const Status removed = co_await m_cni.del(old, attachment.result); !removed)
             co_return removed;
+        if (!stillAttached())
+            co_return gone;
     }
     attachment.ports = ports;
     m_attachments[name] = attachment;
@@ -124,6 +134,10 @@ QCoro::Task<Status> Network::setVmPorts(QString name, QList<PortMapping> ports)
         co_return Containers::success();
     const Cni::Call call = vmPortsCall(attachment);
     const Result<QJsonObject> added = co_await m_cni.add(call);
+    if (added && !stillAttached()) {
+        co_await m_cni.del(call, *added);
+        co_return gone;
+    }
     if (!added) {
         // Cni::add took back what it made: the record says so too.
         attachment.ports.clear();
