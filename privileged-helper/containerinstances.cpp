@@ -234,7 +234,9 @@ QCoro::Task<Outcome> ContainerInstances::setPorts(QString name, QVariant value, 
                                   .arg(name, info->spec.network)};
     if (const Outcome taken = portsProblem(name, *ports))
         co_return taken;
-    const QString action = QStringLiteral("dev.hamlet.control"); // named: GCC 12 and co_await
+    // Ports below 1024 are asked as at create (dev.hamlet.create + privilegedPorts), so a rule
+    // that refuses them there is not bypassed by a create without ports and a SetPorts.
+    const QString action = QStringLiteral("dev.hamlet.create"); // named: GCC 12 and co_await
     const QString verb = QStringLiteral("SetPorts");
     if (const Outcome denied = co_await privilegedPortsAllowed(m_authorizer, caller, action, verb, name, *ports))
         co_return denied;

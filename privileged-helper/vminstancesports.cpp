@@ -47,7 +47,9 @@ QCoro::Task<Outcome> VmInstances::setPorts(QString name, QVariant value, Caller 
                                              "network \"nat\".")
                                   .arg(name)};
     }
-    const QString action = QStringLiteral("dev.hamlet.control"); // named: GCC 12 and co_await
+    // Ports below 1024 are asked as at create (dev.hamlet.create + privilegedPorts), so a rule
+    // that refuses them there is not bypassed by a create without ports and a SetPorts.
+    const QString action = QStringLiteral("dev.hamlet.create"); // named: GCC 12 and co_await
     const QString verb = QStringLiteral("SetPorts");
     if (const Outcome problem = co_await portsProblem(name, *ports, caller, action, verb))
         co_return problem;
