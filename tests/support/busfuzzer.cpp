@@ -7,6 +7,7 @@
 //   hamlet-test-busfuzz --bus ADDRESS --xml-dir DIR --seconds N [--seed S]
 // Pulls only ever name 127.0.0.1 (port 9, closed): nothing leaves the machine.
 #include "dbusnames.h"
+#include "dbustypes.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -119,6 +120,14 @@ public:
 
     // Known keys with sensible values now and then (so that real instances come and go), with
     // wrong-typed ones, unknown keys and nested maps the rest of the time.
+    QVariantMap portMap()
+    {
+        const QList<QVariant> ports {0u, 80u, 18000u + uint(pick(1000)), 70000u, -1, QStringLiteral("80")};
+        return {{QStringLiteral("hostPort"), ports.at(pick(int(ports.size())))},
+                {QStringLiteral("guestPort"), ports.at(pick(int(ports.size())))},
+                {QStringLiteral("protocol"), chance(80) ? QStringLiteral("tcp") : anyString(5)}};
+    }
+
     QVariantMap spec(int depth = 0)
     {
         static const QStringList keys {
@@ -183,6 +192,12 @@ public:
         }
         if (type == QLatin1String("a{sv}"))
             return spec();
+        if (type == QLatin1String("aa{sv}")) { // SetPorts: port maps, plausible or not
+            Hamlet::VariantMapList ports;
+            for (int i = 0; i < pick(4); ++i)
+                ports << (chance(50) ? portMap() : spec());
+            return QVariant::fromValue(ports);
+        }
         if (type == QLatin1String("b"))
             return chance(50);
         if (type == QLatin1String("u"))
@@ -268,6 +283,7 @@ QStringList listedInstances(QDBusConnection &bus)
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
+    Hamlet::registerDBusTypes(); // aa{sv} arguments (SetPorts)
     QCommandLineParser parser;
     const QCommandLineOption busOption(QStringLiteral("bus"), QStringLiteral("Bus address."),
                                        QStringLiteral("address"));

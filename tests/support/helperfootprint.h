@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QThread>
 
 // What a test helper holds on the host that a leak or a half-made instance would leave: its open
@@ -17,6 +18,7 @@ namespace Hamlet::Test {
 
 struct HelperFootprint {
     int fds = 0;
+    QStringList fdTargets; // what each fd is, so a failure says what leaked
     int mounts = 0;
     int cgroups = 0;
     int qemus = 0;
@@ -24,12 +26,13 @@ struct HelperFootprint {
 
     QString describe() const
     {
-        return QStringLiteral("fds %1, mounts %2, cgroups %3, QEMU processes %4, RSS %5 KiB")
+        return QStringLiteral("fds %1, mounts %2, cgroups %3, QEMU processes %4, RSS %5 KiB; fds: %6")
             .arg(fds)
             .arg(mounts)
             .arg(cgroups)
             .arg(qemus)
-            .arg(rssKiB);
+            .arg(rssKiB)
+            .arg(fdTargets.join(QLatin1Char(' ')));
     }
 };
 
@@ -123,8 +126,11 @@ inline HelperFootprint footprintOf(const TestSystem &system)
 {
     HelperFootprint footprint;
     const qint64 pid = system.helperPid();
-    footprint.fds
-        = int(QDir(QStringLiteral("/proc/%1/fd").arg(pid)).entryList(QDir::NoDotAndDotDot | QDir::System).size());
+    const QString fdDir = QStringLiteral("/proc/%1/fd").arg(pid);
+    const QStringList fds = QDir(fdDir).entryList(QDir::NoDotAndDotDot | QDir::System);
+    footprint.fds = int(fds.size());
+    for (const QString &fd : fds)
+        footprint.fdTargets << fd + QLatin1Char('=') + QFile::symLinkTarget(fdDir + QLatin1Char('/') + fd);
     footprint.mounts = mountsUnder(system);
     footprint.cgroups = cgroupsUnder(system.stateDir());
     footprint.qemus = qemuProcessesOf(system);
